@@ -1,0 +1,33 @@
+# Huinong — two commands set up everything: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench install browser clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m service run
+
+# Headless Chromium and a CJK font come from Debian when missing (browser tests, PDFs).
+browser:
+	@command -v chromium >/dev/null 2>&1 && test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-droid-fallback >/dev/null) || \
+	  echo "warning: could not install chromium/fonts-droid-fallback; browser tests will be skipped"
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache
