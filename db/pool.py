@@ -1,0 +1,33 @@
+"""The asyncpg pool and its type codecs."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+_json_encoder = msgspec.json.Encoder()
+_json_decoder = msgspec.json.Decoder()
+
+_JSONB_VERSION = b"\x01"
+
+
+def _encode_jsonb(value: object) -> bytes:
+    return _JSONB_VERSION + _json_encoder.encode(value)
+
+
+def _decode_jsonb(data: bytes) -> object:
+    return _json_decoder.decode(data[1:])
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    # Binary format: COPY ... (FORMAT binary) needs binary codecs, a text jsonb codec breaks it.
+    await conn.set_type_codec(
+        "jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog", format="binary"
+    )
+    await conn.execute("SET TIME ZONE 'Asia/Shanghai'")
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=init_connection, command_timeout=600
+    )

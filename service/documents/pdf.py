@@ -1,0 +1,186 @@
+"""PDF documents in Chinese: the award certificate and the household's yearly statement.
+
+Both are built with fpdf2 and a CJK font from service.documents.fonts, and returned as bytes.
+Amounts arrive as integer fen and are written as yuan with two decimals (and, on a certificate,
+in capital numerals). Names arrive already masked (张*三): these documents leave the office.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable, Literal, Sequence
+
+from fpdf import FPDF
+from fpdf.enums import Align, XPos, YPos
+from fpdf.fonts import FontFace
+
+from service.documents.fonts import document_fonts
+from service.domain.money import format_yuan
+from service.domain.money_words import yuan_in_capitals
+
+_FONT = "doc"
+
+CERTIFICATE_TITLES = {"exit": "光荣脱贫证", "xiaokang": "小康光荣证"}
+
+# The national income kinds of 人均纯收入 that a statement totals by. A patronage refund is
+# counted with the sale it refunds (as production income), a dividend on shares as property income.
+INCOME_KINDS = {
+    "dividend": "财产性收入",
+    "guaranteed_return": "财产性收入",
+    "patronage": "生产经营性收入",
+    "settlement": "生产经营性收入",
+    "award": "转移性收入",
+}
+INCOME_KIND_ORDER = ("财产性收入", "生产经营性收入", "转移性收入")
+LINE_KIND_WORDS = {
+    "dividend": "分红",
+    "guaranteed_return": "保底收益",
+    "patronage": "盈余返还",
+    "settlement": "收购结算",
+    "award": "奖励",
+}
+PAYMENT_STATUS_WORDS = {"unpaid": "未发放", "in_batch": "发放中", "paid": "已发放", "cancelled": "已撤销"}
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    kind: Literal["exit", "xiaokang"]
+    holder_name_masked: str
+    village_name: str
+    year: int
+    amount_fen: int
+    serial: str
+    verify_url: str
+    issuing_county: str  # printed as the issuer, e.g. 宕昌县人民政府
+    issued_on: date
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    kind: str  # a key of INCOME_KINDS
+    source_name: str
+    explanation: str
+    amount_fen: int
+    payment_status: str  # a key of PAYMENT_STATUS_WORDS
+    paid_on: date | None = None
+
+
+@dataclass(frozen=True)
+class StatementData:
+    household_name_masked: str
+    household_no: str
+    year: int
+    lines: tuple[StatementLine, ...]
+    generated_on: date
+
+
+def statement_totals(lines: Iterable[StatementLine]) -> tuple[dict[str, int], int]:
+    """Totals by income kind (all three kinds, zero when absent) and the grand total, in fen."""
+    totals = dict.fromkeys(INCOME_KIND_ORDER, 0)
+    for line in lines:
+        if line.kind not in INCOME_KINDS:
+            raise ValueError(f"unknown statement line kind {line.kind!r}")
+        totals[INCOME_KINDS[line.kind]] += line.amount_fen
+    return totals, sum(totals.values())
+
+
+def _new_pdf(orientation: str, title: str) -> FPDF:
+    pdf = FPDF(orientation=orientation, unit="mm", format="A4")
+    first, *fallbacks = document_fonts()
+    pdf.add_font(_FONT, fname=str(first))
+    for index, path in enumerate(fallbacks):
+        pdf.add_font(f"{_FONT}{index}", fname=str(path))
+    pdf.set_fallback_fonts([f"{_FONT}{index}" for index in range(len(fallbacks))], exact_match=False)
+    pdf.set_title(title)
+    pdf.set_creator("惠农 Huinong")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    return pdf
+
+
+def _text_line(pdf: FPDF, text: str, size: float, height: float, align: Align = Align.L) -> None:
+    pdf.set_font(_FONT, size=size)
+    pdf.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def award_certificate_pdf(data: CertificateData) -> bytes:
+    """光荣脱贫证 (exit) or 小康光荣证 (xiaokang), one A4 landscape page."""
+    if data.kind not in CERTIFICATE_TITLES:
+        raise ValueError(f"unknown award kind {data.kind!r}")
+    title = CERTIFICATE_TITLES[data.kind]
+    pdf = _new_pdf("landscape", title)
+    pdf.set_draw_color(178, 34, 34)
+    pdf.set_line_width(1.5)
+    pdf.rect(10, 10, pdf.w - 20, pdf.h - 20)
+    pdf.set_margins(30, 25, 30)
+    pdf.set_y(28)
+
+    pdf.set_text_color(178, 34, 34)
+    _text_line(pdf, title, 40, 20, Align.C)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(6)
+    if data.kind == "exit":
+        achievement = f"于 {data.year} 年光荣脱贫"
+    else:
+        achievement = f"{data.year} 年家庭人均纯收入达到小康标准"
+    amount = format_yuan(data.amount_fen)
+    _text_line(pdf, f"{data.village_name} {data.holder_name_masked} 户：", 20, 12)
+    _text_line(
+        pdf,
+        f"    {achievement}，特发此证，以资鼓励。"
+        f"奖励人民币 {amount} 元（大写：人民币{yuan_in_capitals(data.amount_fen)}）。",
+        20,
+        12,
+    )
+    pdf.ln(8)
+    _text_line(pdf, f"{data.issuing_county}", 18, 10, Align.R)
+    _text_line(pdf, f"{data.issued_on.year} 年 {data.issued_on.month} 月 {data.issued_on.day} 日", 18, 10, Align.R)
+    pdf.ln(6)
+    _text_line(pdf, f"证书编号：{data.serial}", 14, 8)
+    _text_line(pdf, f"真伪查验：{data.verify_url}", 14, 8)
+    return bytes(pdf.output())
+
+
+def _paid_text(line: StatementLine) -> str:
+    if line.payment_status not in PAYMENT_STATUS_WORDS:
+        raise ValueError(f"unknown payment status {line.payment_status!r}")
+    status = PAYMENT_STATUS_WORDS[line.payment_status]
+    return status if line.paid_on is None else f"{status}\n{line.paid_on.isoformat()}"
+
+
+def _statement_rows(lines: Sequence[StatementLine]) -> list[tuple[str, ...]]:
+    header = ("类别", "来源", "说明", "金额（元）", "发放情况")
+    rows = [header]
+    for line in lines:
+        kind = LINE_KIND_WORDS.get(line.kind, line.kind)
+        rows.append((f"{kind}\n{INCOME_KINDS[line.kind]}", line.source_name, line.explanation,
+                     format_yuan(line.amount_fen), _paid_text(line)))
+    return rows
+
+
+def household_statement_pdf(data: StatementData) -> bytes:
+    """The household's lines of the year with payment status, totals by income kind and in all."""
+    totals, grand_total = statement_totals(data.lines)
+    pdf = _new_pdf("portrait", f"{data.year} 年收益明细")
+    _text_line(pdf, f"{data.year} 年家庭收益明细", 22, 12, Align.C)
+    pdf.ln(2)
+    _text_line(pdf, f"户主：{data.household_name_masked}    户号：{data.household_no}", 14, 8)
+    _text_line(pdf, f"出具日期：{data.generated_on.isoformat()}", 14, 8)
+    pdf.ln(3)
+
+    pdf.set_font(_FONT, size=12)
+    with pdf.table(col_widths=(24, 30, 70, 26, 30), text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "CENTER"),
+                   line_height=6.5, first_row_as_headings=True,
+                   headings_style=FontFace(emphasis="", fill_color=(235, 235, 235))) as table:
+        for row in _statement_rows(data.lines):
+            table.row(row)
+    if not data.lines:
+        _text_line(pdf, "本年度无收益记录。", 14, 8)
+
+    pdf.ln(5)
+    _text_line(pdf, "按收入类别合计", 16, 9)
+    for kind in INCOME_KIND_ORDER:
+        _text_line(pdf, f"{kind}：{format_yuan(totals[kind])} 元", 14, 8)
+    _text_line(pdf, f"全年合计：{format_yuan(grand_total)} 元（大写：人民币{yuan_in_capitals(grand_total)}）", 16, 9)
+    return bytes(pdf.output())

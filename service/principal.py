@@ -1,0 +1,70 @@
+"""Who is asking, and what they may see: roles and their scopes (API.md, Auth)."""
+
+from __future__ import annotations
+
+import msgspec
+
+STAFF_ROLES = (
+    "admin",
+    "accountant",
+    "village_reviewer",
+    "township_approver",
+    "finance_officer",
+    "finance_approver",
+    "auditor",
+)
+REGION_SCOPED_ROLES = ("village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor")
+
+# Statistical region codes: 2 digits province, 2 city, 2 county, 3 township, 3 village.
+_GROUPS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))
+
+
+def region_prefix(code: str) -> str:
+    """The significant digits of a region code: 621223000000 → 621223."""
+    parts = [code[a:b] for a, b in _GROUPS]
+    while parts and set(parts[-1]) == {"0"}:
+        parts.pop()
+    return "".join(parts)
+
+
+def county_of(code: str) -> str:
+    return code[:6] + "0" * 6
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str  # "user" or "household"
+    id: str
+    name: str
+    role: str
+    region_code: str | None = None
+    venture_ids: frozenset[str] = frozenset()
+    household_id: str | None = None
+    county_code: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def covers_region(self, code: str) -> bool:
+        """Whether a region (or anything located in it) is inside this principal's scope."""
+        if self.is_admin:
+            return True
+        if self.role not in REGION_SCOPED_ROLES or not self.region_code:
+            return False
+        return code.startswith(region_prefix(self.region_code))
+
+    def covers_county(self, county_code: str) -> bool:
+        if self.is_admin:
+            return True
+        if not self.region_code:
+            return False
+        # A township or village officer still belongs to its county for county-wide reads.
+        return county_of(self.region_code) == county_code or county_code.startswith(
+            region_prefix(self.region_code)
+        )
+
+    def covers_venture(self, venture_id: str) -> bool:
+        return self.is_admin or (self.role == "accountant" and venture_id in self.venture_ids)
+
+    def is_household(self, household_id: str) -> bool:
+        return self.role == "household" and self.household_id == household_id

@@ -1,0 +1,72 @@
+"""Settings, read once from the environment (README lists every variable)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+import msgspec
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / ".data"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str | None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: bytes
+    data_key: bytes
+    admin_password: str | None = None
+    test_clock: bool = False
+    public_base_url: str = "http://127.0.0.1:8000"
+    token_ttl_seconds: int = 8 * 3600
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 50_000_000
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+
+
+def _local_key(name: str) -> bytes:
+    """A key kept under .data/ for a developer machine, so `make run` needs no setup.
+
+    Production sets the variable; this only exists so a fresh checkout works.
+    """
+    path = DATA_DIR / f"{name}.key"
+    if path.exists():
+        return base64.urlsafe_b64decode(path.read_text().strip())
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    path.write_text(base64.urlsafe_b64encode(key).decode())
+    path.chmod(0o600)
+    return key
+
+
+def _decode_key(value: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError as exc:
+        raise ValueError("key must be urlsafe base64 of 32 bytes") from exc
+    if len(key) != 32:
+        raise ValueError("key must be urlsafe base64 of exactly 32 bytes")
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    secret = env.get("HUINONG_SECRET_KEY")
+    data = env.get("HUINONG_DATA_KEY")
+    port = int(env.get("PORT", "8000"))
+    host = env.get("HOST", "127.0.0.1")
+    return Settings(
+        database_url=env.get("DATABASE_URL") or None,
+        host=host,
+        port=port,
+        secret_key=_decode_key(secret) if secret else _local_key("secret"),
+        data_key=_decode_key(data) if data else _local_key("data"),
+        admin_password=env.get("HUINONG_ADMIN_PASSWORD") or None,
+        test_clock=env.get("HUINONG_TEST_CLOCK") == "1",
+        public_base_url=env.get("HUINONG_PUBLIC_URL", f"http://{host}:{port}"),
+    )

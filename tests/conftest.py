@@ -1,0 +1,220 @@
+"""Test fixtures: a real PostgreSQL, a template database built once, cloned per test.
+
+DATABASE_URL points at a server (CI uses the machine's); without it an embedded one starts under
+.data/pg-test. The app and the test share one event loop: the app's lifespan runs here and httpx
+talks to it in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+
+from db.migrate import migrate
+from db.pool import init_connection
+from service.app import create_app
+from service.crypto import DataCipher
+from service.settings import DATA_DIR, Settings
+
+SECRET_KEY = b"s" * 32
+DATA_KEY = b"d" * 32
+ADMIN_PASSWORD = "admin-test-password"
+DEMO_PASSWORD = "huinong-demo"
+RUN_ID = uuid.uuid4().hex[:8]
+
+# Anything that looks like a full national ID number or bank card number.
+FULL_ID = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
+FULL_CARD = re.compile(r"(?<![0-9*])[0-9]{16,19}(?![0-9])")
+
+
+def _server_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    from db.embedded import start_embedded
+
+    return start_embedded(DATA_DIR / "pg-test")
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+SERVER_URL = _server_url()
+
+
+async def _admin_conn() -> asyncpg.Connection:
+    return await asyncpg.connect(_with_database(SERVER_URL, "postgres"))
+
+
+async def _build_template(name: str, seed: bool) -> None:
+    admin = await _admin_conn()
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(_with_database(SERVER_URL, name))
+    try:
+        await init_connection(conn)
+        await migrate(conn)
+        if seed:
+            from service.controllers.auth import ensure_admin
+            from service.demo import seed_demo
+
+            await seed_demo(conn, DataCipher(DATA_KEY))
+            await ensure_admin(conn, ADMIN_PASSWORD)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def templates() -> AsyncIterator[dict[str, str]]:
+    names = {"empty": f"huinong_tpl_empty_{RUN_ID}", "demo": f"huinong_tpl_demo_{RUN_ID}"}
+    await _build_template(names["empty"], seed=False)
+    await _build_template(names["demo"], seed=True)
+    yield names
+    admin = await _admin_conn()
+    try:
+        for name in names.values():
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def clone(template: str) -> str:
+    name = f"huinong_t_{RUN_ID}_{uuid.uuid4().hex[:10]}"
+    admin = await _admin_conn()
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    return name
+
+
+async def drop(name: str) -> None:
+    admin = await _admin_conn()
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def demo_db(templates) -> AsyncIterator[str]:
+    name = await clone(templates["demo"])
+    yield _with_database(SERVER_URL, name)
+    await drop(name)
+
+
+@pytest.fixture
+async def empty_db(templates) -> AsyncIterator[str]:
+    name = await clone(templates["empty"])
+    yield _with_database(SERVER_URL, name)
+    await drop(name)
+
+
+def test_settings(database_url: str, **overrides) -> Settings:
+    values = dict(database_url=database_url, secret_key=SECRET_KEY, data_key=DATA_KEY,
+                  test_clock=True, pool_min_size=1, pool_max_size=20)
+    values.update(overrides)
+    return Settings(**values)
+
+
+class Api:
+    """An in-process client of the app plus the handful of things every test needs."""
+
+    def __init__(self, app, client: httpx.AsyncClient, database_url: str) -> None:
+        self.app = app
+        self.client = client
+        self.database_url = database_url
+        self._tokens: dict[str, str] = {}
+
+    async def login(self, username: str, password: str | None = None) -> dict[str, str]:
+        if username not in self._tokens:
+            pw = password or (ADMIN_PASSWORD if username == "admin" else DEMO_PASSWORD)
+            r = await self.client.post("/auth/token", json={"username": username, "password": pw})
+            assert r.status_code == 200, r.text
+            self._tokens[username] = r.json()["access_token"]
+        return {"Authorization": f"Bearer {self._tokens[username]}"}
+
+    async def household_login(self, household_no: str, pin: str = "123456") -> dict[str, str]:
+        r = await self.client.post("/auth/household-token", json={"household_no": household_no, "pin": pin})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    async def as_(self, username: str, method: str, url: str, **kw) -> httpx.Response:
+        headers = {**kw.pop("headers", {}), **(await self.login(username))}
+        return await self.client.request(method, url, headers=headers, **kw)
+
+    async def connect(self) -> asyncpg.Connection:
+        conn = await asyncpg.connect(self.database_url)
+        await init_connection(conn)
+        return conn
+
+    async def household_id(self, household_no: str) -> str:
+        conn = await self.connect()
+        try:
+            return str(await conn.fetchval("SELECT id FROM households WHERE household_no = $1", household_no))
+        finally:
+            await conn.close()
+
+
+async def _api(database_url: str, **overrides) -> AsyncIterator[Api]:
+    app = create_app(test_settings(database_url, **overrides))
+    # pytest-asyncio may finalize a fixture in another task than the one that set it up, and the
+    # lifespan's cancel scope must be left in the task that entered it: give it a task of its own.
+    ready, stop = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        async with app.lifespan():
+            ready.set()
+            await stop.wait()
+
+    lifespan = asyncio.create_task(run_lifespan())
+    await asyncio.wait({lifespan, asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    if lifespan.done():
+        lifespan.result()
+    try:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://huinong.test", timeout=600) as client:
+            yield Api(app, client, database_url)
+    finally:
+        stop.set()
+        await lifespan
+
+
+@pytest.fixture
+async def api(demo_db) -> AsyncIterator[Api]:
+    async for a in _api(demo_db):
+        yield a
+
+
+@pytest.fixture
+async def bare_api(empty_db) -> AsyncIterator[Api]:
+    async for a in _api(empty_db, admin_password=ADMIN_PASSWORD):
+        yield a
+
+
+def assert_no_full_numbers(text: str) -> None:
+    """No full national ID or card number may leave the service except in a bank file."""
+    assert not FULL_ID.search(text), f"full ID number leaked: {FULL_ID.search(text).group(0)}"
+    assert not FULL_CARD.search(text), f"full card number leaked: {FULL_CARD.search(text).group(0)}"
+
+
+def b64key(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+Path(DATA_DIR).mkdir(exist_ok=True)
