@@ -100,7 +100,7 @@ class BankProfile:
     summary_footer: bool  # a TAIL line / totals row with count and total
     extension: str
     content_type: str
-    amount_decimals: int = 2  # yuan with two decimals; the only format banks here take
+    amount_format: str = "yuan_2dp"  # a key of AMOUNT_FORMATS
 
 
 class ReturnFileError(ValueError):
@@ -110,6 +110,10 @@ class ReturnFileError(ValueError):
         self.field = field
         self.message = message
 
+
+# How a profile writes an integer fen amount. Yuan with two decimals is all the agent banks here
+# take; a bank that wants fen or thousands separators gets an entry, never a float.
+AMOUNT_FORMATS = {"yuan_2dp": format_yuan}
 
 _SENT_COLUMNS = (("序号", "seq"), ("流水号", "payable_id"), ("姓名", "name"), ("帐号", "account"),
                  ("金额", "amount_fen"), ("身份证号", "id_number"))
@@ -135,9 +139,13 @@ PROFILES: dict[str, BankProfile] = {
 }
 
 
-def _cell(line: BankLine, field: str) -> str:
+def _amount(profile: BankProfile, fen: int) -> str:
+    return AMOUNT_FORMATS[profile.amount_format](fen)
+
+
+def _cell(profile: BankProfile, line: BankLine, field: str) -> str:
     if field == "amount_fen":
-        return format_yuan(line.amount_fen)
+        return _amount(profile, line.amount_fen)
     return str(getattr(line, field))
 
 
@@ -150,7 +158,7 @@ def _check_lines(profile: BankProfile, lines: Sequence[BankLine]) -> None:
             raise ValueError(f"line {line.seq}: seq must be positive and unique")
         seen.add(line.seq)
         for _title, field in profile.columns:
-            value = _cell(line, field)
+            value = _cell(profile, line, field)
             # A delimiter or a line break inside a field would shift every later field at the bank.
             if profile.format == "text" and (profile.delimiter in value or "\r" in value or "\n" in value):
                 raise ValueError(f"line {line.seq}: {field} contains {profile.delimiter!r} or a line break")
@@ -164,17 +172,17 @@ def _safe_filename_part(text: str) -> str:
 
 def _rows(profile: BankProfile, lines: Iterable[BankLine]) -> Iterator[list[str]]:
     for line in lines:
-        yield [_cell(line, field) for _title, field in profile.columns]
+        yield [_cell(profile, line, field) for _title, field in profile.columns]
 
 
 def _render_text(profile: BankProfile, batch_id: str, lines: Sequence[BankLine], total: int) -> bytes:
     sep = profile.delimiter
     out: list[str] = []
     if profile.summary_header:
-        out.append(sep.join(["HEAD", batch_id, str(len(lines)), format_yuan(total)]) + sep)
+        out.append(sep.join(["HEAD", batch_id, str(len(lines)), _amount(profile, total)]) + sep)
     out.extend(sep.join(row) + sep for row in _rows(profile, lines))
     if profile.summary_footer:
-        out.append(sep.join(["TAIL", str(len(lines)), format_yuan(total)]) + sep)
+        out.append(sep.join(["TAIL", str(len(lines)), _amount(profile, total)]) + sep)
     return ("\r\n".join(out) + "\r\n").encode(profile.encoding)
 
 
@@ -202,7 +210,7 @@ def _render_xlsx(profile: BankProfile, lines: Sequence[BankLine], total: int) ->
         for col, value in enumerate(row):
             sheet.write_string(row_index, col, value, text)
     if profile.summary_footer:
-        totals = {"seq": "合计", "name": f"共{len(lines)}笔", "amount_fen": format_yuan(total)}
+        totals = {"seq": "合计", "name": f"共{len(lines)}笔", "amount_fen": _amount(profile, total)}
         for col, field in enumerate(fields):
             sheet.write_string(row_index + 1, col, totals.get(field, ""), bold)
     workbook.close()

@@ -76,13 +76,13 @@ class Advance:
 
 @dataclass(frozen=True)
 class PricedLine:
-    """One priced part of a delivery; a delivery crossing the contracted quantity gives two."""
+    """One priced part of a delivery; a delivery crossing the contracted quantity gives two.
 
-    purchase_id: str
-    bought_on: date
-    grade: str
+    ``weight_g`` is this part's weight, which is the purchase's whole weight unless it was split.
+    """
+
+    purchase: Purchase
     weight_g: int
-    market_price_fen_per_kg: int
     price_fen_per_kg_x10000: int
     reason: PriceReason
     amount_fen: int
@@ -158,11 +158,8 @@ def _line(contract: Contract, purchase: Purchase, weight_g: int, within: bool) -
     # One division over the whole product: rounding the price first would move the amount.
     amount = round_half_up_div(weight_g * price, _PRICE_SCALE * _GRAMS_PER_KG)
     return PricedLine(
-        purchase_id=purchase.purchase_id,
-        bought_on=purchase.bought_on,
-        grade=purchase.grade,
+        purchase=purchase,
         weight_g=weight_g,
-        market_price_fen_per_kg=purchase.market_price_fen_per_kg,
         price_fen_per_kg_x10000=price,
         reason=reason,
         amount_fen=amount,
