@@ -19,9 +19,9 @@ run: $(STAMP)
 
 # Headless Chromium and a CJK font come from Debian when missing (browser tests, PDFs).
 browser:
-	@command -v chromium >/dev/null 2>&1 && test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-droid-fallback >/dev/null) || \
-	  echo "warning: could not install chromium/fonts-droid-fallback; browser tests will be skipped"
+	@command -v chromium >/dev/null 2>&1 && test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-droid-fallback fonts-dejavu-core >/dev/null) || \
+	  echo "warning: could not install chromium and fonts; browser tests will be skipped"
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider

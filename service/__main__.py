@@ -6,6 +6,7 @@
   create-user    add a staff user
   seed-demo      load the demo county (once)
   verify-audit   recompute the audit log's hash chain
+  verify-ledger  check every ledger invariant; exit 1 naming the failures
 """
 
 from __future__ import annotations
@@ -79,6 +80,19 @@ async def _verify_audit(settings) -> int:
     return 1 if breaks else 0
 
 
+async def _verify_ledger(settings) -> int:
+    from service.ledger_checks import verify_ledger
+
+    conn = await _connect(settings)
+    try:
+        result = await verify_ledger(conn)
+    finally:
+        await conn.close()
+    for check in result.checks:
+        print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    return 0 if result.ok else 1
+
+
 def _serve(settings) -> None:
     import uvicorn
 
@@ -97,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate")
     sub.add_parser("seed-demo")
     sub.add_parser("verify-audit")
+    sub.add_parser("verify-ledger")
     user = sub.add_parser("create-user")
     user.add_argument("--username", required=True)
     user.add_argument("--password", required=True)
@@ -132,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "verify-audit":
         return asyncio.run(_verify_audit(settings))
+    if args.command == "verify-ledger":
+        return asyncio.run(_verify_ledger(settings))
     return handlers[args.command](settings, args)
 
 

@@ -1,8 +1,14 @@
 """Every controller the app serves, in one list."""
 
 from service.controllers.auth import AuthController, UserController
-from service.controllers.registry import HouseholdController, PovertyLineController, RegionController
+from service.controllers.ledger import LedgerController
+from service.controllers.registry import (
+    STATUS_LISTENERS, HouseholdController, PovertyLineController, RegionController,
+)
 from service.controllers.system import SystemController
+from service.controllers.ventures import VentureController, poverty_shares_follow_status
+
+STATUS_LISTENERS.append(poverty_shares_follow_status)
 
 ROUTE_HANDLERS = [
     AuthController,
@@ -11,4 +17,6 @@ ROUTE_HANDLERS = [
     HouseholdController,
     PovertyLineController,
     SystemController,
+    LedgerController,
+    VentureController,
 ]

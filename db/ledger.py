@@ -1,0 +1,160 @@
+"""Posting to the ledger: accounts, balanced entries, reversals, payables.
+
+Every function here runs inside the caller's transaction; the database re-checks what the code
+asserts (migration 0002 lists the invariants).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+
+class LedgerError(Exception):
+    pass
+
+
+class AlreadyReversed(LedgerError):
+    pass
+
+
+@dataclass(frozen=True)
+class Line:
+    account_id: uuid.UUID
+    amount_fen: int          # debit positive, credit negative
+    party_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    owner_type: str
+    owner_id: str
+    code: str
+    name: str
+
+
+async def accounts(conn: asyncpg.Connection, county_code: str, specs: Iterable[AccountSpec]) -> dict[AccountSpec, uuid.UUID]:
+    """Get or create accounts, in one round trip each way."""
+    specs = list(dict.fromkeys(specs))
+    if not specs:
+        return {}
+    await conn.execute(
+        """INSERT INTO accounts (county_code, owner_type, owner_id, code, name)
+           SELECT $1, t, o, c, n FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS s(t, o, c, n)
+           ON CONFLICT (county_code, owner_type, owner_id, code) DO NOTHING""",
+        county_code, [s.owner_type for s in specs], [s.owner_id for s in specs],
+        [s.code for s in specs], [s.name for s in specs],
+    )
+    rows = await conn.fetch(
+        """SELECT a.id, a.owner_type, a.owner_id, a.code FROM accounts a
+           JOIN unnest($2::text[], $3::text[], $4::text[]) AS s(t, o, c)
+             ON a.owner_type = s.t AND a.owner_id = s.o AND a.code = s.c
+           WHERE a.county_code = $1""",
+        county_code, [s.owner_type for s in specs], [s.owner_id for s in specs], [s.code for s in specs],
+    )
+    found = {(r["owner_type"], r["owner_id"], r["code"]): r["id"] for r in rows}
+    return {s: found[(s.owner_type, s.owner_id, s.code)] for s in specs}
+
+
+async def account(conn: asyncpg.Connection, county_code: str, spec: AccountSpec) -> uuid.UUID:
+    return (await accounts(conn, county_code, [spec]))[spec]
+
+
+async def post_entry(
+    conn: asyncpg.Connection, *, county_code: str, source_type: str, source_id: str, idempotency_key: str,
+    memo: str, posted_on: dt.date, lines: Sequence[Line], reverses: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Write one balanced entry; lines go in with COPY. Raises LedgerError if it does not balance."""
+    if len(lines) < 2:
+        raise LedgerError("an entry needs at least two lines")
+    if sum(line.amount_fen for line in lines) != 0:
+        raise LedgerError(f"entry for {source_type} {source_id} does not balance")
+    if any(line.amount_fen == 0 for line in lines):
+        lines = [line for line in lines if line.amount_fen != 0]
+    entry_id = uuid.uuid4()
+    await conn.execute(
+        """INSERT INTO journal_entries (county_code, id, source_type, source_id, idempotency_key, memo, posted_on, reverses)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        county_code, entry_id, source_type, source_id, idempotency_key, memo, posted_on, reverses,
+    )
+    await conn.copy_records_to_table(
+        "journal_lines",
+        records=[(county_code, entry_id, n, line.account_id, line.amount_fen, line.party_id)
+                 for n, line in enumerate(lines, start=1)],
+        columns=["county_code", "entry_id", "line_no", "account_id", "amount_fen", "party_id"],
+    )
+    return entry_id
+
+
+async def reverse_entry(
+    conn: asyncpg.Connection, county_code: str, entry_id: uuid.UUID, *, memo: str, posted_on: dt.date,
+) -> uuid.UUID:
+    """A reversing entry with every line negated. An entry is reversed at most once (UNIQUE reverses)."""
+    original = await conn.fetchrow(
+        "SELECT source_type, source_id, reverses FROM journal_entries WHERE county_code = $1 AND id = $2",
+        county_code, entry_id,
+    )
+    if original is None:
+        raise LedgerError(f"no entry {entry_id}")
+    if original["source_type"] == "reversal":
+        raise LedgerError("a reversal is not itself reversed; post a new entry instead")
+    lines = await conn.fetch(
+        "SELECT account_id, amount_fen, party_id FROM journal_lines WHERE county_code = $1 AND entry_id = $2 ORDER BY line_no",
+        county_code, entry_id,
+    )
+    try:
+        async with conn.transaction():  # a savepoint, so the caller can report rather than abort
+            return await post_entry(
+                conn, county_code=county_code, source_type="reversal", source_id=str(entry_id),
+                idempotency_key=f"reversal:{entry_id}", memo=memo, posted_on=posted_on,
+                lines=[Line(r["account_id"], -r["amount_fen"], r["party_id"]) for r in lines], reverses=entry_id,
+            )
+    except asyncpg.UniqueViolationError:
+        raise AlreadyReversed(f"entry {entry_id} was already reversed") from None
+
+
+@dataclass(frozen=True)
+class NewPayable:
+    household_id: uuid.UUID
+    source: str
+    source_id: str
+    source_ref: str
+    amount_fen: int
+    explanation: str
+    entry_id: uuid.UUID
+    payable_account_id: uuid.UUID
+    paying_account_id: uuid.UUID
+    village_code: str | None = None
+    venture_id: uuid.UUID | None = None
+    program_id: uuid.UUID | None = None
+
+
+PAYABLE_COLUMNS = ["county_code", "id", "household_id", "source", "source_id", "source_ref", "amount_fen",
+                   "explanation", "entry_id", "payable_account_id", "paying_account_id", "village_code",
+                   "venture_id", "program_id"]
+
+
+async def create_payables(conn: asyncpg.Connection, county_code: str, payables: Sequence[NewPayable]) -> list[uuid.UUID]:
+    """One payable per household line, with COPY."""
+    ids = [uuid.uuid4() for _ in payables]
+    await conn.copy_records_to_table(
+        "payables",
+        records=[(county_code, pid, p.household_id, p.source, p.source_id, p.source_ref, p.amount_fen, p.explanation,
+                  p.entry_id, p.payable_account_id, p.paying_account_id, p.village_code, p.venture_id, p.program_id)
+                 for pid, p in zip(ids, payables, strict=True)],
+        columns=PAYABLE_COLUMNS,
+    )
+    return ids
+
+
+async def cancel_unpaid_payables(conn: asyncpg.Connection, county_code: str, source: str, source_id: str) -> int:
+    """Cancel what a reversed source still owes; paid or batched payables are reported by the caller."""
+    result = await conn.execute(
+        "UPDATE payables SET status = 'cancelled' WHERE county_code = $1 AND source = $2 AND source_id = $3 AND status = 'unpaid'",
+        county_code, source, source_id,
+    )
+    return int(result.split()[-1])
