@@ -1,0 +1,85 @@
+"""Shared by the benchmarks: a fresh database, the machine's description, figures printed as a table."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+import uuid
+from contextlib import asynccontextmanager, contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from db.migrate import migrate
+from db.pool import init_connection
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem_gib} GiB, Python {platform.python_version()}, {platform.system()}"
+
+
+def peak_rss_mib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def server_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    from db.embedded import start_embedded
+    from service.settings import DATA_DIR
+
+    return start_embedded(DATA_DIR / "pg-bench")
+
+
+def _db(url: str, name: str) -> str:
+    p = urlsplit(url)
+    return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
+
+
+@asynccontextmanager
+async def fresh_database():
+    """A migrated, empty database for one benchmark, dropped afterwards. Yields its URL."""
+    base = server_url()
+    name = f"huinong_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(_db(base, "postgres"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = _db(base, name)
+    conn = await asyncpg.connect(url)
+    await init_connection(conn)
+    await migrate(conn)
+    await conn.close()
+    try:
+        yield url
+    finally:
+        admin = await asyncpg.connect(_db(base, "postgres"))
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@contextmanager
+def timed(figures: dict, name: str):
+    start = time.perf_counter()
+    yield
+    figures[name] = time.perf_counter() - start
+
+
+def report(title: str, rows: list[tuple[str, str]]) -> None:
+    print(f"\n## {title}")
+    print(f"machine: {machine()}")
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
