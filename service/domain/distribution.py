@@ -190,7 +190,8 @@ def assert_conserved(plan: Plan, profit_fen: int) -> None:
         "distributable amount is not fully accounted for",
     )
     require(
-        plan.floor_paid_fen == _basis_total(plan.lines, "floor"), "floor_paid_fen disagrees with lines"
+        plan.floor_paid_fen == _basis_total(plan.lines, "floor"),
+        "floor_paid_fen disagrees with lines",
     )
     require(
         plan.arrears_paid_fen == _basis_total(plan.lines, "arrears"),
@@ -307,7 +308,9 @@ class _Lines:
     def __init__(self) -> None:
         self._pending: dict[tuple[str, Basis], _Pending] = {}
 
-    def add(self, member_id: str, household_id: str | None, basis: Basis, **figures: int | str) -> None:
+    def add(
+        self, member_id: str, household_id: str | None, basis: Basis, **figures: int | str
+    ) -> None:
         pending = self._pending.get((member_id, basis))
         if pending is None:
             pending = self._pending[(member_id, basis)] = _Pending(member_id, household_id, basis)
@@ -317,14 +320,13 @@ class _Lines:
             else:
                 setattr(pending, name, getattr(pending, name) + value)
 
-    def total(self, basis: Basis) -> int:
-        return sum(p.amount_fen for p in self._pending.values() if p.basis == basis)
-
     def build(self, explain: Mapping[Basis, Callable[[_Pending], str]]) -> tuple[PlanLine, ...]:
         order = {"arrears": 0, "floor": 1, "patronage": 2, "shares": 3, "capital": 4}
         ready = sorted(self._pending.values(), key=lambda p: (p.member_id, order[p.basis]))
         return tuple(
-            PlanLine(p.member_id, p.household_id, p.basis, p.weight, p.amount_fen, explain[p.basis](p))
+            PlanLine(
+                p.member_id, p.household_id, p.basis, p.weight, p.amount_fen, explain[p.basis](p)
+            )
             for p in ready
             if p.amount_fen
         )
@@ -352,7 +354,9 @@ def _split_by_weight(amount: int, slots: Sequence[_Slot], lines: _Lines, basis: 
     return 0
 
 
-def _pay_floors(amount: int, slots: Sequence[_Slot], lines: _Lines, note: str) -> dict[tuple[str, str], int]:
+def _pay_floors(
+    amount: int, slots: Sequence[_Slot], lines: _Lines, note: str
+) -> dict[tuple[str, str], int]:
     """Pay floors out of amount, in proportion to the floors when it falls short."""
     owed = [(s.key, s.floor_fen) for s in slots if s.floor_fen]
     if not owed:
@@ -417,7 +421,10 @@ def _distribute_pool(
         owed_items = sorted(still_owed.items())
         paid = allocate(min(remaining, sum(still_owed.values())), owed_items)
         for member, owed in owed_items:
-            lines.add(member, households.get(member), "arrears", weight=owed, amount_fen=paid[member], owed_fen=owed)
+            lines.add(
+                member, households.get(member), "arrears",
+                weight=owed, amount_fen=paid[member], owed_fen=owed,
+            )
             still_owed[member] = owed - paid[member]
             remaining -= paid[member]
 
@@ -565,24 +572,53 @@ def company_plan(
             "arrears": _explain_arrears,
         }
     )
+    return _assemble(
+        profit_fen, carried, pool, built,
+        covered=covered, loss_added=loss_added, statutory=statutory, discretionary=discretionary,
+        reserve=0, distributable=distributable, patronage=0,
+        undistributed=pool.undistributed_fen, floor_expense=floor_expense, quantified={},
+    )
+
+
+def _assemble(
+    profit_fen: int,
+    carried: CarriedState,
+    pool: _PoolResult,
+    lines: tuple[PlanLine, ...],
+    *,
+    covered: int,
+    loss_added: int,
+    statutory: int,
+    discretionary: int,
+    reserve: int,
+    distributable: int,
+    patronage: int,
+    undistributed: int,
+    floor_expense: int,
+    quantified: Mapping[str, int],
+) -> Plan:
+    """The plan with its totals and the state handed to next year, checked to the fen."""
     plan = Plan(
         losses_covered_fen=covered,
         loss_added_fen=loss_added,
         statutory_reserve_fen=statutory,
         discretionary_reserve_fen=discretionary,
-        reserve_fen=0,
+        reserve_fen=reserve,
         distributable_fen=distributable,
-        patronage_fen=0,
-        floor_paid_fen=_basis_total(built, "floor"),
+        patronage_fen=patronage,
+        floor_paid_fen=_basis_total(lines, "floor"),
         arrears_fen=sum(pool.arrears_by_member.values()),
-        undistributed_fen=pool.undistributed_fen,
+        undistributed_fen=undistributed,
         floor_expense_fen=floor_expense,
-        arrears_paid_fen=_basis_total(built, "arrears"),
-        lines=built,
-        reserve_quantified={},
+        arrears_paid_fen=_basis_total(lines, "arrears"),
+        lines=lines,
+        reserve_quantified=quantified,
         carried=CarriedState(
             losses_carried_fen=carried.losses_carried_fen - covered + loss_added,
-            statutory_reserve_balance_fen=carried.statutory_reserve_balance_fen + statutory,
+            # A company's statutory reserve or a cooperative's reserve fund; a plan has only one.
+            statutory_reserve_balance_fen=carried.statutory_reserve_balance_fen
+            + statutory
+            + reserve,
             arrears_by_member=pool.arrears_by_member,
         ),
     )
@@ -679,7 +715,9 @@ def cooperative_plan(
     result = surplus_fen - floor_expense
     covered = loss_added = reserve = distributable = patronage = undistributed = 0
     quantified: dict[str, int] = {}
-    volumes = [(a.member_id, a.transaction_volume_fen) for a in accounts if a.transaction_volume_fen]
+    volumes = [
+        (a.member_id, a.transaction_volume_fen) for a in accounts if a.transaction_volume_fen
+    ]
     if result < 0:
         loss_added = -result
     else:
@@ -689,7 +727,7 @@ def cooperative_plan(
         if reserve and volumes:
             quantified = {m: fen for m, fen in allocate(reserve, volumes).items() if fen}
         distributable = after_losses - reserve
-        patronage = percent_of(distributable, charter.patronage_bp)
+        patronage = patronage_return_fen(distributable, charter.patronage_bp)
         if patronage and volumes:
             for member_id, fen in allocate(patronage, volumes).items():
                 account = members[member_id]
@@ -724,29 +762,20 @@ def cooperative_plan(
             "arrears": _explain_arrears,
         }
     )
-    plan = Plan(
-        losses_covered_fen=covered,
-        loss_added_fen=loss_added,
-        statutory_reserve_fen=0,
-        discretionary_reserve_fen=0,
-        reserve_fen=reserve,
-        distributable_fen=distributable,
-        patronage_fen=patronage,
-        floor_paid_fen=_basis_total(built, "floor"),
-        arrears_fen=sum(pool.arrears_by_member.values()),
-        undistributed_fen=undistributed,
-        floor_expense_fen=floor_expense,
-        arrears_paid_fen=_basis_total(built, "arrears"),
-        lines=built,
-        reserve_quantified=quantified,
-        carried=CarriedState(
-            losses_carried_fen=carried.losses_carried_fen - covered + loss_added,
-            statutory_reserve_balance_fen=carried.statutory_reserve_balance_fen + reserve,
-            arrears_by_member=pool.arrears_by_member,
-        ),
+    return _assemble(
+        surplus_fen, carried, pool, built,
+        covered=covered, loss_added=loss_added, statutory=0, discretionary=0,
+        reserve=reserve, distributable=distributable, patronage=patronage,
+        undistributed=undistributed, floor_expense=floor_expense, quantified=quantified,
     )
-    assert_conserved(plan, surplus_fen)
-    return plan
+
+
+def patronage_return_fen(distributable_fen: int, patronage_bp: int) -> int:
+    """The part returned by transaction volume: patronage_bp of the distributable surplus, rounded
+    half up, but never a fen under 60% of it (at 60% of 502 fen, 301.2 fen rounds to 301, which
+    would fall short of the law's minimum, so 302 is returned)."""
+    legal_minimum = -(-distributable_fen * MIN_PATRONAGE_BP // BP_WHOLE)
+    return max(percent_of(distributable_fen, patronage_bp), legal_minimum)
 
 
 def _account_total(account: MemberAccountInput, reserve_now: Mapping[str, int]) -> int:

@@ -41,7 +41,9 @@ class NegativeHoldingError(ValueError):
     """A movement would take a holding below zero shares or zero capital."""
 
     def __init__(self, member_id: str, share_class: str, detail: str) -> None:
-        super().__init__(f"holding of {member_id} in class {share_class} would go negative: {detail}")
+        super().__init__(
+            f"holding of {member_id} in class {share_class} would go negative: {detail}"
+        )
         self.member_id = member_id
         self.share_class = share_class
 
@@ -178,12 +180,14 @@ def holdings_as_of(movements: Iterable[ShareMovement], as_of: date) -> dict[Hold
     }
 
 
-def year_weights(movements: Iterable[ShareMovement], fiscal_year: int) -> dict[HoldingKey, HoldingYear]:
+def year_weights(
+    movements: Iterable[ShareMovement], fiscal_year: int
+) -> dict[HoldingKey, HoldingYear]:
     """Share-days and capital-days of every holding held at some point in fiscal_year.
 
     A holding bought on 2024-07-01 and kept counts 184 days (1 July to 31 December inclusive),
-    out of the 366 of leap year 2024. Shares sold on a day count for the buyer on that day, not the seller, so each share
-    is counted once per day.
+    out of the 366 of leap year 2024. Shares sold on a day count for the buyer on that day, not
+    the seller, so each share is counted once per day.
     """
     first = date(fiscal_year, 1, 1)
     after_last = date(fiscal_year + 1, 1, 1)
