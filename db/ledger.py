@@ -64,29 +64,55 @@ async def account(conn: asyncpg.Connection, county_code: str, spec: AccountSpec)
     return (await accounts(conn, county_code, [spec]))[spec]
 
 
+@dataclass(frozen=True)
+class EntryDraft:
+    source_type: str
+    source_id: str
+    idempotency_key: str
+    memo: str
+    posted_on: dt.date
+    lines: Sequence[Line]
+    reverses: uuid.UUID | None = None
+
+
+def _checked(draft: EntryDraft) -> list[Line]:
+    lines = [line for line in draft.lines if line.amount_fen != 0]
+    if len(lines) < 2:
+        raise LedgerError(f"entry for {draft.source_type} {draft.source_id} needs at least two non-zero lines")
+    if sum(line.amount_fen for line in lines) != 0:
+        raise LedgerError(f"entry for {draft.source_type} {draft.source_id} does not balance")
+    return lines
+
+
+async def post_entries(conn: asyncpg.Connection, county_code: str, drafts: Sequence[EntryDraft]) -> list[uuid.UUID]:
+    """Write balanced entries with COPY: entries first, then every line of every entry in one go.
+
+    The code checks each entry balances before writing; the database checks again at commit.
+    """
+    checked = [_checked(d) for d in drafts]
+    ids = [uuid.uuid4() for _ in drafts]
+    await conn.copy_records_to_table(
+        "journal_entries",
+        records=[(county_code, eid, d.source_type, d.source_id, d.idempotency_key, d.memo, d.posted_on, d.reverses)
+                 for eid, d in zip(ids, drafts, strict=True)],
+        columns=["county_code", "id", "source_type", "source_id", "idempotency_key", "memo", "posted_on", "reverses"],
+    )
+    await conn.copy_records_to_table(
+        "journal_lines",
+        records=[(county_code, eid, n, line.account_id, line.amount_fen, line.party_id)
+                 for eid, lines in zip(ids, checked, strict=True) for n, line in enumerate(lines, start=1)],
+        columns=["county_code", "entry_id", "line_no", "account_id", "amount_fen", "party_id"],
+    )
+    return ids
+
+
 async def post_entry(
     conn: asyncpg.Connection, *, county_code: str, source_type: str, source_id: str, idempotency_key: str,
     memo: str, posted_on: dt.date, lines: Sequence[Line], reverses: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """Write one balanced entry; lines go in with COPY. Raises LedgerError if it does not balance."""
-    if len(lines) < 2:
-        raise LedgerError("an entry needs at least two lines")
-    if sum(line.amount_fen for line in lines) != 0:
-        raise LedgerError(f"entry for {source_type} {source_id} does not balance")
-    if any(line.amount_fen == 0 for line in lines):
-        lines = [line for line in lines if line.amount_fen != 0]
-    entry_id = uuid.uuid4()
-    await conn.execute(
-        """INSERT INTO journal_entries (county_code, id, source_type, source_id, idempotency_key, memo, posted_on, reverses)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        county_code, entry_id, source_type, source_id, idempotency_key, memo, posted_on, reverses,
-    )
-    await conn.copy_records_to_table(
-        "journal_lines",
-        records=[(county_code, entry_id, n, line.account_id, line.amount_fen, line.party_id)
-                 for n, line in enumerate(lines, start=1)],
-        columns=["county_code", "entry_id", "line_no", "account_id", "amount_fen", "party_id"],
-    )
+    """Write one balanced entry. Raises LedgerError if it does not balance."""
+    (entry_id,) = await post_entries(conn, county_code, [EntryDraft(
+        source_type, source_id, idempotency_key, memo, posted_on, lines, reverses)])
     return entry_id
 
 
@@ -158,3 +184,23 @@ async def cancel_unpaid_payables(conn: asyncpg.Connection, county_code: str, sou
         county_code, source, source_id,
     )
     return int(result.split()[-1])
+
+
+async def balances(conn: asyncpg.Connection, county_code: str, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = await conn.fetch(
+        "SELECT account_id, balance_fen FROM account_balances WHERE county_code = $1 AND account_id = ANY($2::uuid[])",
+        county_code, list(account_ids),
+    )
+    found = {r["account_id"]: r["balance_fen"] for r in rows}
+    return {a: found.get(a, 0) for a in account_ids}
+
+
+async def party_balances(conn: asyncpg.Connection, county_code: str, account_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """An account's balance per party (the sub-ledger), parties with a zero balance left out."""
+    rows = await conn.fetch(
+        """SELECT party_id, sum(amount_fen)::bigint AS balance FROM journal_lines
+           WHERE county_code = $1 AND account_id = $2 AND party_id IS NOT NULL
+           GROUP BY party_id HAVING sum(amount_fen) <> 0""",
+        county_code, account_id,
+    )
+    return {r["party_id"]: r["balance"] for r in rows}

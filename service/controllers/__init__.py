@@ -1,7 +1,10 @@
 """Every controller the app serves, in one list."""
 
 from service.controllers.auth import AuthController, UserController
+from service.controllers.distributions import DistributionController, register_objection_hooks
 from service.controllers.ledger import LedgerController
+from service.controllers.order_farming import OrderFarmingController
+from service.controllers.payments import PAYMENT_CONTROLLERS
 from service.controllers.registry import (
     STATUS_LISTENERS, HouseholdController, PovertyLineController, RegionController,
 )
@@ -9,6 +12,7 @@ from service.controllers.system import SystemController
 from service.controllers.ventures import VentureController, poverty_shares_follow_status
 
 STATUS_LISTENERS.append(poverty_shares_follow_status)
+register_objection_hooks()
 
 ROUTE_HANDLERS = [
     AuthController,
@@ -19,4 +23,7 @@ ROUTE_HANDLERS = [
     SystemController,
     LedgerController,
     VentureController,
+    OrderFarmingController,
+    DistributionController,
+    *PAYMENT_CONTROLLERS,
 ]
