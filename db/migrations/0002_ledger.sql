@@ -21,6 +21,8 @@ CREATE TABLE accounts (
     UNIQUE (county_code, owner_type, owner_id, code)
 );
 
+CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION refuse_change();
+
 CREATE TABLE account_balances (
     county_code char(12) NOT NULL,
     account_id  uuid NOT NULL,
@@ -54,9 +56,10 @@ CREATE TABLE journal_lines (
     account_id  uuid NOT NULL,
     amount_fen  bigint NOT NULL CHECK (amount_fen <> 0),
     party_id    uuid,          -- the household (or member) the line concerns: a sub-ledger key
-    PRIMARY KEY (county_code, entry_id, line_no),
-    FOREIGN KEY (county_code, entry_id) REFERENCES journal_entries (county_code, id),
-    FOREIGN KEY (county_code, account_id) REFERENCES accounts (county_code, id)
+    PRIMARY KEY (county_code, entry_id, line_no)
+    -- The references to journal_entries and accounts are checked set-wise per statement by
+    -- journal_lines_inserted() (L2): row-by-row foreign-key triggers would dominate a bulk COPY,
+    -- and neither entries nor accounts can ever be deleted.
 );
 CREATE INDEX journal_lines_account ON journal_lines (county_code, account_id);
 CREATE INDEX journal_lines_party ON journal_lines (party_id) WHERE party_id IS NOT NULL;
@@ -87,14 +90,21 @@ END $$;
 CREATE CONSTRAINT TRIGGER journal_entry_balanced AFTER INSERT ON journal_entries
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION journal_entry_balanced();
 
--- L2 and L5, set-wise per statement (COPY included): cheap even for a million lines.
+-- L2, L5 and the lines' references, set-wise per statement (COPY included): cheap even for a
+-- million lines.
 CREATE FUNCTION journal_lines_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM new_lines n JOIN journal_entries e
+    IF EXISTS (SELECT 1 FROM new_lines n LEFT JOIN journal_entries e
                  ON e.county_code = n.county_code AND e.id = n.entry_id
-               WHERE e.created_txid <> txid_current()) THEN
+               WHERE e.id IS NULL OR e.created_txid <> txid_current()) THEN
         RAISE EXCEPTION 'lines may only be added to an entry in the transaction that created it'
             USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF EXISTS (SELECT 1 FROM new_lines n LEFT JOIN accounts a
+                 ON a.county_code = n.county_code AND a.id = n.account_id
+               WHERE a.id IS NULL) THEN
+        RAISE EXCEPTION 'journal line names an account that does not exist in its county'
+            USING ERRCODE = 'foreign_key_violation';
     END IF;
     INSERT INTO account_balances AS b (county_code, account_id, balance_fen)
         SELECT county_code, account_id, sum(amount_fen) FROM new_lines GROUP BY county_code, account_id

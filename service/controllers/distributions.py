@@ -29,8 +29,6 @@ from service.principal import Principal
 
 # 公示 periods (DESIGN.md): a cooperative's plan 15 days (art. 40), other funds 10.
 NOTICE_DAYS = {"cooperative": 15, "branch_company": 10, "enterprise": 10}
-LINE_COLUMNS = ["county_code", "distribution_id", "line_no", "member_id", "household_id", "basis", "weight",
-                "amount_fen", "explanation"]
 
 
 def distribution_out(row: asyncpg.Record, payables_created: int = 0) -> DistributionOut:
@@ -79,7 +77,7 @@ async def write_draft(conn: asyncpg.Connection, venture: asyncpg.Record, year: i
         venture["county_code"], distribution_id, venture["id"], year, profit_fen, dist.waterfall_of(plan),
         dist.carried_json(facts.carried), dist.carried_json(plan.carried), dict(plan.reserve_quantified),
         len(lines), sum(line.amount_fen for line in lines), created_by)
-    await conn.copy_records_to_table("distribution_lines", columns=LINE_COLUMNS, records=[
+    await conn.copy_records_to_table("distribution_lines", columns=dist.LINE_COLUMNS, records=[
         (venture["county_code"], distribution_id, n, uuid.UUID(line.member_id),
          uuid.UUID(line.household_id) if line.household_id else None, line.basis, line.weight, line.amount_fen,
          line.explanation) for n, line in enumerate(lines, start=1)])
