@@ -9,6 +9,9 @@ COMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[Any, Any], int]]] = {
 
 
 def register_commands(sub: Any) -> dict[str, Callable[[Any, Any], int]]:
+    from service import cli_distribute
+
+    COMMANDS.setdefault("distribute", (cli_distribute.configure, cli_distribute.run))
     handlers = {}
     for name, (configure, handler) in COMMANDS.items():
         configure(sub.add_parser(name))
