@@ -7,6 +7,7 @@ validate before they open a transaction, and a failure inside one rolls it back.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -76,13 +77,30 @@ def conflict(slug: str, detail: str, **extra: Any) -> Problem:
     return Problem(409, slug, "状态冲突", detail, extra=extra or None)
 
 
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+_AT_PATH = re.compile(r"- at `\$\.?([^`]*)`")
+
+
+def _field_of(key: str, message: str) -> str:
+    """msgspec names a missing or unknown field only in its message; Litestar's key is then 'data'."""
+    named = _NAMED_FIELD.search(message)
+    at = _AT_PATH.search(message)
+    path = at.group(1).replace("[", ".").replace("]", "") if at else ""
+    if named:
+        return f"{path}.{named.group(1)}" if path else named.group(1)
+    if key in ("data", "body", "") and path:
+        return path
+    return key or "body"
+
+
 def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
         if isinstance(item, dict):
-            key = item.get("key") or item.get("source") or "body"
-            errors.append(field_error(str(key), str(item.get("message", "invalid"))))
+            message = str(item.get("message", "invalid"))
+            key = str(item.get("key") or item.get("source") or "body")
+            errors.append(field_error(_field_of(key, message), message))
     if not errors:
         errors.append(field_error("body", str(exc.detail)))
     return errors

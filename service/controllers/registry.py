@@ -105,11 +105,9 @@ class RegionController(Controller):
         return RegionOut(row["code"], row["name"], row["level"], row["parent_code"], row["county_code"])
 
 
-async def insert_drafts(
-    conn: asyncpg.Connection, actor: Actor, cipher: DataCipher, drafts: list[HouseholdDraft], *, action: str,
-    single: bool = False,
-) -> list[uuid.UUID]:
-    """Check uniqueness against the file and the registry, then COPY all rows, or none."""
+async def duplicate_errors(conn: asyncpg.Connection, cipher: DataCipher, drafts: list[HouseholdDraft], *,
+                           single: bool = False) -> list[dict]:
+    """Household numbers and heads' ID numbers already registered, or repeated within the file."""
     errors: list[dict] = []
     seen_numbers: dict[str, int] = {}
     seen_ids: dict[tuple[str, bytes], int] = {}
@@ -132,22 +130,33 @@ async def insert_drafts(
         seen_ids.setdefault(key, d.row)
         if d.split_from and d.split_from not in split_targets:
             errors.append(field_error("split_from", "分户来源户不存在", row))
+    return errors
+
+
+def refuse_rows(errors: list[dict]) -> None:
     if errors:
-        raise bad_input(f"{len({e.get('row') for e in errors})} 行有误，未登记任何农户", errors)
+        errors.sort(key=lambda e: (e.get("row") or 0, e["field"]))
+        rows = {e.get("row") for e in errors}
+        raise bad_input(f"{len(rows)} 行有误，未登记任何农户" if None not in rows else errors[0]["message"], errors)
+
+
+async def insert_drafts(
+    conn: asyncpg.Connection, actor: Actor, cipher: DataCipher, drafts: list[HouseholdDraft], *, action: str,
+) -> list[uuid.UUID]:
+    """COPY all rows, or none, with one audit row per county."""
     records = [to_record(d, cipher) for d in drafts]
     async with conn.transaction():
         try:
             await q.copy_households(conn, STORED_COLUMNS, records)
         except asyncpg.UniqueViolationError:
             raise conflict("duplicate-household", "另一请求同时登记了相同的户号或身份证号，请重试") from None
-        by_county: dict[str, int] = {}
+        by_county: dict[str, list[str]] = {}
         for r in records:
-            by_county[r[0]] = by_county.get(r[0], 0) + 1
-        for county, count in by_county.items():
-            ids = [str(r[1]) for r in records if r[0] == county]
+            by_county.setdefault(r[0], []).append(str(r[1]))
+        for county, ids in by_county.items():
             await record(conn, actor, county_code=county, action=action, object_type="household",
-                         object_id=ids[0] if count == 1 else f"{count} rows",
-                         after=sorted(ids), detail={"count": count})
+                         object_id=ids[0] if len(ids) == 1 else f"{len(ids)} rows",
+                         after=sorted(ids), detail={"count": len(ids)})
     return [r[1] for r in records]
 
 
@@ -170,7 +179,8 @@ class HouseholdController(Controller):
             raise bad_input("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
         if not can_register_in(principal, draft.village_code):
             raise forbidden("只能在本辖区登记农户")
-        (new_id,) = await insert_drafts(conn, actor, cipher, [draft], action="household.create", single=True)
+        refuse_rows(await duplicate_errors(conn, cipher, [draft], single=True))
+        (new_id,) = await insert_drafts(conn, actor, cipher, [draft], action="household.create")
         return household_out(await q.household(conn, str(new_id)))
 
     @post("/import", guards=[REGISTRARS], operation_id="import_households", request_max_body_size=UPLOAD_LIMIT)
@@ -191,10 +201,10 @@ class HouseholdController(Controller):
                     errors.append(field_error("village_code", "不在本人辖区内", number))
                 else:
                     drafts.append(draft)
-        if errors:
-            raise bad_input(f"{len({e['row'] for e in errors})} 行有误，未导入任何数据", errors)
-        if not drafts:
+        if not drafts and not errors:
             raise invalid_field("file", "文件中没有数据行")
+        # Every bad row is named at once: shape errors and duplicates together.
+        refuse_rows(errors + await duplicate_errors(conn, cipher, drafts))
         ids = await insert_drafts(conn, actor, cipher, drafts, action="household.import")
         return Created(created=len(ids))
 

@@ -145,10 +145,6 @@ async def test_bad_rows_change_nothing(api):
     assert await count_rows(api, "SELECT count(*) FROM audit_log") == audit_before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "service/controllers/registry.py import_households raises on shape errors (check digit, "
-    "village) before insert_drafts looks for duplicate household numbers, so the 422 names rows "
-    "3 and 4 but not the duplicate in row 6"))
 async def test_bad_rows_are_all_named_at_once(api):
     for fmt in FORMATS:
         r = await api.as_("cunwei", "POST", "/households/import", **upload(fmt, three_bad_rows()))
@@ -238,9 +234,6 @@ async def test_single_create_names_the_bad_field(api):
     assert await count_rows(api) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "service/errors.py _validation_errors takes Litestar's key 'data' as the field when msgspec "
-    "reports a missing or unknown field at the body's root, so the client cannot tell which field"))
 async def test_missing_and_unknown_fields_are_named(api):
     missing = household_json(12)
     del missing["household_no"]
