@@ -10,7 +10,8 @@ import asyncpg
 
 from db.ventures import as_uuid
 
-PURCHASE_COLUMNS = ["county_code", "id", "contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"]
+# The id is the database's own gen_random_uuid(): one less value per row to build and send.
+PURCHASE_COLUMNS = ["county_code", "contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"]
 SETTLEMENT_COLUMNS = ["county_code", "id", "venture_id", "contract_id", "household_id", "season_year", "delivered_g",
                       "gross_fen", "carried_in_fen", "own_advances_fen", "advances_deducted_fen", "payable_fen",
                       "advance_carried_fen", "explanation", "entry_id", "settled_on", "settled_by"]

@@ -120,7 +120,7 @@ def parse_purchase_rows(table: Table, county_code: str, contracts: dict[str, asy
         if not _WHOLE.fullmatch(price) or int(price) > _MAX_PRICE:
             errors.append(field_error("market_price_fen_per_kg", "市场价应为非负整数（分/公斤）", number))
         if len(errors) == bad:
-            records.append((county_code, uuid.uuid4(), c["id"], bought_on, grade, int(weight), int(price)))
+            records.append((county_code, c["id"], bought_on, grade, int(weight), int(price)))
     return records, errors
 
 
@@ -166,14 +166,13 @@ async def settle_season(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Recor
         conn, v, [RAW_MATERIALS, PAYABLE, RECEIVABLE, BANK])
     county = v["county_code"]
 
-    settlements, lines, payables, items = [], [], [], []
+    settled: list[tuple[asyncpg.Record, Settlement, int, int, str, dict[str, asyncpg.Record]]] = []
     for household_id, group in itertools.groupby(contracts, key=lambda c: c["household_id"]):
         group = list(group)
         pool = pools.get(household_id, 0)
         for position, c in enumerate(group):
-            rows = purchases.get(c["id"], [])
             # The domain orders a day's deliveries by purchase id: give it the recording order.
-            by_key = {f"{p['seq']:020d}": p for p in rows}
+            by_key = {f"{p['seq']:020d}": p for p in purchases.get(c["id"], [])}
             domain_contract = Contract(str(c["id"]), str(household_id), c["contracted_g"],
                                        c["floor_price_fen_per_kg"], c["premium_bp"])
             domain_purchases = [Purchase(key, p["bought_on"], p["grade"], p["weight_g"], p["market_price_fen_per_kg"])
@@ -187,38 +186,41 @@ async def settle_season(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Recor
                 carried_in = min(pool, settle(domain_contract, domain_purchases, 0).gross_fen)
             pool -= carried_in
             result = settle(domain_contract, domain_purchases, carried_in + own)
-            settlement_id = uuid.uuid4()
-            entry_id = None
-            if result.gross_fen:
-                entry_id = await ledger.post_entry(
-                    conn, county_code=county, source_type="settlement", source_id=str(settlement_id),
-                    idempotency_key=f"settlement:{settlement_id}", posted_on=today,
-                    memo=f"订单收购结算：{season_year}年{c['crop']}，合同 {c['id']}",
-                    lines=[Line(raw_materials, result.gross_fen),
-                           Line(payable_account, -result.gross_fen, household_id),
-                           Line(payable_account, result.advances_deducted_fen, household_id),
-                           Line(receivable, -result.advances_deducted_fen, household_id)])
-            summary = _summary(c, result, carried_in, own_rows)
-            settlements.append((county, settlement_id, v["id"], c["id"], household_id, season_year,
-                                sum(p["weight_g"] for p in rows), result.gross_fen, carried_in, own,
-                                result.advances_deducted_fen, result.payable_fen, result.advance_carried_fen, summary,
-                                entry_id, today, actor.name))
-            lines.extend((county, settlement_id, n, by_key[line.purchase.purchase_id]["id"], line.weight_g,
-                          line.price_fen_per_kg_x10000, line.reason, line.amount_fen, line.explanation)
-                         for n, line in enumerate(result.lines, start=1))
-            if result.payable_fen:
-                payables.append(NewPayable(
-                    household_id=household_id, source="settlement", source_id=str(settlement_id),
-                    source_ref=str(c["id"]), amount_fen=result.payable_fen, explanation=summary, entry_id=entry_id,
-                    payable_account_id=payable_account, paying_account_id=bank, village_code=c["village_code"],
-                    venture_id=v["id"]))
-            items.append(SettlementItem(
-                id=str(settlement_id), contract_id=str(c["id"]), household_id=str(household_id),
-                season_year=season_year, gross_fen=result.gross_fen,
-                advances_deducted_fen=result.advances_deducted_fen, payable_fen=result.payable_fen,
-                advance_carried_fen=result.advance_carried_fen, carried_in_fen=carried_in, own_advances_fen=own,
-                delivered_g=settlements[-1][6], status="settled", explanation=summary,
-                entry_id=str(entry_id) if entry_id else None))
+            settled.append((c, result, carried_in, own, _summary(c, result, carried_in, own_rows), by_key))
+
+    ids = [uuid.uuid4() for _ in settled]
+    drafts = [ledger.EntryDraft(
+        source_type="settlement", source_id=str(sid), idempotency_key=f"settlement:{sid}", posted_on=today,
+        memo=f"订单收购结算：{season_year}年{c['crop']}，合同 {c['id']}",
+        lines=[Line(raw_materials, r.gross_fen),
+               Line(payable_account, -r.gross_fen, c["household_id"]),
+               Line(payable_account, r.advances_deducted_fen, c["household_id"]),
+               Line(receivable, -r.advances_deducted_fen, c["household_id"])])
+        for sid, (c, r, *_) in zip(ids, settled) if r.gross_fen]
+    # One COPY for all the entries and one for all their lines; nothing delivered, nothing posted.
+    entry_ids = iter(await ledger.post_entries(conn, county, drafts))
+
+    settlements, lines, payables, items = [], [], [], []
+    for sid, (c, r, carried_in, own, summary, by_key) in zip(ids, settled):
+        entry_id = next(entry_ids) if r.gross_fen else None
+        delivered = sum(p["weight_g"] for p in by_key.values())
+        settlements.append((county, sid, v["id"], c["id"], c["household_id"], season_year, delivered, r.gross_fen,
+                            carried_in, own, r.advances_deducted_fen, r.payable_fen, r.advance_carried_fen, summary,
+                            entry_id, today, actor.name))
+        lines.extend((county, sid, n, by_key[line.purchase.purchase_id]["id"], line.weight_g,
+                      line.price_fen_per_kg_x10000, line.reason, line.amount_fen, line.explanation)
+                     for n, line in enumerate(r.lines, start=1))
+        if r.payable_fen:
+            payables.append(NewPayable(
+                household_id=c["household_id"], source="settlement", source_id=str(sid), source_ref=str(c["id"]),
+                amount_fen=r.payable_fen, explanation=summary, entry_id=entry_id, payable_account_id=payable_account,
+                paying_account_id=bank, village_code=c["village_code"], venture_id=v["id"]))
+        items.append(SettlementItem(
+            id=str(sid), contract_id=str(c["id"]), household_id=str(c["household_id"]), season_year=season_year,
+            gross_fen=r.gross_fen, advances_deducted_fen=r.advances_deducted_fen, payable_fen=r.payable_fen,
+            advance_carried_fen=r.advance_carried_fen, carried_in_fen=carried_in, own_advances_fen=own,
+            delivered_g=delivered, status="settled", explanation=summary,
+            entry_id=str(entry_id) if entry_id else None))
     try:
         await q.copy_settlements(conn, settlements, lines)
     except asyncpg.UniqueViolationError:
@@ -289,22 +291,7 @@ class OrderFarmingController(Controller):
             raise invalid_field("given_on", "赊销日期不能晚于今天")
 
         async def work(tx: asyncpg.Connection) -> AdvanceOut:
-            await lock_for_recording(tx, c)
-            receivable, bank = await venture_accounts(tx, v, [RECEIVABLE, BANK])
-            advance_id = uuid.uuid4()
-            entry_id = await ledger.post_entry(
-                tx, county_code=c["county_code"], source_type="settlement", source_id=f"advance:{advance_id}",
-                idempotency_key=f"advance:{advance_id}", posted_on=data.given_on,
-                memo=f"赊销农资：{data.item}，合同 {c['id']}",
-                lines=[Line(receivable, data.amount_fen, c["household_id"]), Line(bank, -data.amount_fen)])
-            await tx.execute(
-                """INSERT INTO farming_advances (county_code, id, contract_id, amount_fen, given_on, item, entry_id)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-                c["county_code"], advance_id, c["id"], data.amount_fen, data.given_on, data.item, entry_id)
-            out = AdvanceOut(str(advance_id), str(c["id"]), data.amount_fen, data.given_on, data.item, str(entry_id))
-            await record(tx, actor, county_code=c["county_code"], action="advance.record", object_type="advance",
-                         object_id=out.id, after=out)
-            return out
+            return await record_advance_in(tx, actor, v, c, data.amount_fen, data.given_on, data.item)
 
         return await run_idempotent(request, conn, principal, work)
 
@@ -317,9 +304,10 @@ class OrderFarmingController(Controller):
 
         async def work(tx: asyncpg.Connection) -> PurchaseOut:
             await lock_for_recording(tx, c)
-            purchase_id = uuid.uuid4()
-            await q.copy_purchases(tx, [(c["county_code"], purchase_id, c["id"], data.bought_on, data.grade,
-                                         data.weight_g, data.market_price_fen_per_kg)])
+            purchase_id = await tx.fetchval(
+                """INSERT INTO farming_purchases (county_code, contract_id, bought_on, grade, weight_g,
+                       market_price_fen_per_kg) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+                c["county_code"], c["id"], data.bought_on, data.grade, data.weight_g, data.market_price_fen_per_kg)
             out = PurchaseOut(str(purchase_id), str(c["id"]), data.bought_on, data.grade, data.weight_g,
                               data.market_price_fen_per_kg)
             await record(tx, actor, county_code=c["county_code"], action="purchase.record", object_type="purchase",
@@ -443,5 +431,26 @@ async def import_purchase_table(conn: asyncpg.Connection, actor: Actor, v: async
     await q.copy_purchases(conn, records)
     await record(conn, actor, county_code=v["county_code"], action="purchase.import", object_type="venture",
                  object_id=str(v["id"]), detail={"count": len(records),
-                                                 "weight_g": sum(r[5] for r in records)})
+                                                 "weight_g": sum(r[4] for r in records)})
     return Created(created=len(records))
+
+
+async def record_advance_in(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, c: asyncpg.Record,
+                            amount_fen: int, given_on: dt.date, item: str) -> AdvanceOut:
+    """An advance on credit: Dr 1221 其他应收款 (party the household) / Cr 1002, in the caller's transaction."""
+    await lock_for_recording(conn, c)
+    receivable, bank = await venture_accounts(conn, v, [RECEIVABLE, BANK])
+    advance_id = uuid.uuid4()
+    # The ledger has no source type of its own for advances; they belong to the settlement family.
+    entry_id = await ledger.post_entry(
+        conn, county_code=c["county_code"], source_type="settlement", source_id=f"advance:{advance_id}",
+        idempotency_key=f"advance:{advance_id}", posted_on=given_on, memo=f"赊销农资：{item}，合同 {c['id']}",
+        lines=[Line(receivable, amount_fen, c["household_id"]), Line(bank, -amount_fen)])
+    await conn.execute(
+        """INSERT INTO farming_advances (county_code, id, contract_id, amount_fen, given_on, item, entry_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        c["county_code"], advance_id, c["id"], amount_fen, given_on, item, entry_id)
+    out = AdvanceOut(str(advance_id), str(c["id"]), amount_fen, given_on, item, str(entry_id))
+    await record(conn, actor, county_code=c["county_code"], action="advance.record", object_type="advance",
+                 object_id=out.id, after=out)
+    return out

@@ -367,3 +367,35 @@ async def test_who_may_see_and_change(api):
     finally:
         await conn.close()
     assert {"contract.create", "purchase.record", "settlement.run"} <= actions
+
+
+async def test_database_holds_the_invariants(api):
+    import datetime as dt
+    import uuid
+
+    import asyncpg
+    import pytest
+
+    await set_today(api, "2025-12-20")
+    vid = await make_enterprise(api)
+    cid = await contract(api, vid, HH1, contracted_g=10_000, floor=1000)
+    await purchase(api, cid, "2025-10-01", 1_000, 1000)
+    (item,) = (await settle(api, vid, 2025)).json()["items"]
+    conn = await api.connect()
+    try:
+        # A purchase naming no contract, even through COPY, is refused.
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            await conn.copy_records_to_table(
+                "farming_purchases", records=[("621223000000", uuid.uuid4(), dt.date(2025, 1, 1), "一等", 1, 1)],
+                columns=["county_code", "contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"])
+        # A settlement's figures cannot be edited, and it cannot be deleted.
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute("UPDATE farming_settlements SET payable_fen = payable_fen + 1, gross_fen = gross_fen + 1 "
+                               "WHERE id = $1::uuid", item["id"])
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("DELETE FROM farming_settlements WHERE id = $1::uuid", item["id"])
+        # Money is conserved row by row.
+        assert await conn.fetchval("SELECT bool_and(gross_fen = advances_deducted_fen + payable_fen) "
+                                   "FROM farming_settlements")
+    finally:
+        await conn.close()
