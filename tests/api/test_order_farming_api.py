@@ -3,7 +3,12 @@ ledger entries and payables, reversal, the weighing station's import, and who ma
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import uuid
+
+import asyncpg
+import pytest
 
 VILLAGE = "621223100201"
 HH1, HH2, HH3 = "621223100201-001", "621223100201-002", "621223100201-003"
@@ -329,12 +334,19 @@ async def test_import_20000_rows_all_or_nothing(api):
     await ledger_ok(api)
 
 
-async def test_who_may_see_and_change(api):
+async def one_small_settlement(api):
+    """1 kg at the 10.00 floor: 10.00 yuan gross and payable."""
     await set_today(api, "2025-12-20")
     vid = await make_enterprise(api)
     cid = await contract(api, vid, HH1, contracted_g=10_000, floor=1000)
     await purchase(api, cid, "2025-10-01", 1_000, 1000)
     (item,) = (await settle(api, vid, 2025)).json()["items"]
+    assert item["gross_fen"] == item["payable_fen"] == 1_000
+    return vid, cid, item
+
+
+async def test_who_may_see_and_change(api):
+    vid, cid, item = await one_small_settlement(api)
 
     r = await api.as_("admin", "POST", "/users", json={"username": "kuaiji2", "password": "another-accountant",
                                                        "role": "accountant"})
@@ -370,17 +382,7 @@ async def test_who_may_see_and_change(api):
 
 
 async def test_database_holds_the_invariants(api):
-    import datetime as dt
-    import uuid
-
-    import asyncpg
-    import pytest
-
-    await set_today(api, "2025-12-20")
-    vid = await make_enterprise(api)
-    cid = await contract(api, vid, HH1, contracted_g=10_000, floor=1000)
-    await purchase(api, cid, "2025-10-01", 1_000, 1000)
-    (item,) = (await settle(api, vid, 2025)).json()["items"]
+    _, _, item = await one_small_settlement(api)
     conn = await api.connect()
     try:
         # A purchase naming no contract, even through COPY, is refused.
