@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import msgspec
@@ -54,7 +55,7 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # keeps Origin on our own form posts (no-referrer makes it "null")
     "Cache-Control": "no-store",
 }
 
@@ -83,6 +84,19 @@ def render(template: str, status_code: int = 200, cookies: list[Cookie] | None =
 
 def _error_page(problem: Problem, back: str | None = None) -> Response:
     return render("error.html", status_code=problem.status_code, message=problem.detail, back=back)
+
+
+def _cross_site(request: Request, settings: Settings) -> bool:
+    """A form posted from another site (browsers name the page's origin on every POST): refused,
+    so no other page can sign a phone into someone else's account or file objections in its name."""
+    origin = request.headers.get("origin")
+    # Behind a proxy the Host seen here may differ from the public address: either is ours.
+    ours = {request.headers.get("host", ""), urlsplit(settings.public_base_url).netloc}
+    return bool(origin) and urlsplit(origin).netloc not in ours
+
+
+def _refuse_cross_site() -> Response:
+    return render("error.html", status_code=403, heading="无法提交", message="请从本站页面提交。", back=None)
 
 
 def _to_login() -> Redirect:
@@ -130,6 +144,8 @@ async def login(
     request: Request, conn: asyncpg.Connection, settings: Settings, cipher: DataCipher,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response:
+    if _cross_site(request, settings):
+        return _refuse_cross_site()
     household_no = (data.get("household_no") or "").strip()
     pin = (data.get("pin") or "").strip()
     try:
@@ -225,6 +241,8 @@ async def objection_form(
     notice_id: str, request: Request, conn: asyncpg.Connection, clock: Clock, settings: Settings,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response:
+    if _cross_site(request, settings):
+        return _refuse_cross_site()
     subject_id = (data.get("subject_id") or "").strip()
     reason = (data.get("reason") or "").strip()
     try:

@@ -236,3 +236,61 @@ async def test_staff_outside_the_village_see_nothing(api):
     url = f"/households/{await api.household_id(A)}/statement"
     assert (await api.as_("cunwei", "GET", url, params={"year": 2025})).status_code == 200
     assert (await api.as_("cunwei4", "GET", url, params={"year": 2025})).status_code == 404
+
+
+def session(token: str) -> dict[str, str]:
+    return {"Cookie": f"huinong_household={token}"}
+
+
+async def test_page_login_cookie_throttling_and_refused_cookies(api):
+    """The household pages' own session: the API's token in a strict cookie, the API's throttle."""
+    from service.auth import issue_token
+    from tests.conftest import SECRET_KEY
+
+    r = await api.client.get("/h/statement")
+    assert r.status_code == 303 and r.headers["location"] == "/h/login"
+    r = await api.client.post("/h/login", data={"household_no": A, "pin": "123456"})
+    assert r.status_code == 303 and r.headers["location"] == "/h/statement"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and "Path=/h" in cookie
+    token = r.cookies["huinong_household"]
+    api.client.cookies.clear()  # each request below names its cookie itself
+    # The cookie holds the very token the API issues: it works as a bearer token too.
+    me = await api.household_id(A)
+    assert (await api.client.get(f"/households/{me}/statement",
+                                 headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    page = await api.client.get("/h/statement", headers=session(token))
+    assert page.status_code == 200 and "我的分红" in page.text
+    assert "script-src" not in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert_no_full_numbers(page.text)
+
+    hid = await api.household_id(A)
+    refused = {
+        "expired": issue_token(SECRET_KEY, sub=hid, kind="household", ttl_seconds=-1),
+        "forged": issue_token(b"x" * 32, sub=hid, kind="household", ttl_seconds=600),
+        "staff": (await api.login("cunwei"))["Authorization"].split()[1],
+        "garbage": "not-a-token",
+    }
+    for why, value in refused.items():
+        r = await api.client.get("/h/statement", headers=session(value))
+        assert r.status_code == 303 and r.headers["location"] == "/h/login", why
+        r = await api.client.get("/h/statement.pdf", headers=session(value))
+        assert r.status_code == 303, why
+
+    # Wrong PINs: a plain message on the page, then the API's throttle (5 per household number).
+    for _ in range(5):
+        r = await api.client.post("/h/login", data={"household_no": B, "pin": "999999"})
+        assert r.status_code == 401 and "户号或密码不对" in r.text and "set-cookie" not in r.headers
+    r = await api.client.post("/h/login", data={"household_no": B, "pin": "123456"})
+    assert r.status_code == 429 and "15 分钟后再试" in r.text
+    assert (await api.client.post("/auth/household-token",
+                                  json={"household_no": B, "pin": "123456"})).status_code == 429
+    r = await api.client.post("/h/login", data={"household_no": A, "pin": "123456"},
+                              headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "set-cookie" not in r.headers
+    r = await api.client.post("/h/login", data={"household_no": "", "pin": ""})
+    assert r.status_code == 400 and "请填写户号和密码" in r.text
+
+    r = await api.client.get("/h/logout")
+    assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"]
