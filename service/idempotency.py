@@ -33,9 +33,27 @@ def _response(status: int, body: bytes, *, replayed: bool = False) -> Response:
 
 
 async def _digest(request: Request) -> str:
+    """What the request asks for: for an upload, its fields and file contents, not the raw bytes,
+    since a client retrying the same file picks a new multipart boundary each time.
+
+    An upload handler must read `request.body()` before anything parses the form (Litestar keeps
+    those bytes, so the form can still be parsed afterwards)."""
     h = hashlib.sha256()
     h.update(f"{request.method} {request.url.path}?{request.url.query or ''}\n".encode())
-    h.update(await request.body())
+    body = await request.body()
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        for name, value in sorted(form.multi_items(), key=lambda item: item[0]):
+            h.update(name.encode() + b"\x00")
+            if hasattr(value, "read"):
+                h.update((value.filename or "").encode() + b"\x00")
+                h.update(await value.read())
+                await value.seek(0)
+            else:
+                h.update(str(value).encode())
+            h.update(b"\x00")
+    else:
+        h.update(body)
     return h.hexdigest()
 
 

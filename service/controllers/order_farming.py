@@ -441,9 +441,8 @@ async def record_advance_in(conn: asyncpg.Connection, actor: Actor, v: asyncpg.R
     await lock_for_recording(conn, c)
     receivable, bank = await venture_accounts(conn, v, [RECEIVABLE, BANK])
     advance_id = uuid.uuid4()
-    # The ledger has no source type of its own for advances; they belong to the settlement family.
     entry_id = await ledger.post_entry(
-        conn, county_code=c["county_code"], source_type="settlement", source_id=f"advance:{advance_id}",
+        conn, county_code=c["county_code"], source_type="advance", source_id=str(advance_id),
         idempotency_key=f"advance:{advance_id}", posted_on=given_on, memo=f"赊销农资：{item}，合同 {c['id']}",
         lines=[Line(receivable, amount_fen, c["household_id"]), Line(bank, -amount_fen)])
     await conn.execute(
