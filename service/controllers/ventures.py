@@ -31,7 +31,7 @@ from service.domain.allocation import allocate
 from service.domain.holdings import NegativeHoldingError, ShareMovement, holdings_as_of
 from service.errors import bad_input, field_error, forbidden, invalid_field, not_found
 from service.idempotency import run_idempotent
-from service.principal import Principal
+from service.principal import Principal, region_prefix
 from service.tabular import read_table
 
 VENTURE_WRITERS = allow("accountant")
@@ -103,7 +103,7 @@ class VentureController(Controller):
         if village is None:
             raise invalid_field("village_code", f"村代码 {data.village_code} 不存在")
         if principal.role == "accountant" and principal.region_code and not data.village_code.startswith(
-                principal.region_code.rstrip("0")):
+                region_prefix(principal.region_code)):
             raise forbidden("只能在本辖区设立经营主体")
         try:
             dt.date(2024, int(data.record_date_mmdd[:2]), int(data.record_date_mmdd[3:]))
