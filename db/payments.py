@@ -16,6 +16,16 @@ import asyncpg
 from db.ventures import as_uuid
 
 
+async def plan_for_bulk(conn: asyncpg.Connection) -> None:
+    """For the rest of this transaction, join big sets by hashing, never by nested loops.
+
+    Payables and batch lines arrive by COPY in the hundred thousands and are often batched before
+    autovacuum has analysed them; with stale statistics the planner takes a 100,000-row set for a
+    handful of rows and answers with a nested loop that probes the wrong index: quadratic time.
+    """
+    await conn.execute("SET LOCAL enable_nestloop = off")
+
+
 async def payables_page(
     conn: asyncpg.Connection, county_code: str, *, status: str | None, source: str | None,
     village_code: str | None, venture_id: uuid.UUID | None, program_id: uuid.UUID | None,

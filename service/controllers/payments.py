@@ -113,6 +113,7 @@ async def build_batch(conn: asyncpg.Connection, actor: Actor, principal: Princip
     """A draft batch of the selected unpaid payables. Runs in the caller's transaction."""
     ids = list(dict.fromkeys(q.as_uuid(i) for i in data.payable_ids)) if data.payable_ids is not None else None
     batch_id = uuid.uuid4()
+    await q.plan_for_bulk(conn)
     selection = {k: v for k, v in msgspec.to_builtins(data).items() if k not in ("county_code", "payable_ids")}
     if ids is not None:
         selection["payable_count"] = len(ids)
@@ -235,6 +236,7 @@ async def import_return(conn: asyncpg.Connection, actor: Actor, batch_id: uuid.U
     """Settle a batch from the bank's return file, under the batch's row lock, in the caller's
     transaction: one journal entry for the paid lines (a pair of lines per payable), the payments
     recorded once each, failed payables back to unpaid with the bank's reason."""
+    await q.plan_for_bulk(conn)
     b = await q.batch(conn, batch_id, for_update=True)
     if b["status"] not in ("approved", "closed"):
         raise conflict("batch-not-approved", f"批次状态为 {b['status']}，只有已审批的批次可以导入回盘")
