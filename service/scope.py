@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from db.registry import household
 from service.errors import not_found
 from service.principal import Principal
 
@@ -27,9 +28,7 @@ async def can_read_household(conn: asyncpg.Connection, principal: Principal, hou
     return False
 
 
-async def household_or_404(conn: asyncpg.Connection, principal: Principal, household_id: str):
-    from db.registry import household
-
+async def household_or_404(conn: asyncpg.Connection, principal: Principal, household_id: str) -> asyncpg.Record:
     row = await household(conn, household_id)
     if row is None or not await can_read_household(conn, principal, str(row["id"]), row["village_code"]):
         raise not_found("农户")

@@ -24,7 +24,7 @@ from service.auth import allow
 from service.crypto import ID_CONTEXT, DataCipher
 from service.errors import bad_input, conflict, field_error, forbidden, invalid_field, not_found
 from service.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
-from service.principal import Principal, county_of
+from service.principal import Principal, county_of, region_prefix
 from service.registry import (
     REQUIRED_COLUMNS, STATUS_AFTER_EVENT, STORED_COLUMNS, HouseholdDraft, check_row, to_record,
 )
@@ -223,8 +223,6 @@ class HouseholdController(Controller):
     ) -> Page[HouseholdOut]:
         if village_code and not principal.covers_region(village_code):
             raise forbidden("只能查看本辖区农户")
-        from service.principal import region_prefix
-
         scope = "" if principal.is_admin else region_prefix(principal.region_code or "x")
         after = decode_cursor(cursor, 1)
         rows = await conn.fetch(
