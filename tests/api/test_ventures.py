@@ -114,3 +114,29 @@ async def test_poverty_shares_follow_status(api):
     assert held[(b, "poverty")]["shares"] + held[(c, "poverty")]["shares"] == 303 - 101 + 101
     assert held[(b, "poverty")]["capital_fen"] + held[(c, "poverty")]["capital_fen"] == 303_000
     assert dt.date.fromisoformat(reg["as_of"]) == dt.date(2025, 7, 1)
+
+
+async def test_trades_import_all_rows_or_none(api):
+    vid = await make_venture(api)
+    await add_member(api, vid, "household", "社员1", "621223100201-001")
+    await add_member(api, vid, "household", "社员2", "621223100201-002")
+    bad = ("member_no,traded_on,product,quantity_g,amount_fen\n"
+           "1,2025-03-01,鸡蛋,50000,60000\n"
+           "7,2025-03-02,鸡蛋,10000,12000\n"          # row 3: no member 7
+           "2,2025-13-01,鸡蛋,10000,12000\n"          # row 4: no 13th month
+           ",2025-03-03,鸡蛋,10000,12000\n")          # a non-member trade (art. 41)
+    r = await api.as_("kuaiji", "POST", f"/ventures/{vid}/transactions/import",
+                      files={"file": ("trades.csv", bad.encode("gb18030"), "text/csv")})
+    assert r.status_code == 422
+    assert {(e["row"], e["field"]) for e in r.json()["errors"]} == {(3, "member_no"), (4, "traded_on")}
+    good = bad.replace("7,2025-03-02", "2,2025-03-02").replace("2025-13-01", "2025-12-01")
+    r = await api.as_("kuaiji", "POST", f"/ventures/{vid}/transactions/import",
+                      files={"file": ("trades.csv", good.encode("utf-8-sig"), "text/csv")})
+    assert r.status_code == 201 and r.json() == {"created": 4}
+    members = (await api.as_("kuaiji", "GET", f"/ventures/{vid}/members")).json()
+    volumes = []
+    for m in members:
+        a = await api.as_("kuaiji", "GET", f"/ventures/{vid}/members/{m['id']}/account", params={"year": 2025})
+        volumes.append(a.json()["transaction_volume_fen"])
+    # member 1: 60,000; member 2: 12,000 + 12,000; the non-member's 12,000 is in nobody's account
+    assert sorted(volumes) == [24_000, 60_000]
