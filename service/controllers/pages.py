@@ -245,10 +245,11 @@ async def objection_form(
         return _refuse_cross_site()
     subject_id = (data.get("subject_id") or "").strip()
     reason = (data.get("reason") or "").strip()
+    cursor = data.get("cursor") or None  # the page of the list the form was on
     try:
         body = msgspec.convert({"subject_id": subject_id, "reason": reason}, ObjectionCreate)
     except msgspec.ValidationError:
-        return await _notice_page(notice_id, conn, clock, settings, None, status_code=400, subject_id=subject_id,
+        return await _notice_page(notice_id, conn, clock, settings, cursor, status_code=400, subject_id=subject_id,
                                   reason=reason, error="请选择对哪一户有异议，并写明理由（不超过 2000 字）。")
     try:
         # The API's handler: the same checks, hold on the subject and audit record.
@@ -256,7 +257,7 @@ async def objection_form(
     except Problem as problem:
         if problem.status_code == 404:
             return _error_page(problem)
-        return await _notice_page(notice_id, conn, clock, settings, None, status_code=problem.status_code,
+        return await _notice_page(notice_id, conn, clock, settings, cursor, status_code=problem.status_code,
                                   subject_id=subject_id, reason=reason, error=problem.detail)
     return render("objection_filed.html", objection=objection, notice_id=notice_id)
 

@@ -294,3 +294,23 @@ async def test_page_login_cookie_throttling_and_refused_cookies(api):
 
     r = await api.client.get("/h/logout")
     assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"]
+
+
+async def test_public_pages_answer_in_html_and_change_nothing_out_of_time(api):
+    """After the notice period an objection form post is refused on the page; odd ids and cursors
+    get a plain page, never a JSON problem."""
+    did = await posted_distribution(api)
+    notice_id = (await ok(await api.as_("kuaiji", "GET", f"/distributions/{did}"), 200))["notice_id"]
+    subject = await api.household_id(A)
+    r = await api.client.post(f"/p/notices/{notice_id}/objections", data={"subject_id": subject, "reason": "迟到的异议"})
+    assert r.status_code == 409 and r.headers["content-type"].startswith("text/html")
+    assert "只能在公示期内" in r.text and "公示已结束" in r.text
+    conn = await api.connect()
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM objections") == 0
+    finally:
+        await conn.close()
+    for url in (f"/p/notices/{notice_id}?cursor=%%%", "/p/notices/not-a-notice", "/p/verify/nonsense"):
+        r = await api.client.get(url)
+        assert r.status_code in (404, 422) and r.headers["content-type"].startswith("text/html"), url
+        assert "<script" not in r.text and "lang=\"zh-CN\"" in r.text
