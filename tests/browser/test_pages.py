@@ -179,6 +179,8 @@ async def test_visitor_files_an_objection_on_a_notice_page(live, phone, artifact
     await phone.fill("#reason", "   ")
     await phone.click("button:has-text(\"提交异议\")")
     assert "请选择对哪一户有异议，并写明理由" in await check_page(phone, artifacts, "objection-missing-reason")
+    # The answer opens at the form and its message, not at the top of a long list.
+    assert await phone.evaluate("window.scrollY") > 0
 
     subject = await phone.eval_on_selector("#subject_id", "s => s.value")
     assert subject
