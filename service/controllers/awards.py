@@ -659,7 +659,7 @@ class AwardController(Controller):
         pdf = award_certificate_pdf(CertificateData(
             kind=award["kind"], holder_name_masked=award["head_name_masked"], village_name=award["village_name"] or "",
             year=award["year"], amount_fen=award["amount_fen"], serial=award["serial"],
-            verify_url=f"{settings.public_base_url.rstrip('/')}/verify/{award['serial']}",
+            verify_url=f"{settings.public_base_url.rstrip('/')}/p/verify/{award['serial']}",
             issuing_county=f"{award['county_name'] or ''}人民政府", issued_on=award["granted_on"],
         ))
         return Response(content=pdf, media_type="application/pdf",

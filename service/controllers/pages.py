@@ -39,6 +39,7 @@ from service.principal import Principal
 from service.scope import household_or_404
 from service.settings import Settings
 from service.statements import household_statement
+from service.documents.pdf import PAYMENT_STATUS_WORDS
 
 PAGE = {"exclude_from_auth": True}
 COOKIE = "huinong_household"
@@ -46,8 +47,8 @@ LOGIN = "/h/login"
 STATEMENT = "/h/statement"
 NOTICE_PAGE_SIZE = 100
 
-# Words a household reads for a payable's status (the JSON keeps the keys).
-STATUS_WORDS = {"unpaid": "待发放", "in_batch": "发放中", "paid": "已发放", "cancelled": "已冲销"}
+# Words a household reads for a payable's status (the JSON keeps the keys): the PDF's, so both agree.
+STATUS_WORDS = PAYMENT_STATUS_WORDS
 NOTICE_STATE_WORDS = {"upcoming": "尚未开始", "open": "公示中", "ended": "公示已结束"}
 NOTICE_KIND_WORDS = {"award": "奖励名单", "distribution": "收益分配方案"}
 

@@ -40,7 +40,7 @@ LINE_KIND_WORDS = {
     "settlement": "收购结算",
     "award": "奖励",
 }
-PAYMENT_STATUS_WORDS = {"unpaid": "未发放", "in_batch": "发放中", "paid": "已发放", "cancelled": "已撤销"}
+PAYMENT_STATUS_WORDS = {"unpaid": "待发放", "in_batch": "发放中", "paid": "已发放", "cancelled": "已冲销"}
 
 
 @dataclass(frozen=True)

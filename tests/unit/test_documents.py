@@ -91,7 +91,7 @@ def test_household_statement_shows_lines_and_totals():
     flat = text.replace("\n", "")
     assert "李*四" in text and "2024 年家庭收益明细" in text
     for expected in ("财产性收入：623.45 元", "生产经营性收入：627.60 元", "转移性收入：300.00 元",
-                     "全年合计：1551.05 元", "已发放", "未发放", "发放中", "2024-12-01"):
+                     "全年合计：1551.05 元", "已发放", "待发放", "发放中", "2024-12-01"):
         assert expected in flat, expected
 
 
