@@ -174,7 +174,9 @@ async def load_facts_many(conn: asyncpg.Connection, ventures: Sequence[asyncpg.R
     ids = [v["id"] for v in ventures]
     members: dict[uuid.UUID, dict[str, Member]] = {i: {} for i in ids}
     uuids: dict[uuid.UUID, dict[str, uuid.UUID]] = {i: {} for i in ids}
-    for m in await conn.fetch("SELECT * FROM venture_members WHERE venture_id = ANY($1::uuid[]) ORDER BY member_no", ids):
+    for m in await conn.fetch(
+            "SELECT venture_id, id, household_id, name, kind FROM venture_members WHERE venture_id = ANY($1::uuid[]) "
+            "ORDER BY venture_id, member_no", ids):
         mid, hid = str(m["id"]), str(m["household_id"]) if m["household_id"] else None
         members[m["venture_id"]][mid] = Member(mid, hid, m["name"], m["kind"])
         uuids[m["venture_id"]][mid] = m["id"]

@@ -31,12 +31,6 @@ def percent_of(amount_fen: int, bp: int) -> int:
     return round_half_up_div(amount_fen * bp, BP_WHOLE)
 
 
-def _group_thousands(digits: str) -> str:
-    head = len(digits) % 3 or 3
-    parts = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
-    return ",".join(parts)
-
-
 def format_yuan(fen: int, *, thousands: bool = False) -> str:
     """Yuan with two decimals: 123456 -> '1234.56', -5 -> '-0.05'.
 
@@ -44,15 +38,14 @@ def format_yuan(fen: int, *, thousands: bool = False) -> str:
     '1,234.56' for the sentences households read.
     """
     whole, cents = divmod(abs(fen), 100)
-    digits = _group_thousands(str(whole)) if thousands else str(whole)
+    digits = f"{whole:,}" if thousands else str(whole)  # int formatting: exact, no float
     sign = "-" if fen < 0 else ""
     return f"{sign}{digits}.{cents:02d}"
 
 
 def format_count(value: int) -> str:
     """An integer with thousands separators, for share counts and share-days in sentences."""
-    sign = "-" if value < 0 else ""
-    return sign + _group_thousands(str(abs(value)))
+    return f"{value:,}"
 
 
 def format_percent(part: int, whole: int) -> str:
