@@ -84,25 +84,32 @@ def _checked(draft: EntryDraft) -> list[Line]:
     return lines
 
 
-async def post_entries(conn: asyncpg.Connection, county_code: str, drafts: Sequence[EntryDraft]) -> list[uuid.UUID]:
-    """Write balanced entries with COPY: entries first, then every line of every entry in one go.
+ENTRY_COLUMNS = ["county_code", "id", "source_type", "source_id", "idempotency_key", "memo", "posted_on", "reverses"]
+LINE_COLUMNS = ["county_code", "entry_id", "line_no", "account_id", "amount_fen", "party_id"]
 
-    The code checks each entry balances before writing; the database checks again at commit.
-    """
+
+def entry_records(county_code: str, drafts: Sequence[EntryDraft]) -> tuple[list[uuid.UUID], list[tuple], list[tuple]]:
+    """The rows of balanced entries, ready for COPY (ENTRY_COLUMNS, LINE_COLUMNS); raises if one does not balance."""
     checked = [_checked(d) for d in drafts]
     ids = [uuid.uuid4() for _ in drafts]
-    await conn.copy_records_to_table(
-        "journal_entries",
-        records=[(county_code, eid, d.source_type, d.source_id, d.idempotency_key, d.memo, d.posted_on, d.reverses)
-                 for eid, d in zip(ids, drafts, strict=True)],
-        columns=["county_code", "id", "source_type", "source_id", "idempotency_key", "memo", "posted_on", "reverses"],
-    )
-    await conn.copy_records_to_table(
-        "journal_lines",
-        records=[(county_code, eid, n, line.account_id, line.amount_fen, line.party_id)
-                 for eid, lines in zip(ids, checked, strict=True) for n, line in enumerate(lines, start=1)],
-        columns=["county_code", "entry_id", "line_no", "account_id", "amount_fen", "party_id"],
-    )
+    entries = [(county_code, eid, d.source_type, d.source_id, d.idempotency_key, d.memo, d.posted_on, d.reverses)
+               for eid, d in zip(ids, drafts, strict=True)]
+    lines = [(county_code, eid, n, line.account_id, line.amount_fen, line.party_id)
+             for eid, entry_lines in zip(ids, checked, strict=True) for n, line in enumerate(entry_lines, start=1)]
+    return ids, entries, lines
+
+
+async def copy_entries(conn: asyncpg.Connection, entries: list[tuple], lines: list[tuple]) -> None:
+    """Entries first, then every line of every entry in one go; the database checks balance at commit."""
+    await conn.copy_records_to_table("journal_entries", records=entries, columns=ENTRY_COLUMNS)
+    await conn.copy_records_to_table("journal_lines", records=lines, columns=LINE_COLUMNS)
+
+
+async def post_entries(conn: asyncpg.Connection, county_code: str, drafts: Sequence[EntryDraft]) -> list[uuid.UUID]:
+    """Write balanced entries with COPY. The code checks each entry balances before writing; the
+    database checks again at commit."""
+    ids, entries, lines = entry_records(county_code, drafts)
+    await copy_entries(conn, entries, lines)
     return ids
 
 
@@ -164,16 +171,17 @@ PAYABLE_COLUMNS = ["county_code", "id", "household_id", "source", "source_id", "
                    "venture_id", "program_id"]
 
 
+def payable_records(county_code: str, payables: Sequence[NewPayable]) -> tuple[list[uuid.UUID], list[tuple]]:
+    ids = [uuid.uuid4() for _ in payables]
+    return ids, [(county_code, pid, p.household_id, p.source, p.source_id, p.source_ref, p.amount_fen, p.explanation,
+                  p.entry_id, p.payable_account_id, p.paying_account_id, p.village_code, p.venture_id, p.program_id)
+                 for pid, p in zip(ids, payables, strict=True)]
+
+
 async def create_payables(conn: asyncpg.Connection, county_code: str, payables: Sequence[NewPayable]) -> list[uuid.UUID]:
     """One payable per household line, with COPY."""
-    ids = [uuid.uuid4() for _ in payables]
-    await conn.copy_records_to_table(
-        "payables",
-        records=[(county_code, pid, p.household_id, p.source, p.source_id, p.source_ref, p.amount_fen, p.explanation,
-                  p.entry_id, p.payable_account_id, p.paying_account_id, p.village_code, p.venture_id, p.program_id)
-                 for pid, p in zip(ids, payables, strict=True)],
-        columns=PAYABLE_COLUMNS,
-    )
+    ids, records = payable_records(county_code, payables)
+    await conn.copy_records_to_table("payables", records=records, columns=PAYABLE_COLUMNS)
     return ids
 
 

@@ -34,6 +34,11 @@ def peak_rss_mib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
+def peak_child_rss_mib() -> int:
+    """The largest peak of any finished child process (the kernel reports no sum)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+
+
 def server_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
