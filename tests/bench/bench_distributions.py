@@ -29,6 +29,7 @@ HOLDERS_PER_VENTURE = int(os.environ.get("BENCH_HOLDERS_PER_VENTURE", "100"))
 COUNTIES = 10
 CHUNK = 250
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+WRITERS = int(os.environ.get("BENCH_WRITERS", "2"))
 YEAR = 2025
 CHARTER = {"weighting": "record_date", "reserve_bp": 1000, "discretionary_bp": 500, "patronage_bp": 6000,
            "floor_mode": "minimum", "floor_bp": 500, "poverty_participates": True, "poverty_follows_status": False}
@@ -150,20 +151,48 @@ def _worker_prepare(venture_ids: list[uuid.UUID], posted_on: dt.date) -> list[tu
 
 async def run_province(url: str, conn: asyncpg.Connection) -> dict[str, int]:
     """Every venture's plan computed and posted, chunked: worker processes read and compute (the
-    arithmetic is Python and would otherwise leave the database idle) while this process writes."""
-    counts = {"journal_lines": 0, "payables": 0, "distribution_lines": 0}
+    arithmetic is Python and would otherwise leave the database idle) while writer connections
+    COPY finished chunks, each chunk in a transaction of its own."""
+    counts = {"journal_lines": 0, "payables": 0, "distribution_lines": 0, "writer_waited_s": 0.0, "writer_wrote_s": 0.0}
     posted_on = dt.date(YEAR + 1, 2, 1)
     ids = [r["id"] for r in await conn.fetch("SELECT id FROM ventures ORDER BY county_code, id")]
     chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     loop = asyncio.get_running_loop()
-    with ProcessPoolExecutor(WORKERS, initializer=_worker_start, initargs=(url,)) as pool:
-        pending = [loop.run_in_executor(pool, _worker_prepare, chunk, posted_on) for chunk in chunks[:WORKERS + 1]]
-        for n in range(len(chunks)):
-            prepared = await pending[n]
-            pending[n] = None  # a written chunk is let go, or the whole province stays in memory
-            if n + WORKERS + 1 < len(chunks):
-                pending.append(loop.run_in_executor(pool, _worker_prepare, chunks[n + WORKERS + 1], posted_on))
-            await write_prepared(conn, prepared, counts)
+    ready: asyncio.Queue = asyncio.Queue(maxsize=WORKERS)
+
+    async def feed(pool: ProcessPoolExecutor) -> None:
+        in_flight: list[asyncio.Future] = []
+        for chunk in chunks:
+            in_flight.append(loop.run_in_executor(pool, _worker_prepare, chunk, posted_on))
+            if len(in_flight) > WORKERS:
+                await ready.put(await in_flight.pop(0))
+        for future in in_flight:
+            await ready.put(await future)
+        for _ in range(WRITERS):
+            await ready.put(None)
+
+    async def write(writer: asyncpg.Connection) -> None:
+        while True:
+            waited = time.perf_counter()
+            prepared = await ready.get()
+            if prepared is None:
+                return
+            writing = time.perf_counter()
+            await write_prepared(writer, prepared, counts)
+            counts["writer_waited_s"] += writing - waited
+            counts["writer_wrote_s"] += time.perf_counter() - writing
+
+    writers = [conn]
+    for _ in range(WRITERS - 1):
+        extra = await asyncpg.connect(url)
+        await init_connection(extra)
+        writers.append(extra)
+    try:
+        with ProcessPoolExecutor(WORKERS, initializer=_worker_start, initargs=(url,)) as pool:
+            await asyncio.gather(feed(pool), *(write(w) for w in writers))
+    finally:
+        for extra in writers[1:]:
+            await extra.close()
     return counts
 
 
@@ -198,6 +227,7 @@ async def main() -> None:
             raw = await raw_copy(conn)
         finally:
             await conn.close()
+    waited, wrote = counts.pop("writer_waited_s"), counts.pop("writer_wrote_s")
     rows = sum(counts.values())
     report("Distributions: a province in one run", [
         ("ventures / holders", f"{VENTURES:,} / {VENTURES * HOLDERS_PER_VENTURE:,}"),
@@ -206,6 +236,7 @@ async def main() -> None:
         ("rows written", f"{rows:,} ({counts['journal_lines']:,} journal lines, {counts['payables']:,} payables, "
                          f"{counts['distribution_lines']:,} distribution lines)"),
         ("rows/s", f"{rows / run:,.0f}"),
+        (f"{WRITERS} writers, summed: writing / waiting", f"{wrote:.1f} s / {waited:.1f} s"),
         ("raw COPY of the same rows", f"{raw:.1f} s"),
         ("ratio to raw COPY", f"{run / raw:.2f}× (target ≤ 3×)"),
         ("peak RSS", f"writer {peak_rss_mib()} MiB + {WORKERS} workers ≤ {peak_child_rss_mib()} MiB each = "
