@@ -160,4 +160,8 @@ async def check_throttle(conn: asyncpg.Connection, keys: list[tuple[str, int]]) 
 
 
 async def record_failure(conn: asyncpg.Connection, keys: list[str]) -> None:
+    # Failures older than the window no longer count; dropping them keeps the table small.
+    await conn.execute(
+        "DELETE FROM login_failures WHERE key = ANY($1::text[]) AND at < now() - make_interval(secs => $2)",
+        keys, FAILURE_WINDOW_SECONDS)
     await conn.executemany("INSERT INTO login_failures (key) VALUES ($1)", [(k,) for k in keys])
