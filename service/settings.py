@@ -27,6 +27,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_upload_bytes: int = 50_000_000
     pool_min_size: int = 2
     pool_max_size: int = 10
+    # 公示 periods in days (DESIGN.md, Notice periods): the least each notice may run.
+    notice_days_cooperative_plan: int = 15
+    notice_days_fund: int = 10
+    notice_days_exit_award: int = 7
 
 
 def _local_key(name: str) -> bytes:
@@ -69,4 +73,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         admin_password=env.get("HUINONG_ADMIN_PASSWORD") or None,
         test_clock=env.get("HUINONG_TEST_CLOCK") == "1",
         public_base_url=env.get("HUINONG_PUBLIC_URL", f"http://{host}:{port}"),
+        notice_days_cooperative_plan=int(env.get("HUINONG_NOTICE_DAYS_COOPERATIVE_PLAN", "15")),
+        notice_days_fund=int(env.get("HUINONG_NOTICE_DAYS_FUND", "10")),
+        notice_days_exit_award=int(env.get("HUINONG_NOTICE_DAYS_EXIT_AWARD", "7")),
     )

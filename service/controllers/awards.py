@@ -441,7 +441,7 @@ class AwardController(Controller):
 
     @post("/award-programs", guards=[FINANCE], operation_id="create_award_program")
     async def create_program(self, request: Request, data: ProgramCreate, conn: asyncpg.Connection, actor: Actor,
-                             principal: Principal) -> Response:
+                             principal: Principal, settings: Settings) -> Response:
         if not principal.covers_county(data.county_code) or (not principal.is_admin and data.county_code != county_of(
                 principal.region_code or "")):
             raise forbidden("只能为本县设立奖励项目")
@@ -452,8 +452,9 @@ class AwardController(Controller):
         shares = data.cost_shares
         if shares.province_bp + shares.city_bp + shares.county_bp != 10000:
             errors.append(field_error("cost_shares", "省、市、县分担比例合计应为 10000（100%）"))
-        if data.kind == "exit" and data.notice_days < 7:
-            errors.append(field_error("notice_days", "脱贫奖公示期不得少于7天"))
+        least = settings.notice_days_exit_award if data.kind == "exit" else 1
+        if data.notice_days < least:
+            errors.append(field_error("notice_days", f"脱贫奖公示期不得少于{least}天"))
         if data.opens_on and data.closes_on and data.opens_on > data.closes_on:
             errors.append(field_error("closes_on", "申请截止日期不得早于开始日期"))
         if errors:

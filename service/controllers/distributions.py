@@ -26,9 +26,11 @@ from service.errors import Problem, conflict, forbidden, invalid_field, not_foun
 from service.idempotency import run_idempotent
 from service.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
 from service.principal import Principal
+from service.settings import Settings
 
-# 公示 periods (DESIGN.md): a cooperative's plan 15 days (art. 40), other funds 10.
-NOTICE_DAYS = {"cooperative": 15, "branch_company": 10, "enterprise": 10}
+def notice_days_for(model: str, settings: Settings) -> int:
+    """公示 (DESIGN.md): a cooperative's plan 15 days (art. 40), a company's funds 10, by default."""
+    return settings.notice_days_cooperative_plan if model == "cooperative" else settings.notice_days_fund
 
 
 def distribution_out(row: asyncpg.Record, payables_created: int = 0) -> DistributionOut:
@@ -171,13 +173,13 @@ class DistributionController(Controller):
     @post("/distributions/{distribution_id:str}/approve", guards=[allow("township_approver")],
           operation_id="approve_distribution", status_code=200)
     async def approve(self, distribution_id: str, conn: asyncpg.Connection, actor: Actor, principal: Principal,
-                      clock: Clock, data: Approve | None = None) -> DistributionOut:
+                      clock: Clock, settings: Settings, data: Approve | None = None) -> DistributionOut:
         row, venture = await _distribution_for(conn, principal, distribution_id)
         if principal.role == "township_approver" and not principal.covers_region(venture["village_code"]):
             raise not_found("分配方案")
         if row["submitted_by"] == actor.name:
             raise forbidden("审批人不能是提交人")
-        minimum = NOTICE_DAYS[venture["model"]]
+        minimum = notice_days_for(venture["model"], settings)
         days = data.notice_days if data and data.notice_days else minimum
         if days < minimum:
             raise invalid_field("notice_days", f"公示期不得少于 {minimum} 天")

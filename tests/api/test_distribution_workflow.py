@@ -180,3 +180,21 @@ async def test_preferred_arrears_carry_through_the_ledger(api):
     by = {(l["member_id"], l["basis"]): l["amount_fen"] for l in lines}
     assert by[(poor, "arrears")] == 5_500 and by[(poor, "floor")] == 10_000 and by[(collective, "shares")] == 74_500
     assert (await api.as_("shenji", "GET", "/ledger/verify")).json()["ok"]
+
+
+async def test_notice_period_is_a_setting(demo_db):
+    """HUINONG_NOTICE_DAYS_COOPERATIVE_PLAN raises the least 公示 period of a cooperative's plan."""
+    from service.settings import load_settings
+    from tests.conftest import _api
+
+    assert load_settings({"HUINONG_NOTICE_DAYS_COOPERATIVE_PLAN": "20"}).notice_days_cooperative_plan == 20
+    async for api in _api(demo_db, notice_days_cooperative_plan=20):
+        await set_today(api, "2026-01-10")
+        vid, _ = await cooperative_of_design_md(api)
+        did = (await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions",
+                             json={"fiscal_year": 2025, "profit_fen": 1_000_000})).json()["id"]
+        await api.as_("kuaiji", "POST", f"/distributions/{did}/submit")
+        r = await api.as_("xiangzhen", "POST", f"/distributions/{did}/approve", json={"notice_days": 15})
+        assert r.status_code == 422 and "20" in r.json()["detail"]
+        r = await api.as_("xiangzhen", "POST", f"/distributions/{did}/approve")
+        assert r.json()["notice_ends_on"] == "2026-01-30"
