@@ -13,10 +13,17 @@ from service import auth
 from service.audit import GLOBAL_COUNTY, Actor, record
 from service.crypto import DataCipher
 from service.errors import Problem, conflict, invalid_field
-from service.principal import REGION_SCOPED_ROLES
+from service.principal import REGION_SCOPED_ROLES, region_prefix
 from service.settings import Settings
 
 PUBLIC = {"exclude_from_auth": True}
+
+# Scopes are those of API.md: a reviewer a village, an approver a township, finance and auditors
+# a county — a finance officer scoped below a county would otherwise reach the county's money.
+ROLE_REGION_LEVEL = {"village_reviewer": "village", "township_approver": "township", "finance_officer": "county",
+                     "finance_approver": "county", "auditor": "county"}
+REGION_PREFIX_LENGTH = {"county": 6, "township": 9, "village": 12}
+REGION_LEVEL_WORDS = {"county": "县", "township": "乡镇", "village": "村"}
 
 
 def _client_address(request: Request) -> str:
@@ -93,6 +100,9 @@ class UserController(Controller):
 async def create_user(conn: asyncpg.Connection, actor: Actor, data: UserCreate) -> UserOut:
     if data.role in REGION_SCOPED_ROLES and not data.region_code:
         raise invalid_field("region_code", f"角色 {data.role} 必须指定管辖区域")
+    level = ROLE_REGION_LEVEL.get(data.role)
+    if level and data.region_code and len(region_prefix(data.region_code)) != REGION_PREFIX_LENGTH[level]:
+        raise invalid_field("region_code", f"角色 {data.role} 的管辖区域应为{REGION_LEVEL_WORDS[level]}级区域代码")
     try:
         venture_ids = [str(uuid.UUID(v)) for v in data.venture_ids]
     except ValueError:
