@@ -164,8 +164,11 @@ async def login(
                     cookies=[_session_cookie(settings, token.access_token)])
 
 
-@get("/h/logout", opt=PAGE, include_in_schema=False)
-async def logout(settings: Settings) -> Redirect:
+@post("/h/logout", opt=PAGE, include_in_schema=False, status_code=303)
+async def logout(request: Request, settings: Settings) -> Response:
+    # A form post from our own page only: another site must not be able to sign a household out.
+    if _cross_site(request, settings):
+        return _refuse_cross_site()
     return Redirect(LOGIN, status_code=303, headers=SECURITY_HEADERS, cookies=[_session_cookie(settings, None)])
 
 

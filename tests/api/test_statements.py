@@ -292,8 +292,10 @@ async def test_page_login_cookie_throttling_and_refused_cookies(api):
     r = await api.client.post("/h/login", data={"household_no": "", "pin": ""})
     assert r.status_code == 400 and "请填写户号和密码" in r.text
 
-    r = await api.client.get("/h/logout")
+    r = await api.client.post("/h/logout")
     assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"]
+    r = await api.client.post("/h/logout", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "set-cookie" not in r.headers
 
 
 async def test_public_pages_answer_in_html_and_change_nothing_out_of_time(api):
