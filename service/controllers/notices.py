@@ -23,7 +23,7 @@ from schemas.awards import NoticeItem, ObjectionCreate, ObjectionOut, ObjectionR
 from service.audit import Actor, record
 from service.auth import allow
 from service.clock import Clock
-from service.errors import conflict, invalid_field, not_found
+from service.errors import Problem, conflict, invalid_field, not_found
 from service.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
 from service.principal import Principal
 from service.settings import Settings
@@ -31,6 +31,7 @@ from service.settings import Settings
 NOTICE_KINDS = ("award", "distribution")
 NOTICE_TITLES = {"award": "奖励名单公示", "distribution": "收益分配方案公示"}
 PUBLIC = {"exclude_from_auth": True}
+OBJECTIONS_PER_ADDRESS_PER_HOUR = 20
 
 # A subject: (subject_id, household_id) or (subject_id, household_id, amount_fen).
 Subject = tuple
@@ -165,6 +166,14 @@ class NoticeController(Controller):
         if _state(n, today) != "open":
             raise conflict("notice-not-open", f"只能在公示期内（{n['starts_on']} 至 {n['ends_on']}）提出异议")
         actor = Actor.of(request)
+        recent = await conn.fetchval(
+            "SELECT count(*) FROM objections WHERE filed_from = $1 AND created_at > now() - interval '1 hour'",
+            actor.address)
+        if recent >= OBJECTIONS_PER_ADDRESS_PER_HOUR:
+            # Anyone may object, so one address must not be able to hold a whole list by flooding it.
+            raise Problem(429, "too-many-objections", "异议提交过于频繁",
+                          "同一网络一小时内提交的异议过多，请稍后再试，或到村委会、乡镇当面反映",
+                          headers={"Retry-After": "3600"})
         async with conn.transaction():
             subject = await conn.fetchrow(
                 "SELECT 1 FROM notice_subjects WHERE county_code = $1 AND notice_id = $2 AND subject_id = $3",
