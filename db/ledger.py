@@ -60,10 +60,6 @@ async def accounts(conn: asyncpg.Connection, county_code: str, specs: Iterable[A
     return {s: found[(s.owner_type, s.owner_id, s.code)] for s in specs}
 
 
-async def account(conn: asyncpg.Connection, county_code: str, spec: AccountSpec) -> uuid.UUID:
-    return (await accounts(conn, county_code, [spec]))[spec]
-
-
 @dataclass(frozen=True)
 class EntryDraft:
     source_type: str
@@ -193,22 +189,3 @@ async def cancel_unpaid_payables(conn: asyncpg.Connection, county_code: str, sou
     )
     return int(result.split()[-1])
 
-
-async def balances(conn: asyncpg.Connection, county_code: str, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    rows = await conn.fetch(
-        "SELECT account_id, balance_fen FROM account_balances WHERE county_code = $1 AND account_id = ANY($2::uuid[])",
-        county_code, list(account_ids),
-    )
-    found = {r["account_id"]: r["balance_fen"] for r in rows}
-    return {a: found.get(a, 0) for a in account_ids}
-
-
-async def party_balances(conn: asyncpg.Connection, county_code: str, account_id: uuid.UUID) -> dict[uuid.UUID, int]:
-    """An account's balance per party (the sub-ledger), parties with a zero balance left out."""
-    rows = await conn.fetch(
-        """SELECT party_id, sum(amount_fen)::bigint AS balance FROM journal_lines
-           WHERE county_code = $1 AND account_id = $2 AND party_id IS NOT NULL
-           GROUP BY party_id HAVING sum(amount_fen) <> 0""",
-        county_code, account_id,
-    )
-    return {r["party_id"]: r["balance"] for r in rows}

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -25,6 +23,7 @@ from db.pool import init_connection
 from service.app import create_app
 from service.crypto import DataCipher
 from service.settings import DATA_DIR, Settings
+from tests.database import server_url, with_database
 
 SECRET_KEY = b"s" * 32
 DATA_KEY = b"d" * 32
@@ -37,25 +36,11 @@ FULL_ID = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 FULL_CARD = re.compile(r"(?<![0-9*])[0-9]{16,19}(?![0-9])")
 
 
-def _server_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from db.embedded import start_embedded
-
-    return start_embedded(DATA_DIR / "pg-test")
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-SERVER_URL = _server_url()
+SERVER_URL = server_url("pg-test")
 
 
 async def _admin_conn() -> asyncpg.Connection:
-    return await asyncpg.connect(_with_database(SERVER_URL, "postgres"))
+    return await asyncpg.connect(with_database(SERVER_URL, "postgres"))
 
 
 async def _build_template(name: str, seed: bool) -> None:
@@ -65,7 +50,7 @@ async def _build_template(name: str, seed: bool) -> None:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    conn = await asyncpg.connect(_with_database(SERVER_URL, name))
+    conn = await asyncpg.connect(with_database(SERVER_URL, name))
     try:
         await init_connection(conn)
         await migrate(conn)
@@ -114,14 +99,14 @@ async def drop(name: str) -> None:
 @pytest.fixture
 async def demo_db(templates) -> AsyncIterator[str]:
     name = await clone(templates["demo"])
-    yield _with_database(SERVER_URL, name)
+    yield with_database(SERVER_URL, name)
     await drop(name)
 
 
 @pytest.fixture
 async def empty_db(templates) -> AsyncIterator[str]:
     name = await clone(templates["empty"])
-    yield _with_database(SERVER_URL, name)
+    yield with_database(SERVER_URL, name)
     await drop(name)
 
 

@@ -8,12 +8,12 @@ import resource
 import time
 import uuid
 from contextlib import asynccontextmanager, contextmanager
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from db.migrate import migrate
 from db.pool import init_connection
+from tests.database import server_url, with_database
 
 
 def machine() -> str:
@@ -39,30 +39,17 @@ def peak_child_rss_mib() -> int:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
 
 
-def server_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from db.embedded import start_embedded
-    from service.settings import DATA_DIR
-
-    return start_embedded(DATA_DIR / "pg-bench")
-
-
-def _db(url: str, name: str) -> str:
-    p = urlsplit(url)
-    return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
 
 
 @asynccontextmanager
 async def fresh_database():
     """A migrated, empty database for one benchmark, dropped afterwards. Yields its URL."""
-    base = server_url()
+    base = server_url("pg-bench")
     name = f"huinong_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_db(base, "postgres"))
+    admin = await asyncpg.connect(with_database(base, "postgres"))
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
-    url = _db(base, name)
+    url = with_database(base, name)
     conn = await asyncpg.connect(url)
     await init_connection(conn)
     await migrate(conn)
@@ -70,7 +57,7 @@ async def fresh_database():
     try:
         yield url
     finally:
-        admin = await asyncpg.connect(_db(base, "postgres"))
+        admin = await asyncpg.connect(with_database(base, "postgres"))
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
