@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from service.domain.award_eligibility import CrossCheckHit, EarlierAward, StatusEvent
+from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent
 
 SOURCE_WORDS = {"vehicle": "车辆登记", "business_registration": "工商登记", "public_payroll": "财政供养人员"}
 

@@ -7,7 +7,7 @@ import uuid
 
 import asyncpg
 
-from service.domain.holdings import ShareMovement
+from service.ventures.rules import ShareMovement
 
 
 def as_uuid(value: str | None) -> uuid.UUID | None:

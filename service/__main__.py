@@ -21,7 +21,7 @@ import msgspec
 
 from db.migrate import migrate
 from db.pool import init_connection
-from service.settings import load_settings
+from service.core.settings import load_settings
 
 
 async def _connect(settings) -> asyncpg.Connection:
@@ -40,7 +40,7 @@ async def _migrate(settings) -> None:
 
 
 async def _seed(settings) -> None:
-    from service.crypto import DataCipher
+    from service.core.crypto import DataCipher
     from service.demo import seed_demo
 
     conn = await _connect(settings)
@@ -53,8 +53,8 @@ async def _seed(settings) -> None:
 
 async def _create_user(settings, args) -> None:
     from schemas.auth import UserCreate
-    from service.audit import Actor
-    from service.controllers.auth import create_user
+    from service.core.audit import Actor
+    from service.users.routes import create_user
 
     data = msgspec.convert({"username": args.username, "password": args.password, "role": args.role,
                             "region_code": args.region, "venture_ids": args.venture or []}, UserCreate)
@@ -67,7 +67,7 @@ async def _create_user(settings, args) -> None:
 
 
 async def _verify_audit(settings) -> int:
-    from service.audit import verify_chain
+    from service.core.audit import verify_chain
 
     conn = await _connect(settings)
     try:
@@ -81,7 +81,7 @@ async def _verify_audit(settings) -> int:
 
 
 async def _verify_ledger(settings) -> int:
-    from service.ledger_checks import verify_ledger
+    from service.ledger.checks import verify_ledger
 
     conn = await _connect(settings)
     try:
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "run":
         os.environ.setdefault("HUINONG_ADMIN_PASSWORD", "admin-demo-2026")
-    from service.database import with_database
+    from service.core.database import with_database
 
     settings = with_database(load_settings())
     if args.command in ("run",):

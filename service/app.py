@@ -1,4 +1,5 @@
-"""The Litestar application: create_app(settings)."""
+"""The one place the service is wired: routes of every feature, hooks between features, the
+database pool, auth, errors and the OpenAPI document. create_app(settings) builds the app."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
-from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -15,15 +15,42 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from db.pool import create_pool
-from service.auth import BearerAuthMiddleware
-from service.clock import Clock
-from service.controllers import ROUTE_HANDLERS
-from service.crypto import DataCipher
-from service.deps import DEPENDENCIES
-from service.errors import EXCEPTION_HANDLERS
-from service.settings import Settings
+from service.awards import routes as awards
+from service.core.auth import BearerAuthMiddleware
+from service.core.clock import Clock
+from service.core.crypto import DataCipher
+from service.core.deps import DEPENDENCIES
+from service.core.hooks import Hooks
+from service.core.problems import EXCEPTION_HANDLERS
+from service.core.settings import Settings
+from service.distributions import routes as distributions
+from service.ledger import routes as ledger
+from service.notices import routes as notices
+from service.order_farming import routes as order_farming
+from service.payments import routes as payments
+from service.registry import routes as registry
+from service.statements import pages as household_pages
+from service.statements import routes as statements
+from service.system import routes as system
+from service.users import routes as users
+from service.ventures import routes as ventures
 
 PUBLIC_PATHS = ["^/schema", "^/static"]
+
+ROUTE_HANDLERS = [
+    *users.ROUTES, *registry.ROUTES, *system.ROUTES, *ledger.ROUTES, *ventures.ROUTES,
+    *order_farming.ROUTES, *distributions.ROUTES, *payments.ROUTES, *awards.ROUTES, *notices.ROUTES,
+    *statements.ROUTES, *household_pages.PAGES,
+]
+
+
+def feature_hooks() -> Hooks:
+    """What each feature does when another's event fires (service/core/hooks.py)."""
+    return Hooks(
+        objections={"award": awards.AWARD_OBJECTION_HOOKS,
+                     "distribution": distributions.DISTRIBUTION_OBJECTION_HOOKS},
+        status_listeners=(ventures.poverty_shares_follow_status,),
+    )
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -37,10 +64,8 @@ def create_app(settings: Settings) -> Litestar:
         app.state.pool = pool
         try:
             if settings.admin_password:
-                from service.controllers.auth import ensure_admin
-
                 async with pool.acquire() as conn:
-                    await ensure_admin(conn, settings.admin_password)
+                    await users.ensure_admin(conn, settings.admin_password)
             yield
         finally:
             await pool.close()
@@ -49,7 +74,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=ROUTE_HANDLERS,
         lifespan=[database],
         state=State({"settings": settings, "clock": Clock(movable=settings.test_clock),
-                     "cipher": DataCipher(settings.data_key)}),
+                     "cipher": DataCipher(settings.data_key), "hooks": feature_hooks()}),
         dependencies=DEPENDENCIES,
         middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS)],
         plugins=[ProblemDetailsPlugin()],

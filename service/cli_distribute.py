@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from service.domain.money import format_yuan
+from service.core.money import format_yuan
 
 
 def configure(parser: Any) -> None:
@@ -24,11 +24,11 @@ def configure(parser: Any) -> None:
 
 async def _run(settings: Any, args: Any) -> int:
     from db import ventures as vq
-    from service import distributions as dist
+    from service.distributions import facts as dist
     from service.__main__ import _connect
-    from service.audit import Actor, record
-    from service.controllers.distributions import write_draft
-    from service.errors import Problem
+    from service.core.audit import Actor, record
+    from service.distributions.routes import write_draft
+    from service.core.errors import DomainError
 
     console = Console()
     conn = await _connect(settings)
@@ -44,7 +44,7 @@ async def _run(settings: Any, args: Any) -> int:
             async with conn.transaction():
                 try:
                     row = await write_draft(conn, venture, args.year, args.profit, "cli", facts=facts)
-                except Problem as problem:
+                except DomainError as problem:
                     console.print(f"[red]{problem.detail}[/red]")
                     return 1
                 bar.update(task, advance=1, description=f"写入分配明细（{row['lines_count']:,} 行）")

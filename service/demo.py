@@ -11,11 +11,11 @@ import random
 
 import asyncpg
 
-from service import auth
-from service.audit import Actor, record
-from service.crypto import DataCipher
-from service.domain.identity import check_digit
-from service.registry import STORED_COLUMNS, check_row, to_record
+from service.core import auth
+from service.core.audit import Actor, record
+from service.core.crypto import DataCipher
+from service.core.identity import check_digit
+from service.registry.rules import STORED_COLUMNS, check_row, to_record
 
 PROVINCE, CITY, COUNTY, TOWNSHIP = "620000000000", "621200000000", "621223000000", "621223100000"
 VILLAGES = {

@@ -21,8 +21,8 @@ import pytest
 from db.migrate import migrate
 from db.pool import init_connection
 from service.app import create_app
-from service.crypto import DataCipher
-from service.settings import DATA_DIR, Settings
+from service.core.crypto import DataCipher
+from service.core.settings import DATA_DIR, Settings
 from tests.database import server_url, with_database
 
 SECRET_KEY = b"s" * 32
@@ -55,7 +55,7 @@ async def _build_template(name: str, seed: bool) -> None:
         await init_connection(conn)
         await migrate(conn)
         if seed:
-            from service.controllers.auth import ensure_admin
+            from service.users.routes import ensure_admin
             from service.demo import seed_demo
 
             await seed_demo(conn, DataCipher(DATA_KEY))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit, urlunsplit
 
-from service.settings import DATA_DIR
+from service.core.settings import DATA_DIR
 
 
 def server_url(embedded_folder: str) -> str:

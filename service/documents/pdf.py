@@ -16,8 +16,8 @@ from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 
 from service.documents.fonts import document_fonts
-from service.domain.money import format_yuan
-from service.domain.money_words import yuan_in_capitals
+from service.core.money import format_yuan
+from service.core.money_words import yuan_in_capitals
 
 _FONT = "doc"
 

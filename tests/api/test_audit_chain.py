@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from service.audit import GLOBAL_COUNTY, ChainBreak, verify_chain
+from service.core.audit import GLOBAL_COUNTY, ChainBreak, verify_chain
 from tests.api.test_access_matrix import FAR_COUNTY, build_world
 from tests.api.test_auth_and_clock import assert_problem
 from tests.api.test_household_import import COUNTY, count_rows, household_json, household_row, upload

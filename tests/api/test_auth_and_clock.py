@@ -11,8 +11,8 @@ import uuid
 
 import httpx
 
-from service.auth import FAILURES_PER_ACCOUNT, issue_token
-from service.clock import CHINA_TZ
+from service.core.auth import FAILURES_PER_ACCOUNT, issue_token
+from service.core.clock import CHINA_TZ
 from tests.conftest import ADMIN_PASSWORD, DEMO_PASSWORD, SECRET_KEY, _api
 
 HOME_NO = "621223100201-001"

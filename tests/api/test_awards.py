@@ -8,7 +8,7 @@ import openpyxl
 import pypdf
 import pytest
 
-from service.crypto import ID_CONTEXT, DataCipher
+from service.core.crypto import ID_CONTEXT, DataCipher
 from tests.conftest import DATA_KEY, assert_no_full_numbers
 
 COUNTY = "621223000000"

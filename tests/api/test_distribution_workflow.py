@@ -184,7 +184,7 @@ async def test_preferred_arrears_carry_through_the_ledger(api):
 
 async def test_notice_period_is_a_setting(demo_db):
     """HUINONG_NOTICE_DAYS_COOPERATIVE_PLAN raises the least 公示 period of a cooperative's plan."""
-    from service.settings import load_settings
+    from service.core.settings import load_settings
     from tests.conftest import _api
 
     assert load_settings({"HUINONG_NOTICE_DAYS_COOPERATIVE_PLAN": "20"}).notice_days_cooperative_plan == 20

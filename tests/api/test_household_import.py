@@ -13,7 +13,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from service.domain.identity import check_digit
+from service.core.identity import check_digit
 from tests.api.test_auth_and_clock import assert_problem
 
 COUNTY = "621223000000"

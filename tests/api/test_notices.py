@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from service.audit import Actor
-from service.controllers.notices import open_notice, open_objections_for
+from service.core.audit import Actor
+from service.notices.workflow import open_notice, open_objections_for
 from tests.conftest import assert_no_full_numbers
 
 COUNTY = "621223000000"

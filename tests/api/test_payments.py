@@ -113,7 +113,7 @@ async def test_batch_export_return_and_reconcile(api):
     text = pipe.decode("gb18030")
     lines = text.split("\r\n")
     assert lines[0] == f"HEAD|{bid}|5|1500.00|" and lines[6] == "TAIL|5|1500.00|" and lines[7] == ""
-    from service.crypto import CARD_CONTEXT, DataCipher
+    from service.core.crypto import CARD_CONTEXT, DataCipher
     cipher = DataCipher(DATA_KEY)
     first = (await fetch(api, "SELECT bank_account_enc FROM households WHERE id = $1::uuid", hh[0]))[0]
     card = cipher.decrypt(bytes(first[0]), context=CARD_CONTEXT)

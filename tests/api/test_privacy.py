@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 import re
 
-from service.crypto import CARD_CONTEXT, ID_CONTEXT, DataCipher
+from service.core.crypto import CARD_CONTEXT, ID_CONTEXT, DataCipher
 from tests.api.test_access_matrix import HOME, PLAYERS, ROUTES, build_world
 from tests.api.test_household_import import card_number, count_rows, household_json, household_row, id_number, upload
-from service.controllers import registry as registry_routes
+from service.registry import routes as registry_routes
 from tests.conftest import DATA_KEY, FULL_CARD, FULL_ID, assert_no_full_numbers
 
 # Audit hashes and digests are hex; a run of sixteen decimal digits turns up in about one in a

@@ -37,10 +37,10 @@ from hypothesis.stateful import (
 
 from db import ledger
 from db.pool import init_connection
-from service.clock import CHINA_TZ
-from service.domain import chart
-from service.domain.holdings import NegativeHoldingError, ShareMovement, holdings_as_of
-from service.domain.money import round_half_up_div
+from service.core.clock import CHINA_TZ
+from service.ledger import chart
+from service.ventures.rules import NegativeHoldingError, ShareMovement, holdings_as_of
+from service.core.money import round_half_up_div
 from tests.conftest import _api
 
 COUNTY = "621223000000"
@@ -110,7 +110,7 @@ def replay(movements: list[ShareMovement]) -> str | None:
 
 
 def equal_split(amount: int, member_ids: list[str]) -> dict[str, int]:
-    """Equal shares to the fen, written out independently of service.domain.allocation: each gets
+    """Equal shares to the fen, written out independently of service.core.allocation: each gets
     the floor, the odd fen go one each to the smallest ids."""
     base, odd = divmod(amount, len(member_ids))
     return {m: base + (1 if i < odd else 0) for i, m in enumerate(sorted(member_ids))}

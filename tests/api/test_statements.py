@@ -244,7 +244,7 @@ def session(token: str) -> dict[str, str]:
 
 async def test_page_login_cookie_throttling_and_refused_cookies(api):
     """The household pages' own session: the API's token in a strict cookie, the API's throttle."""
-    from service.auth import issue_token
+    from service.core.auth import issue_token
     from tests.conftest import SECRET_KEY
 
     r = await api.client.get("/h/statement")

@@ -1,6 +1,6 @@
 """A county exit-award programme of 15,000 households through application, review, 公示 and grant.
 
-Each stage calls the same functions the HTTP handlers call (service.controllers.awards), with the
+Each stage calls the same functions the HTTP handlers call (service.awards.routes), with the
 batch sizes a county office works in: applications in lots of 1,000, reviews per village and per
 township, one notice, one grant run. The county needs 4.5 million yuan for 15,000 awards of 300.
 """
@@ -15,12 +15,12 @@ import asyncpg
 
 from db import awards as q
 from db.pool import init_connection
-from service.audit import Actor
-from service.controllers.awards import grant_program, publish_notice, record_reviews, submit_applications
-from service.crypto import DataCipher
+from service.core.audit import Actor
+from service.awards.routes import grant_program, publish_notice, record_reviews, submit_applications
+from service.core.crypto import DataCipher
 from service.demo import demo_card_number, demo_id_number
-from service.ledger_checks import verify_ledger
-from service.registry import STORED_COLUMNS, check_row, to_record
+from service.ledger.checks import verify_ledger
+from service.registry.rules import STORED_COLUMNS, check_row, to_record
 from tests.bench.common import fresh_database, peak_rss_mib, report, timed
 
 HOUSEHOLDS = 15_000

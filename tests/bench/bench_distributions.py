@@ -20,7 +20,7 @@ import asyncpg
 
 from db import ledger
 from db.pool import init_connection
-from service import distributions as dist
+from service.distributions import facts as dist
 from service.demo import demo_id_number
 from tests.bench.common import fresh_database, peak_child_rss_mib, peak_rss_mib, report
 

@@ -14,12 +14,12 @@ import random
 import asyncpg
 
 from db.pool import init_connection
-from service.audit import Actor
-from service.controllers.order_farming import import_purchase_table, record_advance_in, settle_season
-from service.crypto import DataCipher
+from service.core.audit import Actor
+from service.order_farming.routes import import_purchase_table, record_advance_in, settle_season
+from service.core.crypto import DataCipher
 from service.demo import COUNTY, seed_demo
-from service.ledger_checks import verify_ledger
-from service.tabular import read_table
+from service.ledger.checks import verify_ledger
+from service.core.tabular import read_table
 from tests.bench.common import fresh_database, peak_rss_mib, report, timed
 
 CONTRACTS = 14_500

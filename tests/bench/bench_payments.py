@@ -1,6 +1,6 @@
 """A payment batch of 100,000 payables: build, export (each bank profile), import of its return file.
 
-Runs the functions the API runs (service.controllers.payments), on a fresh database with the
+Runs the functions the API runs (service.payments.routes), on a fresh database with the
 demo county; the payables are spread over its households.
 """
 
@@ -14,11 +14,11 @@ import asyncpg
 
 from db.pool import init_connection
 from schemas.payments import BatchCreate
-from service.audit import Actor
-from service.controllers.payments import approve_batch, build_batch, export_bank_file, import_return, parse_upload
-from service.crypto import DataCipher
+from service.core.audit import Actor
+from service.payments.routes import approve_batch, build_batch, export_bank_file, import_return, parse_upload
+from service.core.crypto import DataCipher
 from service.demo import COUNTY, seed_demo
-from service.principal import Principal
+from service.core.principal import Principal
 from tests.bench.common import fresh_database, peak_rss_mib, report, timed
 from tests.payables_factory import make_payables
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.domain.allocation import allocate
-from service.domain.money import (
+from service.core.allocation import allocate
+from service.core.money import (
     format_bp,
     format_percent,
     format_yuan,

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from service.domain.award_eligibility import (
+from service.awards.rules import (
     CrossCheckHit,
     EarlierAward,
     EligibilityFacts,

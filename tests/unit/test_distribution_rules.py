@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.domain.distribution import (
+from service.distributions.rules import (
     CarriedState,
     Charter,
     HolderInput,
@@ -20,7 +20,7 @@ from service.domain.distribution import (
     cooperative_plan,
     patronage_return_fen,
 )
-from service.domain.money import percent_of
+from service.core.money import percent_of
 
 
 def holder(member, share_class, shares, capital, weight=None, floor=0, household=None):

@@ -7,7 +7,7 @@ import pytest
 import xlsxwriter
 from pypdf import PdfReader
 
-from service.documents.bank_files import (
+from service.payments.bank_files import (
     PROFILES,
     BankLine,
     ReturnFileError,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.domain.holdings import (
+from service.ventures.rules import (
     NegativeHoldingError,
     ShareMovement,
     days_in_year,
@@ -14,7 +14,7 @@ from service.domain.holdings import (
     prorated_floor_fen,
     year_weights,
 )
-from service.domain.money import round_half_up_div
+from service.core.money import round_half_up_div
 
 COLLECTIVE = "collective"
 

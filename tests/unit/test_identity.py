@@ -1,4 +1,4 @@
-"""GB 11643-1999 check digits and the masks people see (service/domain/identity.py)."""
+"""GB 11643-1999 check digits and the masks people see (service/core/identity.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.domain.identity import (
+from service.core.identity import (
     card_number_problem, check_digit, id_number_problem, mask_card_number, mask_id_number, mask_name,
     mask_phone, normalize_card_number, normalize_id_number,
 )

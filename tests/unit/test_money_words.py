@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.domain.money_words import yuan_in_capitals
+from service.core.money_words import yuan_in_capitals
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.domain.order_farming import (
+from service.order_farming.rules import (
     Advance,
     Contract,
     Purchase,

@@ -1,0 +1,795 @@
+"""Year-end distribution plans (收益分配方案) for companies and cooperatives, as pure functions.
+
+Company (Company Law of the PRC, 2023, art. 210), from the year's after-tax profit in order:
+cover losses carried forward (弥补亏损); set aside the statutory reserve (法定公积金) at 10% of what
+remains until the reserve balance reaches 50% of registered capital; set aside the discretionary
+reserve (任意公积金) the shareholders resolved; distribute the rest by shares held.
+
+Cooperative (Farmers' Professional Cooperatives Law, 2017, art. 40-44): cover losses; set aside
+the reserve fund (公积金) and quantify it into each member's account by transaction volume; of the
+distributable surplus (可分配盈余) return at least 60% by transaction volume (按交易量/额返还) and the
+rest by member account (capital + reserve share + share of subsidy-formed assets). Non-member
+trades (art. 41) are the caller's to leave out of `transaction_volume_fen`.
+
+Guaranteed returns on poverty shares (贫困户股保底), by charter.floor_mode:
+
+- `none`: no floor; every share shares alike.
+- `fixed` (资产收益保底): an obligation owed whatever the result, booked as an expense of the year
+  before the waterfall; a loss year still pays it and the loss carried forward grows by it.
+- `preferred`: paid first out of the distributable amount; what it cannot pay becomes arrears,
+  cumulative and paid before the year's own floors in later years.
+- `minimum`: a poverty holding gets the larger of its floor and its pro-rata share; the top-up
+  is taken from the holdings above their floors in proportion to what each holds above its own
+  floor (for an ordinary holding, its whole pro-rata share), which guarantees no contributor is
+  pushed below its own floor. Below the sum of floors, the amount is split in proportion to floors.
+
+Arrears carried from earlier years are a debt whatever the current mode, so they are always
+paid first out of the distributable amount.
+
+Conservation, checked by `assert_conserved` on every plan this module returns:
+
+    profit + loss_added = losses_covered + statutory_reserve + discretionary_reserve
+                          + reserve + Σ lines + undistributed
+    distributable + floor_expense = Σ lines + undistributed
+
+where floor_expense is the total of `fixed` floors (they are lines, but not paid out of the
+distributable amount). Every term is a non-negative integer of fen, and a loss year has
+losses_covered = reserves = distributable = 0.
+
+Lines are per member and basis. Lines of zero fen are left out: a payable of nothing helps
+nobody, and a preferred floor left unpaid is visible as arrears in the carried state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from service.core.allocation import allocate
+from service.core.money import (
+    BP_WHOLE,
+    format_bp,
+    format_count,
+    format_percent,
+    format_yuan,
+    percent_of,
+)
+
+Weighting = Literal["record_date", "share_days"]
+FloorMode = Literal["none", "fixed", "preferred", "minimum"]
+ShareClass = Literal["ordinary", "poverty"]
+Basis = Literal["patronage", "capital", "shares", "floor", "arrears"]
+
+STATUTORY_RESERVE_BP = 1_000
+STATUTORY_RESERVE_CAP_BP = 5_000
+MIN_PATRONAGE_BP = 6_000
+
+
+@dataclass(frozen=True)
+class Charter:
+    """The venture's distribution rules (章程).
+
+    For a company the statutory reserve rate is max(10%, reserve_bp): the law fixes 10% as the
+    least, and a charter that sets more is honoured, still within the 50%-of-capital cap. For a
+    cooperative reserve_bp is the reserve fund rate, which the law leaves to the charter.
+    """
+
+    weighting: Weighting = "record_date"
+    reserve_bp: int = STATUTORY_RESERVE_BP
+    discretionary_bp: int = 0
+    patronage_bp: int = MIN_PATRONAGE_BP
+    floor_mode: FloorMode = "none"
+    floor_bp: int = 0
+    poverty_participates: bool = True
+    poverty_follows_status: bool = False
+
+
+@dataclass(frozen=True)
+class CarriedState:
+    """What one year hands to the next: losses not yet covered, the statutory reserve balance
+    (for a cooperative, the reserve fund balance) and preferred floors still owed per member."""
+
+    losses_carried_fen: int = 0
+    statutory_reserve_balance_fen: int = 0
+    arrears_by_member: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HolderInput:
+    """One holding (member × share class) as the distribution counts it.
+
+    weight is shares at the record date or share-days, by charter.weighting. floor_base_fen is
+    the floor owed for the year before any mode logic (already pro-rated by days under
+    share_days); it must be 0 for ordinary shares.
+    """
+
+    member_id: str
+    household_id: str | None
+    member_name: str
+    share_class: ShareClass
+    shares: int
+    capital_fen: int
+    weight: int
+    floor_base_fen: int = 0
+
+
+@dataclass(frozen=True)
+class MemberAccountInput:
+    """A cooperative member's account (成员账户, art. 43) before this year's distribution."""
+
+    member_id: str
+    household_id: str | None
+    name: str
+    capital_fen: int
+    reserve_share_fen: int
+    subsidy_share_fen: int
+    transaction_volume_fen: int
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """An amount owed to one member on one basis. weight is what the amount was split by: shares
+    or share-days, transaction volume, member account, the floor owed, or the arrears owed."""
+
+    member_id: str
+    household_id: str | None
+    basis: Basis
+    weight: int
+    amount_fen: int
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    losses_covered_fen: int
+    loss_added_fen: int
+    statutory_reserve_fen: int
+    discretionary_reserve_fen: int
+    reserve_fen: int  # the cooperative reserve fund (公积金); 0 for a company
+    distributable_fen: int
+    patronage_fen: int
+    floor_paid_fen: int  # this year's floors paid, in any mode (fixed ones included)
+    arrears_fen: int  # preferred arrears still owed after this year
+    undistributed_fen: int
+    floor_expense_fen: int  # fixed floors, paid before the waterfall
+    arrears_paid_fen: int
+    lines: tuple[PlanLine, ...]
+    reserve_quantified: Mapping[str, int]
+    carried: CarriedState
+
+
+class ConservationError(AssertionError):
+    """A plan does not account for every fen; never expected, always a bug."""
+
+
+def assert_conserved(plan: Plan, profit_fen: int) -> None:
+    """Raise ConservationError unless the identities in the module docstring hold to the fen.
+
+    Written with explicit raises rather than `assert` so that running Python with -O cannot turn
+    the check off.
+    """
+    lines_total = sum(line.amount_fen for line in plan.lines)
+
+    def require(ok: bool, what: str) -> None:
+        if not ok:
+            raise ConservationError(f"{what} (profit {profit_fen}, plan {plan})")
+
+    require(
+        profit_fen + plan.loss_added_fen
+        == plan.losses_covered_fen
+        + plan.statutory_reserve_fen
+        + plan.discretionary_reserve_fen
+        + plan.reserve_fen
+        + lines_total
+        + plan.undistributed_fen,
+        "profit is not fully accounted for",
+    )
+    require(
+        plan.distributable_fen + plan.floor_expense_fen == lines_total + plan.undistributed_fen,
+        "distributable amount is not fully accounted for",
+    )
+    require(
+        plan.floor_paid_fen == _basis_total(plan.lines, "floor"),
+        "floor_paid_fen disagrees with lines",
+    )
+    require(
+        plan.arrears_paid_fen == _basis_total(plan.lines, "arrears"),
+        "arrears_paid_fen disagrees with lines",
+    )
+    require(
+        plan.arrears_fen == sum(plan.carried.arrears_by_member.values()),
+        "arrears_fen disagrees with the carried arrears",
+    )
+    require(
+        not plan.reserve_quantified or sum(plan.reserve_quantified.values()) == plan.reserve_fen,
+        "quantified reserve does not sum to the reserve",
+    )
+    amounts = (
+        plan.losses_covered_fen,
+        plan.loss_added_fen,
+        plan.statutory_reserve_fen,
+        plan.discretionary_reserve_fen,
+        plan.reserve_fen,
+        plan.distributable_fen,
+        plan.patronage_fen,
+        plan.undistributed_fen,
+        plan.floor_expense_fen,
+        plan.arrears_fen,
+        *(line.amount_fen for line in plan.lines),
+        *plan.reserve_quantified.values(),
+    )
+    require(all(amount >= 0 for amount in amounts), "negative amount in plan")
+    if plan.loss_added_fen:
+        require(
+            plan.losses_covered_fen == plan.statutory_reserve_fen == plan.discretionary_reserve_fen
+            == plan.reserve_fen == plan.distributable_fen == 0,
+            "a loss year set something aside",
+        )
+
+
+def _basis_total(lines: Iterable[PlanLine], basis: Basis) -> int:
+    return sum(line.amount_fen for line in lines if line.basis == basis)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _check_bp(name: str, bp: int) -> None:
+    if not 0 <= bp <= BP_WHOLE:
+        raise ValueError(f"{name} must be between 0 and {BP_WHOLE} bp, got {bp}")
+
+
+def _check_charter(charter: Charter) -> None:
+    if charter.weighting not in ("record_date", "share_days"):
+        raise ValueError(f"unknown weighting {charter.weighting!r}")
+    if charter.floor_mode not in ("none", "fixed", "preferred", "minimum"):
+        raise ValueError(f"unknown floor mode {charter.floor_mode!r}")
+    for name in ("reserve_bp", "discretionary_bp", "patronage_bp", "floor_bp"):
+        _check_bp(name, getattr(charter, name))
+
+
+def _check_carried(carried: CarriedState) -> None:
+    if carried.losses_carried_fen < 0 or carried.statutory_reserve_balance_fen < 0:
+        raise ValueError("carried losses and reserve balance must not be negative")
+    if any(amount < 0 for amount in carried.arrears_by_member.values()):
+        raise ValueError("carried arrears must not be negative")
+
+
+def _check_holders(holders: Sequence[HolderInput]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for holder in holders:
+        key = (holder.member_id, holder.share_class)
+        if holder.share_class not in ("ordinary", "poverty"):
+            raise ValueError(f"unknown share class {holder.share_class!r} for {holder.member_id}")
+        if key in seen:
+            raise ValueError(f"{holder.member_id} has two {holder.share_class} holdings")
+        seen.add(key)
+        if min(holder.shares, holder.capital_fen, holder.weight, holder.floor_base_fen) < 0:
+            raise ValueError(f"negative figure in the holding of {holder.member_id}")
+        if holder.share_class == "ordinary" and holder.floor_base_fen:
+            raise ValueError(f"ordinary shares of {holder.member_id} carry no floor")
+
+
+# --- the shared split of a distributable pool -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One claimant on the pool: a holding for a company, a member for a cooperative."""
+
+    key: tuple[str, str]
+    member_id: str
+    household_id: str | None
+    weight: int
+    floor_fen: int
+    poverty: bool
+    capital_fen: int
+    shares: int
+
+
+@dataclass
+class _Pending:
+    """A line being gathered: a member's holdings of both classes merge into one shares line."""
+
+    member_id: str
+    household_id: str | None
+    basis: Basis
+    weight: int = 0
+    amount_fen: int = 0
+    pro_rata_fen: int = 0
+    shares: int = 0
+    owed_fen: int = 0
+    capital_fen: int = 0
+    note: str = ""
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self._pending: dict[tuple[str, Basis], _Pending] = {}
+
+    def add(
+        self, member_id: str, household_id: str | None, basis: Basis, **figures: int | str
+    ) -> None:
+        pending = self._pending.get((member_id, basis))
+        if pending is None:
+            pending = self._pending[(member_id, basis)] = _Pending(member_id, household_id, basis)
+        for name, value in figures.items():
+            if name == "note":
+                pending.note = str(value)
+            else:
+                setattr(pending, name, getattr(pending, name) + value)
+
+    def build(self, explain: Mapping[Basis, Callable[[_Pending], str]]) -> tuple[PlanLine, ...]:
+        order = {"arrears": 0, "floor": 1, "patronage": 2, "shares": 3, "capital": 4}
+        ready = sorted(self._pending.values(), key=lambda p: (p.member_id, order[p.basis]))
+        return tuple(
+            PlanLine(
+                p.member_id, p.household_id, p.basis, p.weight, p.amount_fen, explain[p.basis](p)
+            )
+            for p in ready
+            if p.amount_fen
+        )
+
+
+@dataclass
+class _PoolResult:
+    undistributed_fen: int
+    arrears_by_member: dict[str, int]
+
+
+def _split_by_weight(amount: int, slots: Sequence[_Slot], lines: _Lines, basis: Basis) -> int:
+    """Pro-rata split over slots; returns what could not be split (no weight to split it by)."""
+    weighted = [(s.key, s.weight) for s in slots if s.weight]
+    if not amount or not weighted:
+        return amount
+    parts = allocate(amount, weighted)
+    for slot in slots:
+        if slot.weight:
+            part = parts[slot.key]
+            lines.add(
+                slot.member_id, slot.household_id, basis,
+                weight=slot.weight, amount_fen=part, pro_rata_fen=part, shares=slot.shares,
+            )
+    return 0
+
+
+def _pay_floors(
+    amount: int, slots: Sequence[_Slot], lines: _Lines, note: str
+) -> dict[tuple[str, str], int]:
+    """Pay floors out of amount, in proportion to the floors when it falls short."""
+    owed = [(s.key, s.floor_fen) for s in slots if s.floor_fen]
+    if not owed:
+        return {}
+    paid = allocate(min(amount, sum(f for _, f in owed)), owed)
+    for slot in slots:
+        if slot.floor_fen:
+            lines.add(
+                slot.member_id, slot.household_id, "floor",
+                weight=slot.floor_fen, amount_fen=paid[slot.key], owed_fen=slot.floor_fen,
+                capital_fen=slot.capital_fen, note=note,
+            )
+    return paid
+
+
+def _split_with_minimum(amount: int, slots: Sequence[_Slot], lines: _Lines, basis: Basis) -> int:
+    floors_total = sum(s.floor_fen for s in slots)
+    if floors_total and amount <= floors_total:
+        _pay_floors(amount, slots, lines, "short" if amount < floors_total else "minimum")
+        return 0
+    if not any(s.weight for s in slots):
+        _pay_floors(amount, slots, lines, "minimum")
+        return amount - floors_total
+    pro_rata = allocate(amount, [(s.key, s.weight) for s in slots])
+    top_up = {s.key: s.floor_fen - pro_rata[s.key] for s in slots if s.floor_fen > pro_rata[s.key]}
+    # amount > Σfloors makes Σ(pro-rata − floor) over the rest exceed Σ top-up, and a
+    # largest-remainder part never exceeds the ceiling of its quota, so no cut exceeds its excess.
+    above = [(s.key, pro_rata[s.key] - s.floor_fen) for s in slots if s.key not in top_up]
+    needed = sum(top_up.values())
+    cut = allocate(needed, [(k, e) for k, e in above if e]) if needed else {}
+    for slot in slots:
+        share = pro_rata[slot.key]
+        if slot.key in top_up:
+            lines.add(
+                slot.member_id, slot.household_id, "floor",
+                weight=slot.floor_fen, amount_fen=slot.floor_fen, owed_fen=slot.floor_fen,
+                pro_rata_fen=share, capital_fen=slot.capital_fen, note="topped_up",
+            )
+        elif slot.weight:
+            lines.add(
+                slot.member_id, slot.household_id, basis,
+                weight=slot.weight, amount_fen=share - cut.get(slot.key, 0), pro_rata_fen=share,
+                shares=slot.shares,
+            )
+    return 0
+
+
+def _distribute_pool(
+    amount: int,
+    slots: Sequence[_Slot],
+    charter: Charter,
+    arrears: Mapping[str, int],
+    households: Mapping[str, str | None],
+    lines: _Lines,
+    basis: Basis,
+    participates: bool,
+) -> _PoolResult:
+    """Split the distributable amount: arrears first, then floors by mode, then by weight."""
+    remaining = amount
+    still_owed = {member: owed for member, owed in arrears.items() if owed}
+    if still_owed:
+        owed_items = sorted(still_owed.items())
+        paid = allocate(min(remaining, sum(still_owed.values())), owed_items)
+        for member, owed in owed_items:
+            lines.add(
+                member, households.get(member), "arrears",
+                weight=owed, amount_fen=paid[member], owed_fen=owed,
+            )
+            still_owed[member] = owed - paid[member]
+            remaining -= paid[member]
+
+    mode = charter.floor_mode
+    if mode == "minimum":
+        undistributed = _split_with_minimum(remaining, slots, lines, basis)
+    else:
+        if mode == "preferred":
+            paid_floors = _pay_floors(remaining, slots, lines, "preferred")
+            for slot in slots:
+                if slot.floor_fen:
+                    remaining -= paid_floors[slot.key]
+                    shortfall = slot.floor_fen - paid_floors[slot.key]
+                    still_owed[slot.member_id] = still_owed.get(slot.member_id, 0) + shortfall
+        pool = [s for s in slots if participates or not s.poverty or mode == "none"]
+        undistributed = _split_by_weight(remaining, pool, lines, basis)
+    return _PoolResult(undistributed, {m: owed for m, owed in sorted(still_owed.items()) if owed})
+
+
+# --- explanations ---------------------------------------------------------------------------
+
+
+def _yuan(fen: int) -> str:
+    return format_yuan(fen, thousands=True) + " 元"
+
+
+def _pool_sentence(subject: str, p: _Pending, pool_weight: int, verb: str) -> str:
+    text = f"{subject}占 {format_percent(p.weight, pool_weight)}，{verb} {_yuan(p.amount_fen)}"
+    if p.pro_rata_fen > p.amount_fen:
+        text += (
+            f"（按比例应得 {_yuan(p.pro_rata_fen)}，其中 {_yuan(p.pro_rata_fen - p.amount_fen)}"
+            "用于补足贫困户股保底收益）"
+        )
+    return text
+
+
+def _floor_explainer(charter: Charter) -> Callable[[_Pending], str]:
+    days = "，按持有天数折算" if charter.weighting == "share_days" else ""
+
+    def explain(p: _Pending) -> str:
+        text = (
+            f"贫困户股保底收益：本金 {_yuan(p.capital_fen)} × 年 {format_bp(charter.floor_bp)}{days}，"
+            f"应得 {_yuan(p.owed_fen)}"
+        )
+        paid = _yuan(p.amount_fen)
+        if p.note == "fixed":
+            return text + f"；固定保底，无论当年盈亏都支付，实付 {paid}"
+        if p.note == "topped_up":
+            return text + f"；按持股比例只应分 {_yuan(p.pro_rata_fen)}，补足到保底，实付 {paid}"
+        if p.note == "short":
+            return text + f"；可分配利润不够付全部保底，按各户保底额比例分得 {paid}"
+        if p.amount_fen < p.owed_fen:
+            return (
+                text + f"；可分配利润不够，本年实付 {paid}，欠付 {_yuan(p.owed_fen - p.amount_fen)}"
+                "结转以后年度优先补付"
+            )
+        return text + f"，实付 {paid}"
+
+    return explain
+
+
+def _explain_arrears(p: _Pending) -> str:
+    text = f"补付以前年度欠付的保底收益：累计欠付 {_yuan(p.owed_fen)}，本年补付 {_yuan(p.amount_fen)}"
+    if p.amount_fen < p.owed_fen:
+        text += f"，仍欠 {_yuan(p.owed_fen - p.amount_fen)}"
+    return text
+
+
+def _shares_explainer(charter: Charter, pool_weight: int) -> Callable[[_Pending], str]:
+    def explain(p: _Pending) -> str:
+        if charter.weighting == "share_days":
+            subject = f"按持股积数（股数×持有天数）{format_count(p.weight)} 股·天"
+        else:
+            subject = f"按持股 {format_count(p.shares)} 股"
+        return _pool_sentence(subject, p, pool_weight, "分得")
+
+    return explain
+
+
+# --- company --------------------------------------------------------------------------------
+
+
+def _floors_apply(charter: Charter) -> bool:
+    return charter.floor_mode != "none"
+
+
+def company_plan(
+    profit_fen: int,
+    registered_capital_fen: int,
+    charter: Charter,
+    carried: CarriedState,
+    holders: Sequence[HolderInput],
+) -> Plan:
+    """The year's distribution plan of a company (公司利润分配方案). profit_fen < 0 is a loss.
+
+    The statutory reserve cap is floor(registered capital / 2), so the balance never exceeds 50%;
+    a year that reaches the cap sets aside only the part up to it.
+    """
+    _check_charter(charter)
+    _check_carried(carried)
+    _check_holders(holders)
+    if registered_capital_fen < 0:
+        raise ValueError("registered capital must not be negative")
+
+    slots = [
+        _Slot(
+            key=(h.member_id, h.share_class),
+            member_id=h.member_id,
+            household_id=h.household_id,
+            weight=h.weight,
+            floor_fen=h.floor_base_fen if _floors_apply(charter) else 0,
+            poverty=h.share_class == "poverty",
+            capital_fen=h.capital_fen,
+            shares=h.shares,
+        )
+        for h in holders
+    ]
+    lines = _Lines()
+    floor_expense = _pay_fixed_floors(charter, slots, lines)
+
+    result = profit_fen - floor_expense
+    covered = loss_added = statutory = discretionary = distributable = 0
+    if result < 0:
+        loss_added = -result
+    else:
+        covered = min(result, carried.losses_carried_fen)
+        after_losses = result - covered
+        cap = registered_capital_fen * STATUTORY_RESERVE_CAP_BP // BP_WHOLE
+        room = max(0, cap - carried.statutory_reserve_balance_fen)
+        rate = max(STATUTORY_RESERVE_BP, charter.reserve_bp)
+        statutory = min(percent_of(after_losses, rate), room)
+        discretionary = percent_of(after_losses - statutory, charter.discretionary_bp)
+        distributable = after_losses - statutory - discretionary
+
+    households = {h.member_id: h.household_id for h in holders}
+    pool = _distribute_pool(
+        distributable, slots, charter, carried.arrears_by_member, households, lines, "shares",
+        charter.poverty_participates,
+    )
+    pool_weight = _pool_weight(slots, charter)
+    built = lines.build(
+        {
+            "shares": _shares_explainer(charter, pool_weight),
+            "floor": _floor_explainer(charter),
+            "arrears": _explain_arrears,
+        }
+    )
+    return _assemble(
+        profit_fen, carried, pool, built,
+        covered=covered, loss_added=loss_added, statutory=statutory, discretionary=discretionary,
+        reserve=0, distributable=distributable, patronage=0,
+        undistributed=pool.undistributed_fen, floor_expense=floor_expense, quantified={},
+    )
+
+
+def _assemble(
+    profit_fen: int,
+    carried: CarriedState,
+    pool: _PoolResult,
+    lines: tuple[PlanLine, ...],
+    *,
+    covered: int,
+    loss_added: int,
+    statutory: int,
+    discretionary: int,
+    reserve: int,
+    distributable: int,
+    patronage: int,
+    undistributed: int,
+    floor_expense: int,
+    quantified: Mapping[str, int],
+) -> Plan:
+    """The plan with its totals and the state handed to next year, checked to the fen."""
+    plan = Plan(
+        losses_covered_fen=covered,
+        loss_added_fen=loss_added,
+        statutory_reserve_fen=statutory,
+        discretionary_reserve_fen=discretionary,
+        reserve_fen=reserve,
+        distributable_fen=distributable,
+        patronage_fen=patronage,
+        floor_paid_fen=_basis_total(lines, "floor"),
+        arrears_fen=sum(pool.arrears_by_member.values()),
+        undistributed_fen=undistributed,
+        floor_expense_fen=floor_expense,
+        arrears_paid_fen=_basis_total(lines, "arrears"),
+        lines=lines,
+        reserve_quantified=quantified,
+        carried=CarriedState(
+            losses_carried_fen=carried.losses_carried_fen - covered + loss_added,
+            # A company's statutory reserve or a cooperative's reserve fund; a plan has only one.
+            statutory_reserve_balance_fen=carried.statutory_reserve_balance_fen
+            + statutory
+            + reserve,
+            arrears_by_member=pool.arrears_by_member,
+        ),
+    )
+    assert_conserved(plan, profit_fen)
+    return plan
+
+
+def _pay_fixed_floors(charter: Charter, slots: Sequence[_Slot], lines: _Lines) -> int:
+    if charter.floor_mode != "fixed":
+        return 0
+    paid = _pay_floors(sum(s.floor_fen for s in slots), slots, lines, "fixed")
+    return sum(paid.values())
+
+
+def _pool_weight(slots: Sequence[_Slot], charter: Charter) -> int:
+    """Total weight the remainder was split over, for the percentage each line shows."""
+    if charter.floor_mode in ("none", "minimum") or charter.poverty_participates:
+        return sum(s.weight for s in slots)
+    return sum(s.weight for s in slots if not s.poverty)
+
+
+# --- cooperative ----------------------------------------------------------------------------
+
+
+def _check_accounts(accounts: Sequence[MemberAccountInput]) -> None:
+    seen: set[str] = set()
+    for account in accounts:
+        if account.member_id in seen:
+            raise ValueError(f"member {account.member_id} has two accounts")
+        seen.add(account.member_id)
+        figures = (
+            account.capital_fen,
+            account.reserve_share_fen,
+            account.subsidy_share_fen,
+            account.transaction_volume_fen,
+        )
+        if min(figures) < 0:
+            raise ValueError(f"negative figure in the account of {account.member_id}")
+
+
+def cooperative_plan(
+    surplus_fen: int,
+    charter: Charter,
+    carried: CarriedState,
+    accounts: Sequence[MemberAccountInput],
+    holders_for_floors: Sequence[HolderInput] = (),
+) -> Plan:
+    """The year's surplus distribution of a cooperative (合作社盈余分配方案). surplus_fen < 0 is a loss.
+
+    Floors, when the charter has them, are those of the poverty holdings in holders_for_floors,
+    summed per member. `preferred` and `minimum` floors come out of the part distributed by member
+    account, never out of the patronage return, whose at-least-60% share is fixed by law; and that
+    part goes to every member by account, as art. 44 requires, so poverty_participates does not
+    apply to it. The reserve fund balance is carried as statutory_reserve_balance_fen.
+    """
+    _check_charter(charter)
+    _check_carried(carried)
+    _check_accounts(accounts)
+    _check_holders(holders_for_floors)
+    if charter.patronage_bp < MIN_PATRONAGE_BP:
+        raise ValueError(
+            f"a cooperative returns at least {format_bp(MIN_PATRONAGE_BP)} of the distributable "
+            f"surplus by transaction volume; the charter says {format_bp(charter.patronage_bp)}"
+        )
+    members = {a.member_id: a for a in accounts}
+    floors: dict[str, int] = {}
+    capital_with_floor: dict[str, int] = {}
+    for holder in holders_for_floors:
+        if holder.member_id not in members:
+            raise ValueError(f"{holder.member_id} holds poverty shares but has no member account")
+        if holder.share_class == "poverty" and _floors_apply(charter):
+            floors[holder.member_id] = floors.get(holder.member_id, 0) + holder.floor_base_fen
+            capital_with_floor[holder.member_id] = (
+                capital_with_floor.get(holder.member_id, 0) + holder.capital_fen
+            )
+
+    def slots_with(reserve_now: Mapping[str, int]) -> list[_Slot]:
+        return [
+            _Slot(
+                key=(a.member_id, ""),
+                member_id=a.member_id,
+                household_id=a.household_id,
+                weight=_account_total(a, reserve_now),
+                floor_fen=floors.get(a.member_id, 0),
+                poverty=a.member_id in floors,
+                capital_fen=capital_with_floor.get(a.member_id, 0),
+                shares=0,
+            )
+            for a in accounts
+        ]
+
+    lines = _Lines()
+    floor_expense = _pay_fixed_floors(charter, slots_with({}), lines)
+    result = surplus_fen - floor_expense
+    covered = loss_added = reserve = distributable = patronage = undistributed = 0
+    quantified: dict[str, int] = {}
+    volumes = [
+        (a.member_id, a.transaction_volume_fen) for a in accounts if a.transaction_volume_fen
+    ]
+    if result < 0:
+        loss_added = -result
+    else:
+        covered = min(result, carried.losses_carried_fen)
+        after_losses = result - covered
+        reserve = percent_of(after_losses, charter.reserve_bp)
+        if reserve and volumes:
+            quantified = {m: fen for m, fen in allocate(reserve, volumes).items() if fen}
+        distributable = after_losses - reserve
+        patronage = patronage_return_fen(distributable, charter.patronage_bp)
+        if patronage and volumes:
+            for member_id, fen in allocate(patronage, volumes).items():
+                account = members[member_id]
+                lines.add(
+                    member_id, account.household_id, "patronage",
+                    weight=account.transaction_volume_fen, amount_fen=fen,
+                )
+        else:
+            # With no member trade there is nothing to return the surplus by; keep it undivided
+            # rather than invent a basis the law does not give.
+            undistributed += patronage
+
+    households = {a.member_id: a.household_id for a in accounts}
+    slots = slots_with(quantified)
+    pool = _distribute_pool(
+        distributable - patronage, slots, charter, carried.arrears_by_member, households, lines,
+        "capital", True,
+    )
+    undistributed += pool.undistributed_fen
+    volume_total = sum(v for _, v in volumes)
+    account_total = sum(s.weight for s in slots)
+    built = lines.build(
+        {
+            "patronage": lambda p: _pool_sentence(
+                f"按交易额 {_yuan(p.weight)}", p, volume_total, "返还"
+            )
+            + f"（可分配盈余的 {format_bp(charter.patronage_bp)} 按交易额返还）",
+            "capital": lambda p: _pool_sentence(
+                _account_subject(members[p.member_id], quantified), p, account_total, "分得"
+            ),
+            "floor": _floor_explainer(charter),
+            "arrears": _explain_arrears,
+        }
+    )
+    return _assemble(
+        surplus_fen, carried, pool, built,
+        covered=covered, loss_added=loss_added, statutory=0, discretionary=0,
+        reserve=reserve, distributable=distributable, patronage=patronage,
+        undistributed=undistributed, floor_expense=floor_expense, quantified=quantified,
+    )
+
+
+def patronage_return_fen(distributable_fen: int, patronage_bp: int) -> int:
+    """The part returned by transaction volume: patronage_bp of the distributable surplus, rounded
+    half up, but never a fen under 60% of it (at 60% of 502 fen, 301.2 fen rounds to 301, which
+    would fall short of the law's minimum, so 302 is returned)."""
+    legal_minimum = -(-distributable_fen * MIN_PATRONAGE_BP // BP_WHOLE)
+    return max(percent_of(distributable_fen, patronage_bp), legal_minimum)
+
+
+def _account_total(account: MemberAccountInput, reserve_now: Mapping[str, int]) -> int:
+    return (
+        account.capital_fen
+        + account.reserve_share_fen
+        + reserve_now.get(account.member_id, 0)
+        + account.subsidy_share_fen
+    )
+
+
+def _account_subject(account: MemberAccountInput, reserve_now: Mapping[str, int]) -> str:
+    reserve_share = account.reserve_share_fen + reserve_now.get(account.member_id, 0)
+    return (
+        f"按成员账户 {_yuan(_account_total(account, reserve_now))}（出资 {_yuan(account.capital_fen)}"
+        f" + 公积金份额 {_yuan(reserve_share)} + 补助形成财产份额 {_yuan(account.subsidy_share_fen)}）"
+    )
