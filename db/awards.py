@@ -13,6 +13,8 @@ from typing import Any
 
 import asyncpg
 
+from db.ids import as_uuid
+
 from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent
 
 SOURCE_WORDS = {"vehicle": "车辆登记", "business_registration": "工商登记", "public_payroll": "财政供养人员"}
@@ -24,13 +26,6 @@ APPLICATION_COLUMNS = """
 """
 
 
-def as_uuid(value: str | uuid.UUID | None) -> uuid.UUID | None:
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 async def program(conn: asyncpg.Connection, program_id: str | uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:

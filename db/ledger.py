@@ -9,32 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import asyncpg
 
-
-class LedgerError(Exception):
-    pass
-
-
-class AlreadyReversed(LedgerError):
-    pass
-
-
-@dataclass(frozen=True)
-class Line:
-    account_id: uuid.UUID
-    amount_fen: int          # debit positive, credit negative
-    party_id: uuid.UUID | None = None
-
-
-@dataclass(frozen=True)
-class AccountSpec:
-    owner_type: str
-    owner_id: str
-    code: str
-    name: str
+from service.ledger.rules import AccountSpec, AlreadyReversed, EntryDraft, LedgerError, Line, NewPayable, checked_lines
 
 
 async def accounts(conn: asyncpg.Connection, county_code: str, specs: Iterable[AccountSpec]) -> dict[AccountSpec, uuid.UUID]:
@@ -60,33 +38,13 @@ async def accounts(conn: asyncpg.Connection, county_code: str, specs: Iterable[A
     return {s: found[(s.owner_type, s.owner_id, s.code)] for s in specs}
 
 
-@dataclass(frozen=True)
-class EntryDraft:
-    source_type: str
-    source_id: str
-    idempotency_key: str
-    memo: str
-    posted_on: dt.date
-    lines: Sequence[Line]
-    reverses: uuid.UUID | None = None
-
-
-def _checked(draft: EntryDraft) -> list[Line]:
-    lines = [line for line in draft.lines if line.amount_fen != 0]
-    if len(lines) < 2:
-        raise LedgerError(f"entry for {draft.source_type} {draft.source_id} needs at least two non-zero lines")
-    if sum(line.amount_fen for line in lines) != 0:
-        raise LedgerError(f"entry for {draft.source_type} {draft.source_id} does not balance")
-    return lines
-
-
 ENTRY_COLUMNS = ["county_code", "id", "source_type", "source_id", "idempotency_key", "memo", "posted_on", "reverses"]
 LINE_COLUMNS = ["county_code", "entry_id", "line_no", "account_id", "amount_fen", "party_id"]
 
 
 def entry_records(county_code: str, drafts: Sequence[EntryDraft]) -> tuple[list[uuid.UUID], list[tuple], list[tuple]]:
     """The rows of balanced entries, ready for COPY (ENTRY_COLUMNS, LINE_COLUMNS); raises if one does not balance."""
-    checked = [_checked(d) for d in drafts]
+    checked = [checked_lines(d) for d in drafts]
     ids = [uuid.uuid4() for _ in drafts]
     entries = [(county_code, eid, d.source_type, d.source_id, d.idempotency_key, d.memo, d.posted_on, d.reverses)
                for eid, d in zip(ids, drafts, strict=True)]
@@ -144,22 +102,6 @@ async def reverse_entry(
             )
     except asyncpg.UniqueViolationError:
         raise AlreadyReversed(f"entry {entry_id} was already reversed") from None
-
-
-@dataclass(frozen=True)
-class NewPayable:
-    household_id: uuid.UUID
-    source: str
-    source_id: str
-    source_ref: str
-    amount_fen: int
-    explanation: str
-    entry_id: uuid.UUID
-    payable_account_id: uuid.UUID
-    paying_account_id: uuid.UUID
-    village_code: str | None = None
-    venture_id: uuid.UUID | None = None
-    program_id: uuid.UUID | None = None
 
 
 PAYABLE_COLUMNS = ["county_code", "id", "household_id", "source", "source_id", "source_ref", "amount_fen",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from db.ventures import as_uuid
+from db.ids import as_uuid
 
 # The id is the database's own gen_random_uuid(): one less value per row to build and send.
 PURCHASE_COLUMNS = ["county_code", "contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"]

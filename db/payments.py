@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from db.ventures import as_uuid
+from db.ids import as_uuid
 
 
 async def plan_for_bulk(conn: asyncpg.Connection) -> None:

@@ -56,3 +56,10 @@ async def household(conn: asyncpg.Connection, household_id: str) -> asyncpg.Reco
     except ValueError:
         return None
     return await conn.fetchrow(f"SELECT {HOUSEHOLD_PUBLIC_COLUMNS} FROM households WHERE id = $1", key)
+
+
+async def is_member_of_any(conn: asyncpg.Connection, household_id: str, venture_ids: Sequence[str]) -> bool:
+    """Whether the household is a member of one of these ventures (an accountant's reach)."""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM venture_members WHERE household_id = $1::uuid "
+        "AND venture_id = ANY($2::uuid[]))", household_id, list(venture_ids)))

@@ -7,16 +7,11 @@ import uuid
 
 import asyncpg
 
+from db.ids import as_uuid
+
 from service.ventures.rules import ShareMovement
 
 
-def as_uuid(value: str | None) -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 async def venture(conn: asyncpg.Connection, venture_id: str, *, for_update: bool = False) -> asyncpg.Record | None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from db import ledger
-from db.ledger import AccountSpec, Line, NewPayable
+from service.ledger.rules import AccountSpec, Line, NewPayable
 
 
 async def make_payables(conn: asyncpg.Connection, county_code: str, household_ids: Sequence[str | uuid.UUID],

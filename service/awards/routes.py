@@ -29,7 +29,7 @@ from litestar.params import Body, Parameter
 
 from db import awards as q
 from db import ledger
-from db.ledger import AccountSpec, Line, NewPayable
+from service.ledger.rules import AccountSpec, Line, NewPayable
 from schemas.awards import (
     ApplicationCreate, ApplicationOut, CheckOut, CrossCheckImportOut, DecisionCreate, GrantedAward, GrantOut,
     GrantRequest, LevelFigures, NoticeOut, ObjectionBrief, ProgramCreate, ProgramOut, PublishOut, ReviewCreate,
@@ -52,7 +52,7 @@ from service.core.errors import bad_input, conflict, field_error, forbidden, inv
 from service.core.idempotency import run_idempotent
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
 from service.core.principal import Principal, county_of, region_prefix
-from service.core.policy import household_or_404
+from service.core.policy import application_for, household_or_404, program_for
 from service.core.settings import Settings
 from service.core.tabular import read_table
 
@@ -104,20 +104,6 @@ async def audit_each(conn: asyncpg.Connection, actor: Actor, county_code: str, a
 
 # ---- programmes -------------------------------------------------------------------------------
 
-async def program_for(conn: asyncpg.Connection, principal: Principal, program_id: str, *,
-                      for_update: bool = False) -> asyncpg.Record:
-    p = await q.program(conn, program_id, for_update=for_update)
-    if p is None:
-        raise not_found("奖励项目")
-    if principal.role == "household":
-        visible = principal.county_code == p["county_code"]
-    else:
-        visible = principal.role != "accountant" and principal.covers_county(p["county_code"])
-    if not visible:
-        raise not_found("奖励项目")
-    return p
-
-
 def level_split(p: asyncpg.Record, amount_fen: int) -> dict[str, int]:
     """An amount split over the cost shares by largest remainder (parts sum to the amount)."""
     return allocate(amount_fen, [(level, p[f"{level}_bp"]) for level in LEVELS])
@@ -158,19 +144,6 @@ async def application_detail(conn: asyncpg.Connection, application_id: uuid.UUID
     row = await q.application(conn, application_id)
     return application_out(row, await q.reviews(conn, row["county_code"], row["id"]),
                            await q.objections(conn, row["county_code"], row["id"]))
-
-
-async def application_for(conn: asyncpg.Connection, principal: Principal, application_id: str) -> asyncpg.Record:
-    row = await q.application(conn, application_id)
-    if row is None:
-        raise not_found("申请")
-    if principal.role == "household":
-        visible = principal.household_id == str(row["household_id"])
-    else:
-        visible = principal.role != "accountant" and principal.covers_region(row["village_code"])
-    if not visible:
-        raise not_found("申请")
-    return row
 
 
 def _status_for(outcome: str, failed: list) -> tuple[str, str]:

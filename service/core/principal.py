@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import msgspec
 
-STAFF_ROLES = (
-    "admin",
-    "accountant",
-    "village_reviewer",
-    "township_approver",
-    "finance_officer",
-    "finance_approver",
-    "auditor",
-)
-REGION_SCOPED_ROLES = ("village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor")
+
+class Role(StrEnum):
+    """The roles of API.md (Auth); a role's value is what tokens, users and guards carry."""
+
+    ADMIN = "admin"
+    ACCOUNTANT = "accountant"                # ventures it keeps
+    VILLAGE_REVIEWER = "village_reviewer"    # a village
+    TOWNSHIP_APPROVER = "township_approver"  # a township
+    FINANCE_OFFICER = "finance_officer"      # a county
+    FINANCE_APPROVER = "finance_approver"    # a county
+    AUDITOR = "auditor"                      # a county, read only
+    HOUSEHOLD = "household"                  # itself
+
+
+STAFF_ROLES = tuple(r.value for r in Role if r is not Role.HOUSEHOLD)
+REGION_SCOPED_ROLES = (Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER, Role.FINANCE_OFFICER, Role.FINANCE_APPROVER,
+                       Role.AUDITOR)
 
 # Statistical region codes: 2 digits province, 2 city, 2 county, 3 township, 3 village.
 _GROUPS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))

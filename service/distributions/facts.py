@@ -28,7 +28,7 @@ import msgspec
 
 from db import ledger
 from db import ventures as vq
-from db.ledger import AccountSpec, EntryDraft, Line, NewPayable
+from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
 from schemas.ventures import Charter as CharterIn
 from service.distributions.rules import (
     CarriedState, Charter, HolderInput, MemberAccountInput, Plan, company_plan, cooperative_plan,

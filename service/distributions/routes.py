@@ -21,7 +21,8 @@ from service.core.auth import allow
 from service.core.clock import Clock
 from service.core.hooks import ObjectionHooks
 from service.notices.workflow import open_notice, open_objections_for
-from service.ventures.routes import VENTURE_READERS, can_read_venture, venture_for
+from service.core.policy import distribution_for, venture_for
+from service.ventures.routes import VENTURE_READERS
 from service.distributions.rules import ConservationError
 from service.core.errors import conflict, forbidden, invalid_field, not_found
 from service.core.idempotency import run_idempotent
@@ -145,14 +146,14 @@ class DistributionController(Controller):
 
     @get("/distributions/{distribution_id:str}", guards=[VENTURE_READERS], operation_id="get_distribution")
     async def get_one(self, distribution_id: str, conn: asyncpg.Connection, principal: Principal) -> DistributionOut:
-        row, _ = await _distribution_for(conn, principal, distribution_id)
+        row, _ = await distribution_for(conn, principal, distribution_id)
         return distribution_out(row)
 
     @get("/distributions/{distribution_id:str}/lines", guards=[VENTURE_READERS], operation_id="list_distribution_lines")
     async def lines(self, distribution_id: str, conn: asyncpg.Connection, principal: Principal,
                     limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
                     cursor: str | None = None) -> Page[DistributionLine]:
-        row, _ = await _distribution_for(conn, principal, distribution_id)
+        row, _ = await distribution_for(conn, principal, distribution_id)
         after = decode_cursor(cursor, 1)
         rows = await conn.fetch(
             """SELECT * FROM distribution_lines WHERE county_code = $1 AND distribution_id = $2 AND line_no > $3
@@ -166,7 +167,7 @@ class DistributionController(Controller):
           status_code=200)
     async def submit(self, distribution_id: str, conn: asyncpg.Connection, actor: Actor,
                      principal: Principal) -> DistributionOut:
-        row, venture = await _distribution_for(conn, principal, distribution_id)
+        row, venture = await distribution_for(conn, principal, distribution_id)
         if not principal.covers_venture(str(venture["id"])):
             raise forbidden("只有本经营主体的会计可以提交")
         return await _transition(conn, actor, row, "draft", "submitted", "submitted_by = $3", actor.name)
@@ -175,7 +176,7 @@ class DistributionController(Controller):
           operation_id="approve_distribution", status_code=200)
     async def approve(self, distribution_id: str, conn: asyncpg.Connection, actor: Actor, principal: Principal,
                       clock: Clock, settings: Settings, data: Approve | None = None) -> DistributionOut:
-        row, venture = await _distribution_for(conn, principal, distribution_id)
+        row, venture = await distribution_for(conn, principal, distribution_id)
         if principal.role == "township_approver" and not principal.covers_region(venture["village_code"]):
             raise not_found("分配方案")
         if row["submitted_by"] == actor.name:
@@ -212,7 +213,7 @@ class DistributionController(Controller):
           status_code=200)
     async def post_(self, request: Request, distribution_id: str, conn: asyncpg.Connection, actor: Actor,
                     principal: Principal, clock: Clock) -> Response:
-        row, venture = await _distribution_for(conn, principal, distribution_id)
+        row, venture = await distribution_for(conn, principal, distribution_id)
         if not principal.covers_venture(str(venture["id"])):
             raise forbidden("只有本经营主体的会计可以入账")
         async def work(tx: asyncpg.Connection) -> DistributionOut:
@@ -242,7 +243,7 @@ class DistributionController(Controller):
           operation_id="reverse_distribution", status_code=200)
     async def reverse(self, request: Request, distribution_id: str, conn: asyncpg.Connection, actor: Actor,
                       principal: Principal, clock: Clock) -> Response:
-        row, venture = await _distribution_for(conn, principal, distribution_id)
+        row, venture = await distribution_for(conn, principal, distribution_id)
         if not principal.covers_venture(str(venture["id"])):
             raise forbidden("只有本经营主体的会计可以冲销")
 
@@ -281,18 +282,6 @@ class DistributionController(Controller):
             return distribution_out(updated)
 
         return await run_idempotent(request, conn, principal, work, status_code=200)
-
-
-async def _distribution_for(conn: asyncpg.Connection, principal: Principal, distribution_id: str):
-    key = vq.as_uuid(distribution_id)
-    row = key and await conn.fetchrow("SELECT * FROM distributions WHERE id = $1", key)
-    if not row:
-        raise not_found("分配方案")
-    venture = await conn.fetchrow("SELECT * FROM ventures WHERE county_code = $1 AND id = $2",
-                                  row["county_code"], row["venture_id"])
-    if not can_read_venture(principal, venture):
-        raise not_found("分配方案")
-    return row, venture
 
 
 async def _transition(conn: asyncpg.Connection, actor: Actor, row: asyncpg.Record, from_status: str, to_status: str,

@@ -26,13 +26,14 @@ from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, pag
 from service.core.principal import Principal
 from service.core.hooks import Hooks
 from service.core.settings import Settings
-from service.notices.workflow import _uuid, open_objections_for
+from db.ids import as_uuid
+from service.notices.workflow import open_objections_for
 
 PUBLIC = {"exclude_from_auth": True}
 OBJECTIONS_PER_ADDRESS_PER_HOUR = 20
 
 async def _notice(conn: asyncpg.Connection, notice_id: str) -> asyncpg.Record:
-    key = _uuid(notice_id)
+    key = as_uuid(notice_id)
     row = key and await conn.fetchrow(
         """SELECT n.*, r.name AS county_name FROM notices n LEFT JOIN regions r ON r.code = n.county_code
            WHERE n.id = $1""", key)
@@ -142,7 +143,7 @@ class NoticeController(Controller):
           operation_id="resolve_objection", status_code=200)
     async def resolve(self, objection_id: str, data: ObjectionResolve, conn: asyncpg.Connection, actor: Actor,
                       principal: Principal, hooks: Hooks) -> ObjectionOut:
-        key = _uuid(objection_id)
+        key = as_uuid(objection_id)
         async with conn.transaction():
             row = key and await conn.fetchrow(
                 """SELECT o.*, n.kind, h.village_code FROM objections o

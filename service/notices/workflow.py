@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from db.ids import as_uuid
+
 from service.core.audit import Actor, record
 
 NOTICE_KINDS = ("award", "distribution")
@@ -22,15 +24,6 @@ NOTICE_TITLES = {"award": "奖励名单公示", "distribution": "收益分配方
 
 # A subject: (subject_id, household_id) or (subject_id, household_id, amount_fen).
 Subject = tuple
-
-
-def _uuid(value: str | uuid.UUID) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 async def open_notice(
@@ -53,7 +46,7 @@ async def open_notice(
     )
     await conn.copy_records_to_table(
         "notice_subjects",
-        records=[(county_code, notice_id, str(s[0]), _uuid(s[1]), s[2] if len(s) > 2 else None) for s in subjects],
+        records=[(county_code, notice_id, str(s[0]), as_uuid(s[1]), s[2] if len(s) > 2 else None) for s in subjects],
         columns=["county_code", "notice_id", "subject_id", "household_id", "amount_fen"],
     )
     await record(conn, actor, county_code=county_code, action="notice.publish", object_type="notice",
@@ -65,7 +58,7 @@ async def open_notice(
 
 async def open_objections_for(conn: asyncpg.Connection, notice_id: str | uuid.UUID) -> list[asyncpg.Record]:
     """The objections on a notice still waiting for the township, oldest first."""
-    key = _uuid(notice_id)
+    key = as_uuid(notice_id)
     if key is None:
         return []
     return await conn.fetch(

@@ -22,7 +22,7 @@ from litestar.params import Parameter
 from db import ledger
 from db import order_farming as q
 from db import ventures as vq
-from db.ledger import AccountSpec, Line, NewPayable
+from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
 from schemas.common import Created, Page
 from schemas.order_farming import (
     AdvanceCreate, AdvanceOut, ContractCreate, ContractOut, PurchaseCreate, PurchaseOut, ReversalOut,
@@ -31,7 +31,8 @@ from schemas.order_farming import (
 from service.core.audit import Actor, record
 from service.core.auth import allow
 from service.core.clock import Clock
-from service.ventures.routes import UPLOAD_LIMIT, VENTURE_READERS, VENTURE_WRITERS, venture_for
+from service.core.policy import contract_for, venture_for
+from service.ventures.routes import UPLOAD_LIMIT, VENTURE_READERS, VENTURE_WRITERS
 from service.ledger import chart
 from service.core.money import format_bp, format_yuan
 from service.order_farming.rules import Advance, Contract, Purchase, Settlement, settle, total_advances_fen
@@ -81,15 +82,6 @@ async def lock_for_recording(conn: asyncpg.Connection, c: asyncpg.Record) -> Non
                        c["county_code"], c["venture_id"])
     if await q.live_settlement(conn, c["county_code"], c["id"]) is not None:
         raise conflict("contract-settled", "该合同本季已结算；如需更正，请先冲销结算")
-
-
-async def contract_for(conn: asyncpg.Connection, principal: Principal, contract_id: str, *,
-                       write: bool = False) -> tuple[asyncpg.Record, asyncpg.Record]:
-    c = await q.contract(conn, contract_id)
-    if c is None:
-        raise not_found("订单合同")
-    v = await venture_for(conn, principal, str(c["venture_id"]), write=write)
-    return c, v
 
 
 def parse_purchase_rows(table: Table, county_code: str, contracts: dict[str, asyncpg.Record], settled: set[str],
@@ -189,7 +181,7 @@ async def settle_season(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Recor
             settled.append((c, result, carried_in, own, _summary(c, result, carried_in, own_rows), by_key))
 
     ids = [uuid.uuid4() for _ in settled]
-    drafts = [ledger.EntryDraft(
+    drafts = [EntryDraft(
         source_type="settlement", source_id=str(sid), idempotency_key=f"settlement:{sid}", posted_on=today,
         memo=f"订单收购结算：{season_year}年{c['crop']}，合同 {c['id']}",
         lines=[Line(raw_materials, r.gross_fen),

@@ -25,7 +25,7 @@ from litestar.params import Body, Parameter
 from db import ledger
 from db import payments as q
 from db import registry as registry_q
-from db.ledger import Line
+from service.ledger.rules import Line
 from schemas.common import Page
 from schemas.payments import (
     BankAccountPut, BatchCreate, BatchDetail, BatchLineOut, BatchOut, PayableOut, Reconciliation, ReturnLineOut,
@@ -44,7 +44,7 @@ from service.core.errors import bad_input, conflict, field_error, forbidden, inv
 from service.core.idempotency import run_idempotent
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
 from service.core.principal import Principal
-from service.core.policy import can_register_in, household_or_404
+from service.core.policy import batch_for, can_register_in, household_or_404, require_county
 
 MAKERS = allow("finance_officer")
 APPROVERS = allow("finance_approver")
@@ -92,19 +92,6 @@ async def batch_out(conn: asyncpg.Connection, b: asyncpg.Record, cls: type = Bat
 
 def _settled(r: asyncpg.Record) -> dict[str, int]:
     return {k: r[k] for k in Settled.__struct_fields__}
-
-
-def _county_in_scope(principal: Principal, county_code: str) -> None:
-    if not principal.covers_county(county_code):
-        raise forbidden("只能处理本县的款项")
-
-
-async def batch_for(conn: asyncpg.Connection, principal: Principal, batch_id: str, *,
-                    for_update: bool = False) -> asyncpg.Record:
-    b = await q.batch(conn, batch_id, for_update=for_update)
-    if b is None or not principal.covers_county(b["county_code"]):
-        raise not_found("代发批次")
-    return b
 
 
 # ---- the operations, shared by the API and the benchmark -----------------------------------
@@ -318,7 +305,7 @@ class PayableController(Controller):
         venture_id: str | None = None, program_id: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT, cursor: str | None = None,
     ) -> Page[PayableOut]:
-        _county_in_scope(principal, county_code)
+        require_county(principal, county_code)
         ids = {}
         for name, value in (("venture_id", venture_id), ("program_id", program_id)):
             ids[name] = q.as_uuid(value)
@@ -338,7 +325,7 @@ class PaymentBatchController(Controller):
     @post("/", guards=[MAKERS], operation_id="create_payment_batch")
     async def create_batch(self, request: Request, data: BatchCreate, conn: asyncpg.Connection, actor: Actor,
                            principal: Principal) -> Response:
-        _county_in_scope(principal, data.county_code)
+        require_county(principal, data.county_code)
         if data.payable_ids is not None and any(
                 getattr(data, f) is not None for f in ("source", "village_code", "venture_id", "program_id")):
             raise invalid_field("payable_ids", "按清单建批次时不能同时填写筛选条件")
@@ -360,7 +347,7 @@ class PaymentBatchController(Controller):
         status: Annotated[str | None, Parameter(pattern=r"^(draft|approved|cancelled|closed)$")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT, cursor: str | None = None,
     ) -> Page[BatchOut]:
-        _county_in_scope(principal, county_code)
+        require_county(principal, county_code)
         after = decode_cursor(cursor, 2)
         key = None
         if after:
@@ -460,7 +447,7 @@ class ReconciliationController(Controller):
     @get("/", guards=[READERS], operation_id="reconcile_county")
     async def reconcile_county(self, conn: asyncpg.Connection, principal: Principal,
                                county_code: Annotated[str, Parameter(pattern=r"^[0-9]{12}$")]) -> Reconciliation:
-        _county_in_scope(principal, county_code)
+        require_county(principal, county_code)
         return reconciliation_out(county_code, None, await q.reconciliation(conn, county_code, None))
 
 

@@ -16,7 +16,7 @@ from litestar.params import Body
 
 from db import ledger
 from db import ventures as q
-from db.ledger import AccountSpec, Line
+from service.ledger.rules import AccountSpec, Line
 from schemas.common import Created
 from schemas.ventures import (
     Charter, MemberAccount, MemberCreate, MemberOut, ReallocationConfirm, ReallocationOut, Register,
@@ -31,6 +31,7 @@ from service.core.allocation import allocate
 from service.ventures.rules import NegativeHoldingError, ShareMovement, holdings_as_of
 from service.core.errors import bad_input, field_error, forbidden, invalid_field, not_found
 from service.core.idempotency import run_idempotent
+from service.core.policy import can_read_venture, venture_for
 from service.core.principal import Principal, region_prefix
 from service.core.tabular import read_table
 
@@ -49,22 +50,6 @@ def venture_out(row: asyncpg.Record) -> VentureOut:
 def member_out(row: asyncpg.Record) -> MemberOut:
     return MemberOut(str(row["id"]), str(row["venture_id"]), row["member_no"], row["kind"],
                      str(row["household_id"]) if row["household_id"] else None, row["name"])
-
-
-def can_read_venture(principal: Principal, row: asyncpg.Record) -> bool:
-    if principal.role == "accountant":
-        return principal.covers_venture(str(row["id"]))
-    return principal.covers_region(row["village_code"])
-
-
-async def venture_for(conn: asyncpg.Connection, principal: Principal, venture_id: str, *, write: bool = False,
-                      for_update: bool = False) -> asyncpg.Record:
-    row = await q.venture(conn, venture_id, for_update=for_update)
-    if row is None or not can_read_venture(principal, row):
-        raise not_found("经营主体")
-    if write and not principal.covers_venture(str(row["id"])):
-        raise forbidden("只有本经营主体的会计可以修改")
-    return row
 
 
 def check_charter(model: str, charter: Charter) -> None:

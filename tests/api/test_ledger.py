@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from db import ledger
-from db.ledger import AccountSpec, Line
+from service.ledger.rules import AccountSpec, AlreadyReversed, Line
 from tests.api.test_ventures import add_member, make_venture
 
 COUNTY = "621223000000"
@@ -81,7 +81,7 @@ async def test_500_entries_reversed_twice_concurrently(api):
             try:
                 await ledger.reverse_entry(c, COUNTY, entry_id, memo="冲销", posted_on=dt.date(2025, 1, 2))
                 return "reversed"
-            except ledger.AlreadyReversed:
+            except AlreadyReversed:
                 return "refused"
 
     try:

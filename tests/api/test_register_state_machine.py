@@ -36,6 +36,7 @@ from hypothesis.stateful import (
 )
 
 from db import ledger
+from service.ledger.rules import AlreadyReversed, LedgerError
 from db.pool import init_connection
 from service.core.clock import CHINA_TZ
 from service.ledger import chart
@@ -325,9 +326,9 @@ class RegisterMachine(RuleBasedStateMachine):
         try:
             async with conn.transaction():
                 return await ledger.reverse_entry(conn, COUNTY, uuid.UUID(entry_id), memo="冲销", posted_on=day)
-        except ledger.AlreadyReversed:
+        except AlreadyReversed:
             outcome = "already"
-        except ledger.LedgerError:
+        except LedgerError:
             outcome = "refused"
         assert await conn.fetchval("SELECT count(*) FROM journal_lines") == lines
         return outcome
