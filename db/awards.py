@@ -14,7 +14,6 @@ from typing import Any
 import asyncpg
 
 from db.ids import as_uuid
-
 from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent
 
 SOURCE_WORDS = {"vehicle": "车辆登记", "business_registration": "工商登记", "public_payroll": "财政供养人员"}
@@ -26,9 +25,9 @@ APPLICATION_COLUMNS = """
 """
 
 
-
-
-async def program(conn: asyncpg.Connection, program_id: str | uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+async def program(
+    conn: asyncpg.Connection, program_id: str | uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record | None:
     key = as_uuid(program_id)
     if key is None:
         return None
@@ -39,7 +38,9 @@ async def program(conn: asyncpg.Connection, program_id: str | uuid.UUID, *, for_
 async def program_counts(conn: asyncpg.Connection, p: asyncpg.Record) -> dict[str, int]:
     rows = await conn.fetch(
         "SELECT status, count(*) AS n FROM award_applications WHERE county_code = $1 AND program_id = $2 GROUP BY 1",
-        p["county_code"], p["id"])
+        p["county_code"],
+        p["id"],
+    )
     return {r["status"]: r["n"] for r in rows}
 
 
@@ -47,29 +48,37 @@ async def committed_by_level(conn: asyncpg.Connection, p: asyncpg.Record) -> dic
     row = await conn.fetchrow(
         """SELECT coalesce(sum(province_fen), 0) AS province, coalesce(sum(city_fen), 0) AS city,
                   coalesce(sum(county_fen), 0) AS county
-           FROM awards WHERE county_code = $1 AND program_id = $2""", p["county_code"], p["id"])
+           FROM awards WHERE county_code = $1 AND program_id = $2""",
+        p["county_code"],
+        p["id"],
+    )
     return {k: int(v) for k, v in row.items()}
 
 
 async def households(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
     rows = await conn.fetch(
         """SELECT id, county_code, village_code, household_no, head_name_masked, split_from, created_at
-           FROM households WHERE id = ANY($1::uuid[])""", list(ids))
+           FROM households WHERE id = ANY($1::uuid[])""",
+        list(ids),
+    )
     return {r["id"]: r for r in rows}
 
 
 async def status_events(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[StatusEvent]]:
     rows = await conn.fetch(
         """SELECT household_id, kind, year, effective_date FROM household_status_events
-           WHERE household_id = ANY($1::uuid[]) ORDER BY household_id, effective_date, recorded_at""", list(ids))
+           WHERE household_id = ANY($1::uuid[]) ORDER BY household_id, effective_date, recorded_at""",
+        list(ids),
+    )
     found: dict[uuid.UUID, list[StatusEvent]] = defaultdict(list)
     for r in rows:
         found[r["household_id"]].append(StatusEvent(r["kind"], r["year"], r["effective_date"]))
     return found
 
 
-async def earlier_exit_awards(conn: asyncpg.Connection, county_code: str,
-                              ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[EarlierAward]]:
+async def earlier_exit_awards(
+    conn: asyncpg.Connection, county_code: str, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[EarlierAward]]:
     """Exit awards to each household, to the one it split from, and to those split from it."""
     rows = await conn.fetch(
         """WITH me AS (SELECT id, split_from FROM households WHERE county_code = $1 AND id = ANY($2::uuid[])),
@@ -83,27 +92,35 @@ async def earlier_exit_awards(conn: asyncpg.Connection, county_code: str,
            SELECT r.household_id, r.other, r.relation, w.year FROM related r
            JOIN awards w ON w.county_code = $1 AND w.household_id = r.other AND w.kind = 'exit'
            ORDER BY w.year""",
-        county_code, list(ids))
+        county_code,
+        list(ids),
+    )
     found: dict[uuid.UUID, list[EarlierAward]] = defaultdict(list)
     for r in rows:
         found[r["household_id"]].append(EarlierAward(str(r["other"]), r["year"], r["relation"]))
     return found
 
 
-async def cross_check_hits(conn: asyncpg.Connection, county_code: str, ids: Sequence[uuid.UUID],
-                           *, since: dict[uuid.UUID, Any] | None = None) -> dict[uuid.UUID, list[CrossCheckHit]]:
+async def cross_check_hits(
+    conn: asyncpg.Connection, county_code: str, ids: Sequence[uuid.UUID], *, since: dict[uuid.UUID, Any] | None = None
+) -> dict[uuid.UUID, list[CrossCheckHit]]:
     """List entries matching each household head's ID (by keyed hash); `since` keeps only later ones."""
     rows = await conn.fetch(
         """SELECT h.id AS household_id, c.source, c.imported_at FROM households h
            JOIN cross_check_entries c ON c.county_code = h.county_code AND c.id_hash = h.head_id_hash
            WHERE h.county_code = $1 AND h.id = ANY($2::uuid[]) ORDER BY c.source""",
-        county_code, list(ids))
+        county_code,
+        list(ids),
+    )
     found: dict[uuid.UUID, list[CrossCheckHit]] = defaultdict(list)
     for r in rows:
         if since is not None and r["imported_at"] <= since[r["household_id"]]:
             continue
-        found[r["household_id"]].append(CrossCheckHit(
-            r["source"], f"户主身份证号在{SOURCE_WORDS[r['source']]}名单中（{r['imported_at']:%Y-%m-%d} 导入）"))
+        found[r["household_id"]].append(
+            CrossCheckHit(
+                r["source"], f"户主身份证号在{SOURCE_WORDS[r['source']]}名单中（{r['imported_at']:%Y-%m-%d} 导入）"
+            )
+        )
     return found
 
 
@@ -114,7 +131,9 @@ async def split_after_registration(conn: asyncpg.Connection, ids: Sequence[uuid.
            WHERE h.id = ANY($1::uuid[]) AND h.split_from IS NOT NULL
              AND EXISTS (SELECT 1 FROM household_status_events e
                          WHERE e.household_id = h.split_from AND e.kind = 'registered'
-                           AND e.effective_date <= h.created_at::date)""", list(ids))
+                           AND e.effective_date <= h.created_at::date)""",
+        list(ids),
+    )
     return {r["id"] for r in rows}
 
 
@@ -125,19 +144,37 @@ async def lines_for(conn: asyncpg.Connection, year: int) -> asyncpg.Record | Non
 async def live_applications(conn: asyncpg.Connection, p: asyncpg.Record, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     rows = await conn.fetch(
         """SELECT household_id FROM award_applications WHERE county_code = $1 AND program_id = $2
-             AND household_id = ANY($3::uuid[]) AND status <> 'rejected'""", p["county_code"], p["id"], list(ids))
+             AND household_id = ANY($3::uuid[]) AND status <> 'rejected'""",
+        p["county_code"],
+        p["id"],
+        list(ids),
+    )
     return {r["household_id"] for r in rows}
 
 
 async def insert_applications(conn: asyncpg.Connection, records: list[tuple]) -> None:
     await conn.copy_records_to_table(
-        "award_applications", records=records,
-        columns=["county_code", "id", "program_id", "household_id", "village_code", "declared_income_fen",
-                 "outcome", "checks", "status", "status_reason", "applied_by"])
+        "award_applications",
+        records=records,
+        columns=[
+            "county_code",
+            "id",
+            "program_id",
+            "household_id",
+            "village_code",
+            "declared_income_fen",
+            "outcome",
+            "checks",
+            "status",
+            "status_reason",
+            "applied_by",
+        ],
+    )
 
 
-async def application(conn: asyncpg.Connection, application_id: str | uuid.UUID, *,
-                      for_update: bool = False) -> asyncpg.Record | None:
+async def application(
+    conn: asyncpg.Connection, application_id: str | uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record | None:
     key = as_uuid(application_id)
     if key is None:
         return None
@@ -145,24 +182,36 @@ async def application(conn: asyncpg.Connection, application_id: str | uuid.UUID,
         return await conn.fetchrow("SELECT * FROM award_applications WHERE id = $1 FOR UPDATE", key)
     return await conn.fetchrow(
         f"""SELECT {APPLICATION_COLUMNS} FROM award_applications a
-            JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id WHERE a.id = $1""", key)
+            JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id WHERE a.id = $1""",
+        key,
+    )
 
 
-async def applications_page(conn: asyncpg.Connection, p: asyncpg.Record, *, scope: str, status: str | None,
-                            after_seq: int | None, limit: int) -> list[asyncpg.Record]:
+async def applications_page(
+    conn: asyncpg.Connection, p: asyncpg.Record, *, scope: str, status: str | None, after_seq: int | None, limit: int
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"""SELECT {APPLICATION_COLUMNS} FROM award_applications a
             JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id
             WHERE a.county_code = $1 AND a.program_id = $2 AND a.village_code LIKE $3 || '%'
               AND ($4::text IS NULL OR a.status = $4) AND ($5::bigint IS NULL OR a.seq > $5)
             ORDER BY a.seq LIMIT $6""",
-        p["county_code"], p["id"], scope, status, after_seq, limit)
+        p["county_code"],
+        p["id"],
+        scope,
+        status,
+        after_seq,
+        limit,
+    )
 
 
 async def reviews(conn: asyncpg.Connection, county_code: str, application_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT level, decision, reason, reviewer, created_at FROM award_reviews
-           WHERE county_code = $1 AND application_id = $2 ORDER BY created_at""", county_code, application_id)
+           WHERE county_code = $1 AND application_id = $2 ORDER BY created_at""",
+        county_code,
+        application_id,
+    )
 
 
 async def objections(conn: asyncpg.Connection, county_code: str, application_id: uuid.UUID) -> list[asyncpg.Record]:
@@ -170,20 +219,39 @@ async def objections(conn: asyncpg.Connection, county_code: str, application_id:
         """SELECT o.id, o.status, o.reason, o.filed_on, o.resolution_reason FROM award_applications a
            JOIN objections o ON o.county_code = a.county_code AND o.notice_id = a.notice_id
                             AND o.subject_id = a.id::text
-           WHERE a.county_code = $1 AND a.id = $2 ORDER BY o.created_at""", county_code, application_id)
+           WHERE a.county_code = $1 AND a.id = $2 ORDER BY o.created_at""",
+        county_code,
+        application_id,
+    )
 
 
-async def insert_reviews(conn: asyncpg.Connection, county_code: str, ids: Sequence[uuid.UUID], level: str,
-                         decision: str, reason: str, reviewer: str) -> None:
+async def insert_reviews(
+    conn: asyncpg.Connection,
+    county_code: str,
+    ids: Sequence[uuid.UUID],
+    level: str,
+    decision: str,
+    reason: str,
+    reviewer: str,
+) -> None:
     await conn.copy_records_to_table(
         "award_reviews",
         records=[(county_code, uuid.uuid4(), i, level, decision, reason, reviewer) for i in ids],
-        columns=["county_code", "id", "application_id", "level", "decision", "reason", "reviewer"])
+        columns=["county_code", "id", "application_id", "level", "decision", "reason", "reviewer"],
+    )
 
 
-async def set_status(conn: asyncpg.Connection, county_code: str, ids: Sequence[uuid.UUID], status: str,
-                     reason: str = "", *, from_statuses: Sequence[str] | None = None,
-                     notice_id: uuid.UUID | None = None, rechecked: bool = False) -> list[uuid.UUID]:
+async def set_status(
+    conn: asyncpg.Connection,
+    county_code: str,
+    ids: Sequence[uuid.UUID],
+    status: str,
+    reason: str = "",
+    *,
+    from_statuses: Sequence[str] | None = None,
+    notice_id: uuid.UUID | None = None,
+    rechecked: bool = False,
+) -> list[uuid.UUID]:
     """Move applications to `status` (only those in `from_statuses`, when given); returns those moved."""
     rows = await conn.fetch(
         """UPDATE award_applications SET status = $3, status_reason = $4, updated_at = clock_timestamp(),
@@ -191,12 +259,20 @@ async def set_status(conn: asyncpg.Connection, county_code: str, ids: Sequence[u
                checked_at = CASE WHEN $7 THEN clock_timestamp() ELSE checked_at END
            WHERE county_code = $1 AND id = ANY($2::uuid[]) AND ($5::text[] IS NULL OR status = ANY($5::text[]))
            RETURNING id""",
-        county_code, list(ids), status, reason, list(from_statuses) if from_statuses else None, notice_id, rechecked)
+        county_code,
+        list(ids),
+        status,
+        reason,
+        list(from_statuses) if from_statuses else None,
+        notice_id,
+        rechecked,
+    )
     return [r["id"] for r in rows]
 
 
-async def grant_candidates(conn: asyncpg.Connection, p: asyncpg.Record, today, only: Sequence[uuid.UUID] | None
-                           ) -> list[asyncpg.Record]:
+async def grant_candidates(
+    conn: asyncpg.Connection, p: asyncpg.Record, today, only: Sequence[uuid.UUID] | None
+) -> list[asyncpg.Record]:
     """Applications whose notice has ended with no open objection, first applied first."""
     return await conn.fetch(
         """SELECT a.id, a.household_id, a.village_code, a.checked_at, a.notice_id FROM award_applications a
@@ -206,12 +282,31 @@ async def grant_candidates(conn: asyncpg.Connection, p: asyncpg.Record, today, o
              AND NOT EXISTS (SELECT 1 FROM objections o WHERE o.county_code = a.county_code
                                AND o.notice_id = a.notice_id AND o.subject_id = a.id::text AND o.status = 'open')
            ORDER BY a.seq""",
-        p["county_code"], p["id"], today, list(only) if only is not None else None)
+        p["county_code"],
+        p["id"],
+        today,
+        list(only) if only is not None else None,
+    )
 
 
-AWARD_COLUMNS = ["county_code", "id", "program_id", "application_id", "household_id", "kind", "year", "amount_fen",
-                 "province_fen", "city_fen", "county_fen", "serial", "entry_id", "payable_id", "granted_on",
-                 "granted_by"]
+AWARD_COLUMNS = [
+    "county_code",
+    "id",
+    "program_id",
+    "application_id",
+    "household_id",
+    "kind",
+    "year",
+    "amount_fen",
+    "province_fen",
+    "city_fen",
+    "county_fen",
+    "serial",
+    "entry_id",
+    "payable_id",
+    "granted_on",
+    "granted_by",
+]
 
 
 async def insert_awards(conn: asyncpg.Connection, records: list[tuple]) -> None:
@@ -225,14 +320,21 @@ async def award_by_serial(conn: asyncpg.Connection, county_code: str, serial: st
            JOIN households h ON h.county_code = w.county_code AND h.id = w.household_id
            LEFT JOIN regions v ON v.code = h.village_code
            LEFT JOIN regions c ON c.code = w.county_code
-           WHERE w.county_code = $1 AND w.serial = $2""", county_code, serial)
+           WHERE w.county_code = $1 AND w.serial = $2""",
+        county_code,
+        serial,
+    )
 
 
-async def listed_hashes(conn: asyncpg.Connection, county_code: str, pairs: Sequence[tuple[str, bytes]]
-                        ) -> set[tuple[str, bytes]]:
+async def listed_hashes(
+    conn: asyncpg.Connection, county_code: str, pairs: Sequence[tuple[str, bytes]]
+) -> set[tuple[str, bytes]]:
     rows = await conn.fetch(
         """SELECT c.source, c.id_hash FROM cross_check_entries c
            JOIN unnest($2::text[], $3::bytea[]) AS p(source, id_hash) ON c.source = p.source AND c.id_hash = p.id_hash
            WHERE c.county_code = $1""",
-        county_code, [p[0] for p in pairs], [p[1] for p in pairs])
+        county_code,
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+    )
     return {(r["source"], bytes(r["id_hash"])) for r in rows}

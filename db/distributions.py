@@ -9,8 +9,9 @@ import asyncpg
 from db.ids import as_uuid
 
 
-async def distribution(conn: asyncpg.Connection, distribution_id: str | uuid.UUID, *,
-                       for_update: bool = False) -> asyncpg.Record | None:
+async def distribution(
+    conn: asyncpg.Connection, distribution_id: str | uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record | None:
     key = as_uuid(distribution_id)
     if key is None:
         return None

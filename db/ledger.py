@@ -15,7 +15,9 @@ import asyncpg
 from service.ledger.rules import AccountSpec, AlreadyReversed, EntryDraft, LedgerError, Line, NewPayable, checked_lines
 
 
-async def accounts(conn: asyncpg.Connection, county_code: str, specs: Iterable[AccountSpec]) -> dict[AccountSpec, uuid.UUID]:
+async def accounts(
+    conn: asyncpg.Connection, county_code: str, specs: Iterable[AccountSpec]
+) -> dict[AccountSpec, uuid.UUID]:
     """Get or create accounts, in one round trip each way."""
     specs = list(dict.fromkeys(specs))
     if not specs:
@@ -24,15 +26,21 @@ async def accounts(conn: asyncpg.Connection, county_code: str, specs: Iterable[A
         """INSERT INTO accounts (county_code, owner_type, owner_id, code, name)
            SELECT $1, t, o, c, n FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS s(t, o, c, n)
            ON CONFLICT (county_code, owner_type, owner_id, code) DO NOTHING""",
-        county_code, [s.owner_type for s in specs], [s.owner_id for s in specs],
-        [s.code for s in specs], [s.name for s in specs],
+        county_code,
+        [s.owner_type for s in specs],
+        [s.owner_id for s in specs],
+        [s.code for s in specs],
+        [s.name for s in specs],
     )
     rows = await conn.fetch(
         """SELECT a.id, a.owner_type, a.owner_id, a.code FROM accounts a
            JOIN unnest($2::text[], $3::text[], $4::text[]) AS s(t, o, c)
              ON a.owner_type = s.t AND a.owner_id = s.o AND a.code = s.c
            WHERE a.county_code = $1""",
-        county_code, [s.owner_type for s in specs], [s.owner_id for s in specs], [s.code for s in specs],
+        county_code,
+        [s.owner_type for s in specs],
+        [s.owner_id for s in specs],
+        [s.code for s in specs],
     )
     found = {(r["owner_type"], r["owner_id"], r["code"]): r["id"] for r in rows}
     return {s: found[(s.owner_type, s.owner_id, s.code)] for s in specs}
@@ -46,10 +54,15 @@ def entry_records(county_code: str, drafts: Sequence[EntryDraft]) -> tuple[list[
     """The rows of balanced entries, ready for COPY (ENTRY_COLUMNS, LINE_COLUMNS); raises if one does not balance."""
     checked = [checked_lines(d) for d in drafts]
     ids = [uuid.uuid4() for _ in drafts]
-    entries = [(county_code, eid, d.source_type, d.source_id, d.idempotency_key, d.memo, d.posted_on, d.reverses)
-               for eid, d in zip(ids, drafts, strict=True)]
-    lines = [(county_code, eid, n, line.account_id, line.amount_fen, line.party_id)
-             for eid, entry_lines in zip(ids, checked, strict=True) for n, line in enumerate(entry_lines, start=1)]
+    entries = [
+        (county_code, eid, d.source_type, d.source_id, d.idempotency_key, d.memo, d.posted_on, d.reverses)
+        for eid, d in zip(ids, drafts, strict=True)
+    ]
+    lines = [
+        (county_code, eid, n, line.account_id, line.amount_fen, line.party_id)
+        for eid, entry_lines in zip(ids, checked, strict=True)
+        for n, line in enumerate(entry_lines, start=1)
+    ]
     return ids, entries, lines
 
 
@@ -68,22 +81,37 @@ async def post_entries(conn: asyncpg.Connection, county_code: str, drafts: Seque
 
 
 async def post_entry(
-    conn: asyncpg.Connection, *, county_code: str, source_type: str, source_id: str, idempotency_key: str,
-    memo: str, posted_on: dt.date, lines: Sequence[Line], reverses: uuid.UUID | None = None,
+    conn: asyncpg.Connection,
+    *,
+    county_code: str,
+    source_type: str,
+    source_id: str,
+    idempotency_key: str,
+    memo: str,
+    posted_on: dt.date,
+    lines: Sequence[Line],
+    reverses: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Write one balanced entry. Raises LedgerError if it does not balance."""
-    (entry_id,) = await post_entries(conn, county_code, [EntryDraft(
-        source_type, source_id, idempotency_key, memo, posted_on, lines, reverses)])
+    (entry_id,) = await post_entries(
+        conn, county_code, [EntryDraft(source_type, source_id, idempotency_key, memo, posted_on, lines, reverses)]
+    )
     return entry_id
 
 
 async def reverse_entry(
-    conn: asyncpg.Connection, county_code: str, entry_id: uuid.UUID, *, memo: str, posted_on: dt.date,
+    conn: asyncpg.Connection,
+    county_code: str,
+    entry_id: uuid.UUID,
+    *,
+    memo: str,
+    posted_on: dt.date,
 ) -> uuid.UUID:
     """A reversing entry with every line negated. An entry is reversed at most once (UNIQUE reverses)."""
     original = await conn.fetchrow(
         "SELECT source_type, source_id, reverses FROM journal_entries WHERE county_code = $1 AND id = $2",
-        county_code, entry_id,
+        county_code,
+        entry_id,
     )
     if original is None:
         raise LedgerError(f"no entry {entry_id}")
@@ -91,32 +119,70 @@ async def reverse_entry(
         raise LedgerError("a reversal is not itself reversed; post a new entry instead")
     lines = await conn.fetch(
         "SELECT account_id, amount_fen, party_id FROM journal_lines WHERE county_code = $1 AND entry_id = $2 ORDER BY line_no",
-        county_code, entry_id,
+        county_code,
+        entry_id,
     )
     try:
         async with conn.transaction():  # a savepoint, so the caller can report rather than abort
             return await post_entry(
-                conn, county_code=county_code, source_type="reversal", source_id=str(entry_id),
-                idempotency_key=f"reversal:{entry_id}", memo=memo, posted_on=posted_on,
-                lines=[Line(r["account_id"], -r["amount_fen"], r["party_id"]) for r in lines], reverses=entry_id,
+                conn,
+                county_code=county_code,
+                source_type="reversal",
+                source_id=str(entry_id),
+                idempotency_key=f"reversal:{entry_id}",
+                memo=memo,
+                posted_on=posted_on,
+                lines=[Line(r["account_id"], -r["amount_fen"], r["party_id"]) for r in lines],
+                reverses=entry_id,
             )
     except asyncpg.UniqueViolationError:
         raise AlreadyReversed(f"entry {entry_id} was already reversed") from None
 
 
-PAYABLE_COLUMNS = ["county_code", "id", "household_id", "source", "source_id", "source_ref", "amount_fen",
-                   "explanation", "entry_id", "payable_account_id", "paying_account_id", "village_code",
-                   "venture_id", "program_id"]
+PAYABLE_COLUMNS = [
+    "county_code",
+    "id",
+    "household_id",
+    "source",
+    "source_id",
+    "source_ref",
+    "amount_fen",
+    "explanation",
+    "entry_id",
+    "payable_account_id",
+    "paying_account_id",
+    "village_code",
+    "venture_id",
+    "program_id",
+]
 
 
 def payable_records(county_code: str, payables: Sequence[NewPayable]) -> tuple[list[uuid.UUID], list[tuple]]:
     ids = [uuid.uuid4() for _ in payables]
-    return ids, [(county_code, pid, p.household_id, p.source, p.source_id, p.source_ref, p.amount_fen, p.explanation,
-                  p.entry_id, p.payable_account_id, p.paying_account_id, p.village_code, p.venture_id, p.program_id)
-                 for pid, p in zip(ids, payables, strict=True)]
+    return ids, [
+        (
+            county_code,
+            pid,
+            p.household_id,
+            p.source,
+            p.source_id,
+            p.source_ref,
+            p.amount_fen,
+            p.explanation,
+            p.entry_id,
+            p.payable_account_id,
+            p.paying_account_id,
+            p.village_code,
+            p.venture_id,
+            p.program_id,
+        )
+        for pid, p in zip(ids, payables, strict=True)
+    ]
 
 
-async def create_payables(conn: asyncpg.Connection, county_code: str, payables: Sequence[NewPayable]) -> list[uuid.UUID]:
+async def create_payables(
+    conn: asyncpg.Connection, county_code: str, payables: Sequence[NewPayable]
+) -> list[uuid.UUID]:
     """One payable per household line, with COPY."""
     ids, records = payable_records(county_code, payables)
     await conn.copy_records_to_table("payables", records=records, columns=PAYABLE_COLUMNS)
@@ -127,7 +193,8 @@ async def cancel_unpaid_payables(conn: asyncpg.Connection, county_code: str, sou
     """Cancel what a reversed source still owes; paid or batched payables are reported by the caller."""
     result = await conn.execute(
         "UPDATE payables SET status = 'cancelled' WHERE county_code = $1 AND source = $2 AND source_id = $3 AND status = 'unpaid'",
-        county_code, source, source_id,
+        county_code,
+        source,
+        source_id,
     )
     return int(result.split()[-1])
-

@@ -59,17 +59,14 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                    checksum text NOT NULL,
                    applied_at timestamptz NOT NULL DEFAULT now())"""
         )
-        applied = {
-            r["version"]: r for r in await conn.fetch("SELECT * FROM schema_migrations")
-        }
+        applied = {r["version"]: r for r in await conn.fetch("SELECT * FROM schema_migrations")}
         done: list[str] = []
         for m in migrations:
             row = applied.get(m.version)
             if row is not None:
                 if row["checksum"] != m.checksum:
                     raise MigrationError(
-                        f"applied migration {m.name} was edited after it ran; "
-                        "add a new migration instead"
+                        f"applied migration {m.name} was edited after it ran; add a new migration instead"
                     )
                 continue
             async with conn.transaction():

@@ -12,11 +12,36 @@ from db.ids import as_uuid
 
 # The id is the database's own gen_random_uuid(): one less value per row to build and send.
 PURCHASE_COLUMNS = ["county_code", "contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"]
-SETTLEMENT_COLUMNS = ["county_code", "id", "venture_id", "contract_id", "household_id", "season_year", "delivered_g",
-                      "gross_fen", "carried_in_fen", "own_advances_fen", "advances_deducted_fen", "payable_fen",
-                      "advance_carried_fen", "explanation", "entry_id", "settled_on", "settled_by"]
-LINE_COLUMNS = ["county_code", "settlement_id", "line_no", "purchase_id", "weight_g", "price_fen_per_kg_x10000",
-                "reason", "amount_fen", "explanation"]
+SETTLEMENT_COLUMNS = [
+    "county_code",
+    "id",
+    "venture_id",
+    "contract_id",
+    "household_id",
+    "season_year",
+    "delivered_g",
+    "gross_fen",
+    "carried_in_fen",
+    "own_advances_fen",
+    "advances_deducted_fen",
+    "payable_fen",
+    "advance_carried_fen",
+    "explanation",
+    "entry_id",
+    "settled_on",
+    "settled_by",
+]
+LINE_COLUMNS = [
+    "county_code",
+    "settlement_id",
+    "line_no",
+    "purchase_id",
+    "weight_g",
+    "price_fen_per_kg_x10000",
+    "reason",
+    "amount_fen",
+    "explanation",
+]
 
 
 async def _by_id(conn: asyncpg.Connection, table: str, object_id: str, for_update: bool) -> asyncpg.Record | None:
@@ -37,40 +62,57 @@ async def contract(conn: asyncpg.Connection, contract_id: str) -> asyncpg.Record
     return await _by_id(conn, "farming_contracts", contract_id, False)
 
 
-async def contracts_page(conn: asyncpg.Connection, venture_id: uuid.UUID, *, season_year: int | None,
-                         household_id: uuid.UUID | None, after: str | None, limit: int) -> list[asyncpg.Record]:
+async def contracts_page(
+    conn: asyncpg.Connection,
+    venture_id: uuid.UUID,
+    *,
+    season_year: int | None,
+    household_id: uuid.UUID | None,
+    after: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT * FROM farming_contracts
            WHERE venture_id = $1 AND ($2::int IS NULL OR season_year = $2)
              AND ($3::uuid IS NULL OR household_id = $3) AND ($4::uuid IS NULL OR id > $4)
            ORDER BY id LIMIT $5""",
-        venture_id, season_year, household_id, as_uuid(after) if after else None, limit + 1,
+        venture_id,
+        season_year,
+        household_id,
+        as_uuid(after) if after else None,
+        limit + 1,
     )
 
 
 async def venture_contracts(conn: asyncpg.Connection, venture_id: uuid.UUID) -> dict[str, asyncpg.Record]:
-    rows = await conn.fetch("SELECT id, county_code, household_id, season_year FROM farming_contracts WHERE venture_id = $1",
-                            venture_id)
+    rows = await conn.fetch(
+        "SELECT id, county_code, household_id, season_year FROM farming_contracts WHERE venture_id = $1", venture_id
+    )
     return {str(r["id"]): r for r in rows}
 
 
 async def settled_contract_ids(conn: asyncpg.Connection, venture_id: uuid.UUID) -> set[str]:
-    rows = await conn.fetch("SELECT contract_id FROM farming_settlements WHERE venture_id = $1 AND status = 'settled'",
-                            venture_id)
+    rows = await conn.fetch(
+        "SELECT contract_id FROM farming_settlements WHERE venture_id = $1 AND status = 'settled'", venture_id
+    )
     return {str(r["contract_id"]) for r in rows}
 
 
 async def live_settlement(conn: asyncpg.Connection, county_code: str, contract_id: uuid.UUID) -> uuid.UUID | None:
     return await conn.fetchval(
         "SELECT id FROM farming_settlements WHERE county_code = $1 AND contract_id = $2 AND status = 'settled'",
-        county_code, contract_id)
+        county_code,
+        contract_id,
+    )
 
 
 async def copy_purchases(conn: asyncpg.Connection, records: Sequence[tuple]) -> None:
     await conn.copy_records_to_table("farming_purchases", records=records, columns=PURCHASE_COLUMNS)
 
 
-async def unsettled_contracts(conn: asyncpg.Connection, venture_id: uuid.UUID, season_year: int) -> list[asyncpg.Record]:
+async def unsettled_contracts(
+    conn: asyncpg.Connection, venture_id: uuid.UUID, season_year: int
+) -> list[asyncpg.Record]:
     """The season's contracts with no live settlement, a household's contracts in the order they were signed."""
     return await conn.fetch(
         """SELECT c.*, h.village_code FROM farming_contracts c
@@ -79,21 +121,33 @@ async def unsettled_contracts(conn: asyncpg.Connection, venture_id: uuid.UUID, s
              AND NOT EXISTS (SELECT 1 FROM farming_settlements s WHERE s.county_code = c.county_code
                              AND s.contract_id = c.id AND s.status = 'settled')
            ORDER BY c.household_id, c.created_at, c.id""",
-        venture_id, season_year)
+        venture_id,
+        season_year,
+    )
 
 
-async def purchases_by_contract(conn: asyncpg.Connection, contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[asyncpg.Record]]:
-    return _grouped(await conn.fetch(
-        """SELECT id, seq, contract_id, bought_on, grade, weight_g, market_price_fen_per_kg FROM farming_purchases
+async def purchases_by_contract(
+    conn: asyncpg.Connection, contract_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[asyncpg.Record]]:
+    return _grouped(
+        await conn.fetch(
+            """SELECT id, seq, contract_id, bought_on, grade, weight_g, market_price_fen_per_kg FROM farming_purchases
            WHERE contract_id = ANY($1::uuid[]) ORDER BY contract_id, bought_on, seq""",
-        contract_ids))
+            contract_ids,
+        )
+    )
 
 
-async def advances_by_contract(conn: asyncpg.Connection, contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[asyncpg.Record]]:
-    return _grouped(await conn.fetch(
-        """SELECT contract_id, amount_fen, given_on, item FROM farming_advances
+async def advances_by_contract(
+    conn: asyncpg.Connection, contract_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[asyncpg.Record]]:
+    return _grouped(
+        await conn.fetch(
+            """SELECT contract_id, amount_fen, given_on, item FROM farming_advances
            WHERE contract_id = ANY($1::uuid[]) ORDER BY contract_id, given_on, created_at""",
-        contract_ids))
+            contract_ids,
+        )
+    )
 
 
 async def carried_pools(conn: asyncpg.Connection, venture_id: uuid.UUID, season_year: int) -> dict[uuid.UUID, int]:
@@ -108,7 +162,9 @@ async def carried_pools(conn: asyncpg.Connection, venture_id: uuid.UUID, season_
                            ELSE -carried_in_fen END)::bigint AS pool
            FROM farming_settlements WHERE venture_id = $1 AND status = 'settled'
            GROUP BY household_id""",
-        venture_id, season_year)
+        venture_id,
+        season_year,
+    )
     return {r["household_id"]: max(0, r["pool"]) for r in rows if r["pool"] > 0}
 
 
@@ -117,41 +173,64 @@ async def copy_settlements(conn: asyncpg.Connection, records: Sequence[tuple], l
     await conn.copy_records_to_table("farming_settlement_lines", records=lines, columns=LINE_COLUMNS)
 
 
-async def settlement(conn: asyncpg.Connection, settlement_id: str, *, for_update: bool = False) -> asyncpg.Record | None:
+async def settlement(
+    conn: asyncpg.Connection, settlement_id: str, *, for_update: bool = False
+) -> asyncpg.Record | None:
     return await _by_id(conn, "farming_settlements", settlement_id, for_update)
 
 
-async def settlement_lines(conn: asyncpg.Connection, county_code: str, settlement_id: uuid.UUID) -> list[asyncpg.Record]:
+async def settlement_lines(
+    conn: asyncpg.Connection, county_code: str, settlement_id: uuid.UUID
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT l.*, p.bought_on, p.grade, p.market_price_fen_per_kg FROM farming_settlement_lines l
            JOIN farming_purchases p ON p.county_code = l.county_code AND p.id = l.purchase_id
            WHERE l.county_code = $1 AND l.settlement_id = $2 ORDER BY l.line_no""",
-        county_code, settlement_id)
+        county_code,
+        settlement_id,
+    )
 
 
-async def settlements_page(conn: asyncpg.Connection, venture_id: uuid.UUID, *, season_year: int | None,
-                           after: str | None, limit: int) -> list[asyncpg.Record]:
+async def settlements_page(
+    conn: asyncpg.Connection, venture_id: uuid.UUID, *, season_year: int | None, after: str | None, limit: int
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT * FROM farming_settlements
            WHERE venture_id = $1 AND ($2::int IS NULL OR season_year = $2) AND ($3::uuid IS NULL OR id > $3)
            ORDER BY id LIMIT $4""",
-        venture_id, season_year, as_uuid(after) if after else None, limit + 1)
+        venture_id,
+        season_year,
+        as_uuid(after) if after else None,
+        limit + 1,
+    )
 
 
 async def later_carry_taken(conn: asyncpg.Connection, s: asyncpg.Record) -> bool:
     """Whether a settlement made after this one took in advances carried from the household's seasons."""
-    return bool(await conn.fetchval(
-        """SELECT EXISTS (SELECT 1 FROM farming_settlements WHERE venture_id = $1 AND household_id = $2
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM farming_settlements WHERE venture_id = $1 AND household_id = $2
                   AND status = 'settled' AND id <> $3 AND carried_in_fen > 0 AND created_at > $4)""",
-        s["venture_id"], s["household_id"], s["id"], s["created_at"]))
+            s["venture_id"],
+            s["household_id"],
+            s["id"],
+            s["created_at"],
+        )
+    )
 
 
-async def mark_reversed(conn: asyncpg.Connection, s: asyncpg.Record, reversal_entry_id: uuid.UUID | None,
-                        reversed_on, reversed_by: str) -> None:
+async def mark_reversed(
+    conn: asyncpg.Connection, s: asyncpg.Record, reversal_entry_id: uuid.UUID | None, reversed_on, reversed_by: str
+) -> None:
     await conn.execute(
         """UPDATE farming_settlements SET status = 'reversed', reversal_entry_id = $3, reversed_on = $4, reversed_by = $5
            WHERE county_code = $1 AND id = $2""",
-        s["county_code"], s["id"], reversal_entry_id, reversed_on, reversed_by)
+        s["county_code"],
+        s["id"],
+        reversal_entry_id,
+        reversed_on,
+        reversed_by,
+    )
 
 
 async def payables_of(conn: asyncpg.Connection, county_code: str, settlement_id: uuid.UUID) -> list[asyncpg.Record]:
@@ -159,4 +238,6 @@ async def payables_of(conn: asyncpg.Connection, county_code: str, settlement_id:
     return await conn.fetch(
         """SELECT id, status FROM payables WHERE county_code = $1 AND source = 'settlement' AND source_id = $2
            ORDER BY id FOR UPDATE""",
-        county_code, str(settlement_id))
+        county_code,
+        str(settlement_id),
+    )

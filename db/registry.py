@@ -23,9 +23,7 @@ async def villages(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, 
 
 
 async def taken_household_numbers(conn: asyncpg.Connection, numbers: Sequence[str]) -> set[str]:
-    rows = await conn.fetch(
-        "SELECT household_no FROM households WHERE household_no = ANY($1::text[])", list(numbers)
-    )
+    rows = await conn.fetch("SELECT household_no FROM households WHERE household_no = ANY($1::text[])", list(numbers))
     return {r["household_no"] for r in rows}
 
 
@@ -36,7 +34,8 @@ async def taken_identities(conn: asyncpg.Connection, pairs: Sequence[tuple[str, 
         """SELECT h.county_code, h.head_id_hash FROM households h
            JOIN unnest($1::char(12)[], $2::bytea[]) AS p(county_code, hash)
              ON h.county_code = p.county_code AND h.head_id_hash = p.hash""",
-        [p[0] for p in pairs], [p[1] for p in pairs],
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
     )
     return {(r["county_code"], bytes(r["head_id_hash"])) for r in rows}
 
@@ -60,6 +59,11 @@ async def household(conn: asyncpg.Connection, household_id: str) -> asyncpg.Reco
 
 async def is_member_of_any(conn: asyncpg.Connection, household_id: str, venture_ids: Sequence[str]) -> bool:
     """Whether the household is a member of one of these ventures (an accountant's reach)."""
-    return bool(await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM venture_members WHERE household_id = $1::uuid "
-        "AND venture_id = ANY($2::uuid[]))", household_id, list(venture_ids)))
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM venture_members WHERE household_id = $1::uuid "
+            "AND venture_id = ANY($2::uuid[]))",
+            household_id,
+            list(venture_ids),
+        )
+    )

@@ -45,17 +45,23 @@ WITH lines AS (
 """
 
 _SOURCE_ORDER = "CASE source WHEN 'distribution' THEN 1 WHEN 'settlement' THEN 2 ELSE 3 END"
-_BASIS_ORDER = ("CASE basis WHEN 'floor' THEN 1 WHEN 'arrears' THEN 2 WHEN 'patronage' THEN 3 "
-                "WHEN 'capital' THEN 4 WHEN 'shares' THEN 5 ELSE 6 END")
+_BASIS_ORDER = (
+    "CASE basis WHEN 'floor' THEN 1 WHEN 'arrears' THEN 2 WHEN 'patronage' THEN 3 "
+    "WHEN 'capital' THEN 4 WHEN 'shares' THEN 5 ELSE 6 END"
+)
 
 
-async def statement_rows(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID,
-                         year: int) -> list[asyncpg.Record]:
+async def statement_rows(
+    conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID, year: int
+) -> list[asyncpg.Record]:
     """The household's payables belonging to `year`, grouped by source in a stable order."""
     return await conn.fetch(
         _LINES + f"SELECT * FROM lines WHERE year = $3 "
-                 f"ORDER BY {_SOURCE_ORDER}, source_name, source_id, {_BASIS_ORDER}, created_at, id",
-        county_code, household_id, year)
+        f"ORDER BY {_SOURCE_ORDER}, source_name, source_id, {_BASIS_ORDER}, created_at, id",
+        county_code,
+        household_id,
+        year,
+    )
 
 
 async def statement_years(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> list[int]:
@@ -67,6 +73,9 @@ async def statement_years(conn: asyncpg.Connection, county_code: str, household_
 async def unplaced_payables(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> int:
     """Payables of the household that no statement year claims (a source row missing): must be zero."""
     return await conn.fetchval(
-        _LINES + """SELECT count(*) FROM payables p WHERE p.county_code = $1 AND p.household_id = $2
+        _LINES
+        + """SELECT count(*) FROM payables p WHERE p.county_code = $1 AND p.household_id = $2
                     AND NOT EXISTS (SELECT 1 FROM lines l WHERE l.id = p.id)""",
-        county_code, household_id)
+        county_code,
+        household_id,
+    )

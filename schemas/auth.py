@@ -9,8 +9,13 @@ import msgspec
 from schemas.common import RegionCode, RequestBody
 
 Role = Literal[
-    "admin", "accountant", "village_reviewer", "township_approver",
-    "finance_officer", "finance_approver", "auditor",
+    "admin",
+    "accountant",
+    "village_reviewer",
+    "township_approver",
+    "finance_officer",
+    "finance_approver",
+    "auditor",
 ]
 
 

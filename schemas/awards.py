@@ -10,8 +10,17 @@ import msgspec
 from schemas.common import BasisPoints, Fen, Id, RegionCode, RequestBody, Year
 
 AwardKind = Literal["exit", "xiaokang"]
-ApplicationStatus = Literal["held", "rejected", "pending_village", "pending_township", "approved", "in_notice",
-                            "objected", "over_budget", "granted"]
+ApplicationStatus = Literal[
+    "held",
+    "rejected",
+    "pending_village",
+    "pending_township",
+    "approved",
+    "in_notice",
+    "objected",
+    "over_budget",
+    "granted",
+]
 Reason = Annotated[str, msgspec.Meta(max_length=2000)]
 RequiredReason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 NoticeDays = Annotated[int, msgspec.Meta(ge=1, le=90)]

@@ -35,6 +35,7 @@ class PayableOut(msgspec.Struct):
 
 class BatchCreate(RequestBody):
     """A selection of unpaid payables: an explicit list, or filters (all of them must match)."""
+
     county_code: RegionCode
     payable_ids: Annotated[list[Uuid], msgspec.Meta(min_length=1, max_length=200_000)] | None = None
     source: PayableSource | None = None
@@ -45,6 +46,7 @@ class BatchCreate(RequestBody):
 
 class Settled(msgspec.Struct, kw_only=True):
     """How a batch's lines (or a county's) stand with the bank."""
+
     paid_count: int
     paid_fen: int
     failed_count: int
@@ -59,7 +61,7 @@ class BatchOut(Settled, kw_only=True):
     status: str
     count: int
     total_fen: int
-    max_payable_fen: int       # the most this batch can ever pay: its total, fixed when it was built
+    max_payable_fen: int  # the most this batch can ever pay: its total, fixed when it was built
     largest_line_fen: int
     selection: dict
     created_by: str
@@ -73,9 +75,9 @@ class BatchLineOut(msgspec.Struct):
     seq: int
     payable_id: str
     household_id: str
-    payee_name: str            # masked: 张*三
+    payee_name: str  # masked: 张*三
     bank_name: str
-    bank_account: str          # masked: 6228 **** **** 1234
+    bank_account: str  # masked: 6228 **** **** 1234
     amount_fen: int
     status: str
     failure_reason: str | None
@@ -84,6 +86,7 @@ class BatchLineOut(msgspec.Struct):
 
 class BatchDetail(BatchOut, kw_only=True):
     """The batch and a page of its lines (?limit=, ?cursor=)."""
+
     lines: list[BatchLineOut] = []
     next_cursor: str | None = None
 
@@ -113,13 +116,14 @@ class ReturnResult(msgspec.Struct):
 
 class Reconciliation(Settled, kw_only=True):
     """对账: what was sent to the bank = paid + failed + pending, and paid agrees with the ledger."""
+
     county_code: str
     batch_id: str | None
     sent_count: int
     sent_fen: int
-    difference_fen: int        # sent − paid − failed − pending: must be 0
-    payments_fen: int          # the payables recorded as paid (payable_payments)
-    ledger_fen: int            # the payment entries' debits in the journal
+    difference_fen: int  # sent − paid − failed − pending: must be 0
+    payments_fen: int  # the payables recorded as paid (payable_payments)
+    ledger_fen: int  # the payment entries' debits in the journal
     ledger_difference_fen: int  # paid − ledger: must be 0
     ok: bool
 

@@ -81,5 +81,3 @@ class PovertyLineOut(msgspec.Struct):
     year: int
     poverty_line_fen: Fen
     xiaokang_line_fen: Fen
-
-

@@ -1,12 +1,12 @@
 """The command line: python -m service <command>.
 
-  run            start the embedded database if DATABASE_URL is unset, migrate, load the demo
-                 county once, print the URL and demo logins, and serve
-  migrate        apply pending migrations
-  create-user    add a staff user
-  seed-demo      load the demo county (once)
-  verify-audit   recompute the audit log's hash chain
-  verify-ledger  check every ledger invariant; exit 1 naming the failures
+run            start the embedded database if DATABASE_URL is unset, migrate, load the demo
+               county once, print the URL and demo logins, and serve
+migrate        apply pending migrations
+create-user    add a staff user
+seed-demo      load the demo county (once)
+verify-audit   recompute the audit log's hash chain
+verify-ledger  check every ledger invariant; exit 1 naming the failures
 """
 
 from __future__ import annotations
@@ -56,8 +56,16 @@ async def _create_user(settings, args) -> None:
     from service.core.audit import Actor
     from service.users.routes import create_user
 
-    data = msgspec.convert({"username": args.username, "password": args.password, "role": args.role,
-                            "region_code": args.region, "venture_ids": args.venture or []}, UserCreate)
+    data = msgspec.convert(
+        {
+            "username": args.username,
+            "password": args.password,
+            "role": args.role,
+            "region_code": args.region,
+            "venture_ids": args.venture or [],
+        },
+        UserCreate,
+    )
     conn = await _connect(settings)
     try:
         user = await create_user(conn, Actor.system("cli"), data)

@@ -38,17 +38,25 @@ from service.ventures import routes as ventures
 PUBLIC_PATHS = ["^/schema", "^/static"]
 
 ROUTE_HANDLERS = [
-    *users.ROUTES, *registry.ROUTES, *system.ROUTES, *ledger.ROUTES, *ventures.ROUTES,
-    *order_farming.ROUTES, *distributions.ROUTES, *payments.ROUTES, *awards.ROUTES, *notices.ROUTES,
-    *statements.ROUTES, *household_pages.PAGES,
+    *users.ROUTES,
+    *registry.ROUTES,
+    *system.ROUTES,
+    *ledger.ROUTES,
+    *ventures.ROUTES,
+    *order_farming.ROUTES,
+    *distributions.ROUTES,
+    *payments.ROUTES,
+    *awards.ROUTES,
+    *notices.ROUTES,
+    *statements.ROUTES,
+    *household_pages.PAGES,
 ]
 
 
 def feature_hooks() -> Hooks:
     """What each feature does when another's event fires (service/core/hooks.py)."""
     return Hooks(
-        objections={"award": awards.AWARD_OBJECTION_HOOKS,
-                     "distribution": distributions.DISTRIBUTION_OBJECTION_HOOKS},
+        objections={"award": awards.AWARD_OBJECTION_HOOKS, "distribution": distributions.DISTRIBUTION_OBJECTION_HOOKS},
         status_listeners=(ventures.poverty_shares_follow_status,),
     )
 
@@ -59,8 +67,9 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
-        pool = await create_pool(settings.database_url, min_size=settings.pool_min_size,
-                                 max_size=settings.pool_max_size)
+        pool = await create_pool(
+            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+        )
         app.state.pool = pool
         try:
             if settings.admin_password:
@@ -73,15 +82,23 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[database],
-        state=State({"settings": settings, "clock": Clock(movable=settings.test_clock),
-                     "cipher": DataCipher(settings.data_key), "hooks": feature_hooks()}),
+        state=State(
+            {
+                "settings": settings,
+                "clock": Clock(movable=settings.test_clock),
+                "cipher": DataCipher(settings.data_key),
+                "hooks": feature_hooks(),
+            }
+        ),
         dependencies=DEPENDENCIES,
         middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS)],
         plugins=[ProblemDetailsPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
-            title="Huinong 惠农", version="0.1.0", path="/schema",
+            title="Huinong 惠农",
+            version="0.1.0",
+            path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), SwaggerRenderPlugin(path="/swagger")],
             description="Incentive and cooperative dividend accounting for poverty-alleviation ventures.",
         ),

@@ -24,11 +24,11 @@ def configure(parser: Any) -> None:
 
 async def _run(settings: Any, args: Any) -> int:
     from db import ventures as vq
-    from service.distributions import facts as dist
     from service.__main__ import _connect
     from service.core.audit import Actor, record
-    from service.distributions.routes import write_draft
     from service.core.errors import DomainError
+    from service.distributions import facts as dist
+    from service.distributions.routes import write_draft
 
     console = Console()
     conn = await _connect(settings)
@@ -48,9 +48,15 @@ async def _run(settings: Any, args: Any) -> int:
                     console.print(f"[red]{problem.detail}[/red]")
                     return 1
                 bar.update(task, advance=1, description=f"写入分配明细（{row['lines_count']:,} 行）")
-                await record(conn, Actor.system("cli"), county_code=venture["county_code"], action="distribution.draft",
-                             object_type="distribution", object_id=str(row["id"]),
-                             after={"profit_fen": args.profit, "lines_total_fen": row["lines_total_fen"]})
+                await record(
+                    conn,
+                    Actor.system("cli"),
+                    county_code=venture["county_code"],
+                    action="distribution.draft",
+                    object_type="distribution",
+                    object_id=str(row["id"]),
+                    after={"profit_fen": args.profit, "lines_total_fen": row["lines_total_fen"]},
+                )
             bar.update(task, advance=1, description="完成")
         table = Table(title=f"{venture['name']} {args.year} 年度分配方案（草稿 {row['id']}）")
         table.add_column("项目")

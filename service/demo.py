@@ -71,21 +71,32 @@ async def seed_demo(conn: asyncpg.Connection, cipher: DataCipher) -> bool:
     rng = random.Random(2016)
     actor = Actor.system("seed-demo")
     async with conn.transaction():
-        regions = [(PROVINCE, "甘肃省", "province", None, None), (CITY, "陇南市", "city", PROVINCE, None),
-                   (COUNTY, "宕昌县", "county", CITY, COUNTY), (TOWNSHIP, "城关镇", "township", COUNTY, COUNTY)]
+        regions = [
+            (PROVINCE, "甘肃省", "province", None, None),
+            (CITY, "陇南市", "city", PROVINCE, None),
+            (COUNTY, "宕昌县", "county", CITY, COUNTY),
+            (TOWNSHIP, "城关镇", "township", COUNTY, COUNTY),
+        ]
         regions += [(code, name, "village", TOWNSHIP, COUNTY) for code, (name, _, _) in VILLAGES.items()]
         await conn.executemany(
             "INSERT INTO regions (code, name, level, parent_code, county_code) VALUES ($1, $2, $3, $4, $5)", regions
         )
-        villages = {code: COUNTY for code in VILLAGES}
+        villages = dict.fromkeys(VILLAGES, COUNTY)
         records = []
         for code, (_, count, people) in VILLAGES.items():
             for n, members in enumerate(_members_split(count, people, rng), start=1):
                 name = rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(_GIVEN)
-                values = {"household_no": f"{code}-{n:03d}", "village_code": code, "head_name": name,
-                          "head_id_number": demo_id_number(rng), "members": str(members),
-                          "bank_name": "甘肃省农村信用社", "bank_account": demo_card_number(rng),
-                          "phone": f"139{rng.randrange(10**8):08d}", "pin": DEMO_PIN}
+                values = {
+                    "household_no": f"{code}-{n:03d}",
+                    "village_code": code,
+                    "head_name": name,
+                    "head_id_number": demo_id_number(rng),
+                    "members": str(members),
+                    "bank_name": "甘肃省农村信用社",
+                    "bank_account": demo_card_number(rng),
+                    "phone": f"139{rng.randrange(10**8):08d}",
+                    "pin": DEMO_PIN,
+                }
                 draft, errors = check_row(n, values, villages)
                 assert draft is not None, errors
                 records.append(to_record(draft, cipher))
@@ -93,24 +104,44 @@ async def seed_demo(conn: asyncpg.Connection, cipher: DataCipher) -> bool:
         await conn.execute(
             """INSERT INTO household_status_events (county_code, household_id, kind, year, effective_date, recorded_by)
                SELECT county_code, id, 'registered', 2016, DATE '2016-03-01', 'seed-demo' FROM households
-               WHERE county_code = $1""", COUNTY)
+               WHERE county_code = $1""",
+            COUNTY,
+        )
         await conn.execute("UPDATE households SET status = 'poor' WHERE county_code = $1", COUNTY)
         for year in range(2016, 2031):
             await conn.execute(
                 "INSERT INTO poverty_lines (year, poverty_line_fen, xiaokang_line_fen) VALUES ($1, $2, $3) "
-                "ON CONFLICT (year) DO NOTHING", year, 400_000, 1_000_000)
+                "ON CONFLICT (year) DO NOTHING",
+                year,
+                400_000,
+                1_000_000,
+            )
         for username, role, region in DEMO_USERS:
             await conn.execute(
                 "INSERT INTO users (username, password_hash, role, region_code) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (username) DO NOTHING", username, auth.hash_password(DEMO_PASSWORD), role, region)
-        await record(conn, actor, county_code=COUNTY, action="demo.seed", object_type="county",
-                     object_id=COUNTY, detail={"households": len(records)})
+                "ON CONFLICT (username) DO NOTHING",
+                username,
+                auth.hash_password(DEMO_PASSWORD),
+                role,
+                region,
+            )
+        await record(
+            conn,
+            actor,
+            county_code=COUNTY,
+            action="demo.seed",
+            object_type="county",
+            object_id=COUNTY,
+            detail={"households": len(records)},
+        )
     return True
 
 
 def demo_logins_text(base_url: str) -> str:
-    lines = [f"惠农 Huinong is serving at {base_url}  (API schema: {base_url}/schema)",
-             f"Staff logins (password '{DEMO_PASSWORD}'):"]
+    lines = [
+        f"惠农 Huinong is serving at {base_url}  (API schema: {base_url}/schema)",
+        f"Staff logins (password '{DEMO_PASSWORD}'):",
+    ]
     lines += [f"  {u:<10} {r}" + (f"  region {g}" if g else "") for u, r, g in DEMO_USERS]
     lines.append("  admin      admin  (password from HUINONG_ADMIN_PASSWORD, default 'admin-demo-2026' under make run)")
     lines.append(f"Household logins: household_no 621223100201-001 … 621223100201-097, PIN {DEMO_PIN}")

@@ -55,8 +55,8 @@ async def _build_template(name: str, seed: bool) -> None:
         await init_connection(conn)
         await migrate(conn)
         if seed:
-            from service.users.routes import ensure_admin
             from service.demo import seed_demo
+            from service.users.routes import ensure_admin
 
             await seed_demo(conn, DataCipher(DATA_KEY))
             await ensure_admin(conn, ADMIN_PASSWORD)
@@ -111,8 +111,14 @@ async def empty_db(templates) -> AsyncIterator[str]:
 
 
 def test_settings(database_url: str, **overrides) -> Settings:
-    values = dict(database_url=database_url, secret_key=SECRET_KEY, data_key=DATA_KEY,
-                  test_clock=True, pool_min_size=1, pool_max_size=20)
+    values = dict(
+        database_url=database_url,
+        secret_key=SECRET_KEY,
+        data_key=DATA_KEY,
+        test_clock=True,
+        pool_min_size=1,
+        pool_max_size=20,
+    )
     values.update(overrides)
     return Settings(**values)
 

@@ -15,9 +15,10 @@ Checks by kind:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from service.core.money import format_yuan
 
@@ -114,8 +115,7 @@ def _exit_recorded(events: list[StatusEvent], year: int) -> Check:
     exit_event = exits[-1]
     later = [e for e in events if e.effective_date >= exit_event.effective_date and e is not exit_event]
     if any(e.kind in _POOR_KINDS for e in later):
-        return Check("exit_recorded", False,
-                     f"{year} 年脱贫（{exit_event.effective_date.isoformat()}）后又返贫")
+        return Check("exit_recorded", False, f"{year} 年脱贫（{exit_event.effective_date.isoformat()}）后又返贫")
     return Check("exit_recorded", True, f"{year} 年脱贫，生效日期 {exit_event.effective_date.isoformat()}")
 
 
@@ -126,8 +126,10 @@ def _income_check(facts: EligibilityFacts) -> Check:
         line, line_name = facts.xiaokang_line_fen, "小康标准"
     passed = facts.declared_income_fen >= line
     relation = "达到" if passed else "低于"
-    detail = (f"申报人均纯收入 {format_yuan(facts.declared_income_fen)} 元，{relation}"
-              f" {facts.year} 年{line_name} {format_yuan(line)} 元")
+    detail = (
+        f"申报人均纯收入 {format_yuan(facts.declared_income_fen)} 元，{relation}"
+        f" {facts.year} 年{line_name} {format_yuan(line)} 元"
+    )
     return Check("income_at_or_above_line", passed, detail)
 
 

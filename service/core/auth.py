@@ -77,8 +77,7 @@ def read_token(secret: bytes, token: str) -> TokenClaims | None:
 async def load_principal(conn: asyncpg.Connection, claims: TokenClaims) -> Principal | None:
     if claims.kind == "user":
         row = await conn.fetchrow(
-            "SELECT id, username, role, region_code, venture_ids FROM users "
-            "WHERE id = $1::uuid AND NOT disabled",
+            "SELECT id, username, role, region_code, venture_ids FROM users WHERE id = $1::uuid AND NOT disabled",
             claims.sub,
         )
         if row is None:
@@ -150,13 +149,18 @@ async def check_throttle(conn: asyncpg.Connection, keys: list[tuple[str, int]]) 
             FAILURE_WINDOW_SECONDS,
         )
         if count >= limit:
-            raise RateLimited("登录失败次数过多，请 15 分钟后再试", slug="too-many-attempts",
-                              retry_after_seconds=FAILURE_WINDOW_SECONDS)
+            raise RateLimited(
+                "登录失败次数过多，请 15 分钟后再试",
+                slug="too-many-attempts",
+                retry_after_seconds=FAILURE_WINDOW_SECONDS,
+            )
 
 
 async def record_failure(conn: asyncpg.Connection, keys: list[str]) -> None:
     # Failures older than the window no longer count; dropping them keeps the table small.
     await conn.execute(
         "DELETE FROM login_failures WHERE key = ANY($1::text[]) AND at < now() - make_interval(secs => $2)",
-        keys, FAILURE_WINDOW_SECONDS)
+        keys,
+        FAILURE_WINDOW_SECONDS,
+    )
     await conn.executemany("INSERT INTO login_failures (key) VALUES ($1)", [(k,) for k in keys])

@@ -20,8 +20,15 @@ class DomainError(Exception):
 
     slug = "error"
 
-    def __init__(self, detail: str, *, slug: str | None = None, errors: FieldErrors | None = None,
-                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        slug: str | None = None,
+        errors: FieldErrors | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if slug is not None:

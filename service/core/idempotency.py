@@ -17,8 +17,8 @@ import msgspec
 from litestar import Request, Response
 
 from service.core.errors import DomainError, Invalid, conflict, invalid_field
-from service.core.problems import problem_of, status_of
 from service.core.principal import Principal
+from service.core.problems import problem_of, status_of
 
 HEADER = "idempotency-key"
 LEASE_SECONDS = 300
@@ -59,7 +59,12 @@ async def _digest(request: Request) -> str:
 
 
 async def run_idempotent(
-    request: Request, conn: asyncpg.Connection, principal: Principal, work: Work, *, status_code: int = 201,
+    request: Request,
+    conn: asyncpg.Connection,
+    principal: Principal,
+    work: Work,
+    *,
+    status_code: int = 201,
 ) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
@@ -73,13 +78,20 @@ async def run_idempotent(
     claimed = await conn.fetchval(
         """INSERT INTO idempotency_keys (scope, key, request_digest, method, path, state)
            VALUES ($1, $2, $3, $4, $5, 'in_flight') ON CONFLICT DO NOTHING RETURNING true""",
-        scope, key, digest, request.method, request.url.path,
+        scope,
+        key,
+        digest,
+        request.method,
+        request.url.path,
     )
     if not claimed:
         row = await conn.fetchrow("SELECT * FROM idempotency_keys WHERE scope = $1 AND key = $2", scope, key)
         if row["request_digest"] != digest:
-            raise Invalid("该 Idempotency-Key 已用于内容不同的请求，请使用新的键", slug="idempotency-key-reused",
-                          errors=[{"field": "Idempotency-Key", "message": "键已用于内容不同的请求"}])
+            raise Invalid(
+                "该 Idempotency-Key 已用于内容不同的请求，请使用新的键",
+                slug="idempotency-key-reused",
+                errors=[{"field": "Idempotency-Key", "message": "键已用于内容不同的请求"}],
+            )
         if row["state"] == "done":
             return _response(row["response_status"], bytes(row["response_body"]), replayed=True)
         taken = await conn.fetchval(
@@ -87,7 +99,9 @@ async def run_idempotent(
                WHERE scope = $1 AND key = $2 AND state = 'in_flight'
                  AND locked_at < clock_timestamp() - make_interval(secs => $3)
                RETURNING true""",
-            scope, key, LEASE_SECONDS,
+            scope,
+            key,
+            LEASE_SECONDS,
         )
         if not taken:
             raise conflict("idempotency-in-flight", "相同 Idempotency-Key 的请求正在处理，请稍后重试")
@@ -98,7 +112,10 @@ async def run_idempotent(
             await conn.execute(
                 """UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4
                    WHERE scope = $1 AND key = $2""",
-                scope, key, status_code, body,
+                scope,
+                key,
+                status_code,
+                body,
             )
         return _response(status_code, body)
     except DomainError as error:
@@ -108,7 +125,10 @@ async def run_idempotent(
             await conn.execute(
                 """UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4
                    WHERE scope = $1 AND key = $2""",
-                scope, key, status, body,
+                scope,
+                key,
+                status,
+                body,
             )
         else:
             await _release(conn, scope, key)
@@ -121,6 +141,8 @@ async def run_idempotent(
 async def _release(conn: asyncpg.Connection, scope: str, key: str) -> None:
     # An unexpected failure left no effect (its transaction rolled back): let a retry run.
     try:
-        await conn.execute("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_flight'", scope, key)
+        await conn.execute(
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_flight'", scope, key
+        )
     except Exception:  # the connection may be gone; the lease lets a retry take over later
         pass

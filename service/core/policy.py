@@ -20,15 +20,23 @@ from db import ventures as ventures_q
 from service.core.errors import forbidden, not_found
 from service.core.principal import Principal, Role, county_of
 
-HOUSEHOLD_READERS = (Role.ADMIN, Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER, Role.FINANCE_OFFICER,
-                     Role.FINANCE_APPROVER, Role.AUDITOR)
+HOUSEHOLD_READERS = (
+    Role.ADMIN,
+    Role.VILLAGE_REVIEWER,
+    Role.TOWNSHIP_APPROVER,
+    Role.FINANCE_OFFICER,
+    Role.FINANCE_APPROVER,
+    Role.AUDITOR,
+)
 REGISTRARS = (Role.ADMIN, Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER)
 
 
 # ---- households -------------------------------------------------------------------------------
 
-async def can_read_household(conn: asyncpg.Connection, principal: Principal, household_id: str,
-                             village_code: str) -> bool:
+
+async def can_read_household(
+    conn: asyncpg.Connection, principal: Principal, household_id: str, village_code: str
+) -> bool:
     if principal.role == Role.HOUSEHOLD:
         return principal.household_id == household_id
     if principal.role in HOUSEHOLD_READERS:
@@ -52,14 +60,16 @@ def can_register_in(principal: Principal, village_code: str) -> bool:
 
 # ---- ventures and what belongs to them ------------------------------------------------------------
 
+
 def can_read_venture(principal: Principal, venture: asyncpg.Record) -> bool:
     if principal.role == Role.ACCOUNTANT:
         return principal.covers_venture(str(venture["id"]))
     return principal.covers_region(venture["village_code"])
 
 
-async def venture_for(conn: asyncpg.Connection, principal: Principal, venture_id: str, *, write: bool = False,
-                      for_update: bool = False) -> asyncpg.Record:
+async def venture_for(
+    conn: asyncpg.Connection, principal: Principal, venture_id: str, *, write: bool = False, for_update: bool = False
+) -> asyncpg.Record:
     row = await ventures_q.venture(conn, venture_id, for_update=for_update)
     if row is None or not can_read_venture(principal, row):
         raise not_found("经营主体")
@@ -68,8 +78,9 @@ async def venture_for(conn: asyncpg.Connection, principal: Principal, venture_id
     return row
 
 
-async def distribution_for(conn: asyncpg.Connection, principal: Principal,
-                           distribution_id: str) -> tuple[asyncpg.Record, asyncpg.Record]:
+async def distribution_for(
+    conn: asyncpg.Connection, principal: Principal, distribution_id: str
+) -> tuple[asyncpg.Record, asyncpg.Record]:
     """A distribution plan and its venture, when the caller may read the venture."""
     row = await distributions_q.distribution(conn, distribution_id)
     venture = row and await ventures_q.venture(conn, str(row["venture_id"]))
@@ -78,8 +89,9 @@ async def distribution_for(conn: asyncpg.Connection, principal: Principal,
     return row, venture
 
 
-async def contract_for(conn: asyncpg.Connection, principal: Principal, contract_id: str, *,
-                       write: bool = False) -> tuple[asyncpg.Record, asyncpg.Record]:
+async def contract_for(
+    conn: asyncpg.Connection, principal: Principal, contract_id: str, *, write: bool = False
+) -> tuple[asyncpg.Record, asyncpg.Record]:
     c = await farming_q.contract(conn, contract_id)
     if c is None:
         raise not_found("订单合同")
@@ -89,8 +101,10 @@ async def contract_for(conn: asyncpg.Connection, principal: Principal, contract_
 
 # ---- award programmes, applications ----------------------------------------------------------------
 
-async def program_for(conn: asyncpg.Connection, principal: Principal, program_id: str, *,
-                      for_update: bool = False) -> asyncpg.Record:
+
+async def program_for(
+    conn: asyncpg.Connection, principal: Principal, program_id: str, *, for_update: bool = False
+) -> asyncpg.Record:
     p = await awards_q.program(conn, program_id, for_update=for_update)
     if p is None:
         raise not_found("奖励项目")
@@ -118,6 +132,7 @@ async def application_for(conn: asyncpg.Connection, principal: Principal, applic
 
 # ---- county money --------------------------------------------------------------------------------
 
+
 def require_county(principal: Principal, county_code: str) -> None:
     """Payables, batches and reconciliation are the county finance office's."""
     if not principal.covers_county(county_code):
@@ -129,8 +144,9 @@ def own_county(principal: Principal) -> str:
     return county_of(principal.region_code or "")
 
 
-async def batch_for(conn: asyncpg.Connection, principal: Principal, batch_id: str, *,
-                    for_update: bool = False) -> asyncpg.Record:
+async def batch_for(
+    conn: asyncpg.Connection, principal: Principal, batch_id: str, *, for_update: bool = False
+) -> asyncpg.Record:
     b = await payments_q.batch(conn, batch_id, for_update=for_update)
     if b is None or not principal.covers_county(b["county_code"]):
         raise not_found("代发批次")

@@ -11,18 +11,23 @@ class Role(StrEnum):
     """The roles of API.md (Auth); a role's value is what tokens, users and guards carry."""
 
     ADMIN = "admin"
-    ACCOUNTANT = "accountant"                # ventures it keeps
-    VILLAGE_REVIEWER = "village_reviewer"    # a village
+    ACCOUNTANT = "accountant"  # ventures it keeps
+    VILLAGE_REVIEWER = "village_reviewer"  # a village
     TOWNSHIP_APPROVER = "township_approver"  # a township
-    FINANCE_OFFICER = "finance_officer"      # a county
-    FINANCE_APPROVER = "finance_approver"    # a county
-    AUDITOR = "auditor"                      # a county, read only
-    HOUSEHOLD = "household"                  # itself
+    FINANCE_OFFICER = "finance_officer"  # a county
+    FINANCE_APPROVER = "finance_approver"  # a county
+    AUDITOR = "auditor"  # a county, read only
+    HOUSEHOLD = "household"  # itself
 
 
 STAFF_ROLES = tuple(r.value for r in Role if r is not Role.HOUSEHOLD)
-REGION_SCOPED_ROLES = (Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER, Role.FINANCE_OFFICER, Role.FINANCE_APPROVER,
-                       Role.AUDITOR)
+REGION_SCOPED_ROLES = (
+    Role.VILLAGE_REVIEWER,
+    Role.TOWNSHIP_APPROVER,
+    Role.FINANCE_OFFICER,
+    Role.FINANCE_APPROVER,
+    Role.AUDITOR,
+)
 
 # Statistical region codes: 2 digits province, 2 city, 2 county, 3 township, 3 village.
 _GROUPS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))
@@ -68,9 +73,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         if not self.region_code:
             return False
         # A township or village officer still belongs to its county for county-wide reads.
-        return county_of(self.region_code) == county_code or county_code.startswith(
-            region_prefix(self.region_code)
-        )
+        return county_of(self.region_code) == county_code or county_code.startswith(region_prefix(self.region_code))
 
     def covers_venture(self, venture_id: str) -> bool:
         return self.is_admin or (self.role == "accountant" and venture_id in self.venture_ids)

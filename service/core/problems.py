@@ -54,14 +54,28 @@ KINDS: dict[type[DomainError], tuple[int, str]] = {
 
 
 class Problem(ProblemDetailsException):
-    def __init__(self, status: int, slug: str, title: str, detail: str, *,
-                 errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         body: dict[str, Any] = dict(extra or {})
         if errors is not None:
             body["errors"] = errors
-        super().__init__(detail=detail, status_code=status, headers=headers, extra=body or None,
-                         type_=PROBLEM_BASE + slug, title=title)
+        super().__init__(
+            detail=detail,
+            status_code=status,
+            headers=headers,
+            extra=body or None,
+            type_=PROBLEM_BASE + slug,
+            title=title,
+        )
 
 
 def status_of(exc: DomainError) -> int:
@@ -76,8 +90,9 @@ def problem_of(exc: DomainError) -> Problem:
     headers = dict(exc.headers or {})
     if isinstance(exc, Unauthenticated):
         headers.setdefault("WWW-Authenticate", "Bearer")
-    return Problem(status, exc.slug, title, exc.detail, errors=exc.errors, headers=headers or None,
-                   extra=exc.extra or None)
+    return Problem(
+        status, exc.slug, title, exc.detail, errors=exc.errors, headers=headers or None, extra=exc.extra or None
+    )
 
 
 _NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
@@ -130,14 +145,16 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
         return Problem(404, "not-found", "未找到", "请求的资源不存在").to_response(request)
     status = exc.status_code
     slug = {405: "method-not-allowed", 413: "too-large", 429: "too-many-requests"}.get(status, "http-error")
-    return Problem(status, slug, str(exc.detail or "请求错误"), str(exc.detail or ""),
-                   headers=exc.headers).to_response(request)
+    return Problem(status, slug, str(exc.detail or "请求错误"), str(exc.detail or ""), headers=exc.headers).to_response(
+        request
+    )
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return Problem(500, "internal", "服务器内部错误",
-                   "服务器处理请求时出错，未作任何更改，请稍后再试").to_response(request)
+    return Problem(500, "internal", "服务器内部错误", "服务器处理请求时出错，未作任何更改，请稍后再试").to_response(
+        request
+    )
 
 
 EXCEPTION_HANDLERS = {

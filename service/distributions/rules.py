@@ -222,8 +222,12 @@ def assert_conserved(plan: Plan, profit_fen: int) -> None:
     require(all(amount >= 0 for amount in amounts), "negative amount in plan")
     if plan.loss_added_fen:
         require(
-            plan.losses_covered_fen == plan.statutory_reserve_fen == plan.discretionary_reserve_fen
-            == plan.reserve_fen == plan.distributable_fen == 0,
+            plan.losses_covered_fen
+            == plan.statutory_reserve_fen
+            == plan.discretionary_reserve_fen
+            == plan.reserve_fen
+            == plan.distributable_fen
+            == 0,
             "a loss year set something aside",
         )
 
@@ -308,9 +312,7 @@ class _Lines:
     def __init__(self) -> None:
         self._pending: dict[tuple[str, Basis], _Pending] = {}
 
-    def add(
-        self, member_id: str, household_id: str | None, basis: Basis, **figures: int | str
-    ) -> None:
+    def add(self, member_id: str, household_id: str | None, basis: Basis, **figures: int | str) -> None:
         pending = self._pending.get((member_id, basis))
         if pending is None:
             pending = self._pending[(member_id, basis)] = _Pending(member_id, household_id, basis)
@@ -324,9 +326,7 @@ class _Lines:
         order = {"arrears": 0, "floor": 1, "patronage": 2, "shares": 3, "capital": 4}
         ready = sorted(self._pending.values(), key=lambda p: (p.member_id, order[p.basis]))
         return tuple(
-            PlanLine(
-                p.member_id, p.household_id, p.basis, p.weight, p.amount_fen, explain[p.basis](p)
-            )
+            PlanLine(p.member_id, p.household_id, p.basis, p.weight, p.amount_fen, explain[p.basis](p))
             for p in ready
             if p.amount_fen
         )
@@ -348,15 +348,18 @@ def _split_by_weight(amount: int, slots: Sequence[_Slot], lines: _Lines, basis: 
         if slot.weight:
             part = parts[slot.key]
             lines.add(
-                slot.member_id, slot.household_id, basis,
-                weight=slot.weight, amount_fen=part, pro_rata_fen=part, shares=slot.shares,
+                slot.member_id,
+                slot.household_id,
+                basis,
+                weight=slot.weight,
+                amount_fen=part,
+                pro_rata_fen=part,
+                shares=slot.shares,
             )
     return 0
 
 
-def _pay_floors(
-    amount: int, slots: Sequence[_Slot], lines: _Lines, note: str
-) -> dict[tuple[str, str], int]:
+def _pay_floors(amount: int, slots: Sequence[_Slot], lines: _Lines, note: str) -> dict[tuple[str, str], int]:
     """Pay floors out of amount, in proportion to the floors when it falls short."""
     owed = [(s.key, s.floor_fen) for s in slots if s.floor_fen]
     if not owed:
@@ -365,9 +368,14 @@ def _pay_floors(
     for slot in slots:
         if slot.floor_fen:
             lines.add(
-                slot.member_id, slot.household_id, "floor",
-                weight=slot.floor_fen, amount_fen=paid[slot.key], owed_fen=slot.floor_fen,
-                capital_fen=slot.capital_fen, note=note,
+                slot.member_id,
+                slot.household_id,
+                "floor",
+                weight=slot.floor_fen,
+                amount_fen=paid[slot.key],
+                owed_fen=slot.floor_fen,
+                capital_fen=slot.capital_fen,
+                note=note,
             )
     return paid
 
@@ -391,14 +399,24 @@ def _split_with_minimum(amount: int, slots: Sequence[_Slot], lines: _Lines, basi
         share = pro_rata[slot.key]
         if slot.key in top_up:
             lines.add(
-                slot.member_id, slot.household_id, "floor",
-                weight=slot.floor_fen, amount_fen=slot.floor_fen, owed_fen=slot.floor_fen,
-                pro_rata_fen=share, capital_fen=slot.capital_fen, note="topped_up",
+                slot.member_id,
+                slot.household_id,
+                "floor",
+                weight=slot.floor_fen,
+                amount_fen=slot.floor_fen,
+                owed_fen=slot.floor_fen,
+                pro_rata_fen=share,
+                capital_fen=slot.capital_fen,
+                note="topped_up",
             )
         elif slot.weight:
             lines.add(
-                slot.member_id, slot.household_id, basis,
-                weight=slot.weight, amount_fen=share - cut.get(slot.key, 0), pro_rata_fen=share,
+                slot.member_id,
+                slot.household_id,
+                basis,
+                weight=slot.weight,
+                amount_fen=share - cut.get(slot.key, 0),
+                pro_rata_fen=share,
                 shares=slot.shares,
             )
     return 0
@@ -422,8 +440,12 @@ def _distribute_pool(
         paid = allocate(min(remaining, sum(still_owed.values())), owed_items)
         for member, owed in owed_items:
             lines.add(
-                member, households.get(member), "arrears",
-                weight=owed, amount_fen=paid[member], owed_fen=owed,
+                member,
+                households.get(member),
+                "arrears",
+                weight=owed,
+                amount_fen=paid[member],
+                owed_fen=owed,
             )
             still_owed[member] = owed - paid[member]
             remaining -= paid[member]
@@ -478,8 +500,7 @@ def _floor_explainer(charter: Charter) -> Callable[[_Pending], str]:
             return text + f"；可分配利润不够付全部保底，按各户保底额比例分得 {paid}"
         if p.amount_fen < p.owed_fen:
             return (
-                text + f"；可分配利润不够，本年实付 {paid}，欠付 {_yuan(p.owed_fen - p.amount_fen)}"
-                "结转以后年度优先补付"
+                text + f"；可分配利润不够，本年实付 {paid}，欠付 {_yuan(p.owed_fen - p.amount_fen)}结转以后年度优先补付"
             )
         return text + f"，实付 {paid}"
 
@@ -561,7 +582,13 @@ def company_plan(
 
     households = {h.member_id: h.household_id for h in holders}
     pool = _distribute_pool(
-        distributable, slots, charter, carried.arrears_by_member, households, lines, "shares",
+        distributable,
+        slots,
+        charter,
+        carried.arrears_by_member,
+        households,
+        lines,
+        "shares",
         charter.poverty_participates,
     )
     pool_weight = _pool_weight(slots, charter)
@@ -573,10 +600,20 @@ def company_plan(
         }
     )
     return _assemble(
-        profit_fen, carried, pool, built,
-        covered=covered, loss_added=loss_added, statutory=statutory, discretionary=discretionary,
-        reserve=0, distributable=distributable, patronage=0,
-        undistributed=pool.undistributed_fen, floor_expense=floor_expense, quantified={},
+        profit_fen,
+        carried,
+        pool,
+        built,
+        covered=covered,
+        loss_added=loss_added,
+        statutory=statutory,
+        discretionary=discretionary,
+        reserve=0,
+        distributable=distributable,
+        patronage=0,
+        undistributed=pool.undistributed_fen,
+        floor_expense=floor_expense,
+        quantified={},
     )
 
 
@@ -616,9 +653,7 @@ def _assemble(
         carried=CarriedState(
             losses_carried_fen=carried.losses_carried_fen - covered + loss_added,
             # A company's statutory reserve or a cooperative's reserve fund; a plan has only one.
-            statutory_reserve_balance_fen=carried.statutory_reserve_balance_fen
-            + statutory
-            + reserve,
+            statutory_reserve_balance_fen=carried.statutory_reserve_balance_fen + statutory + reserve,
             arrears_by_member=pool.arrears_by_member,
         ),
     )
@@ -691,9 +726,7 @@ def cooperative_plan(
             raise ValueError(f"{holder.member_id} holds poverty shares but has no member account")
         if holder.share_class == "poverty" and _floors_apply(charter):
             floors[holder.member_id] = floors.get(holder.member_id, 0) + holder.floor_base_fen
-            capital_with_floor[holder.member_id] = (
-                capital_with_floor.get(holder.member_id, 0) + holder.capital_fen
-            )
+            capital_with_floor[holder.member_id] = capital_with_floor.get(holder.member_id, 0) + holder.capital_fen
 
     def slots_with(reserve_now: Mapping[str, int]) -> list[_Slot]:
         return [
@@ -715,9 +748,7 @@ def cooperative_plan(
     result = surplus_fen - floor_expense
     covered = loss_added = reserve = distributable = patronage = undistributed = 0
     quantified: dict[str, int] = {}
-    volumes = [
-        (a.member_id, a.transaction_volume_fen) for a in accounts if a.transaction_volume_fen
-    ]
+    volumes = [(a.member_id, a.transaction_volume_fen) for a in accounts if a.transaction_volume_fen]
     if result < 0:
         loss_added = -result
     else:
@@ -732,8 +763,11 @@ def cooperative_plan(
             for member_id, fen in allocate(patronage, volumes).items():
                 account = members[member_id]
                 lines.add(
-                    member_id, account.household_id, "patronage",
-                    weight=account.transaction_volume_fen, amount_fen=fen,
+                    member_id,
+                    account.household_id,
+                    "patronage",
+                    weight=account.transaction_volume_fen,
+                    amount_fen=fen,
                 )
         else:
             # With no member trade there is nothing to return the surplus by; keep it undivided
@@ -743,18 +777,24 @@ def cooperative_plan(
     households = {a.member_id: a.household_id for a in accounts}
     slots = slots_with(quantified)
     pool = _distribute_pool(
-        distributable - patronage, slots, charter, carried.arrears_by_member, households, lines,
-        "capital", True,
+        distributable - patronage,
+        slots,
+        charter,
+        carried.arrears_by_member,
+        households,
+        lines,
+        "capital",
+        True,
     )
     undistributed += pool.undistributed_fen
     volume_total = sum(v for _, v in volumes)
     account_total = sum(s.weight for s in slots)
     built = lines.build(
         {
-            "patronage": lambda p: _pool_sentence(
-                f"按交易额 {_yuan(p.weight)}", p, volume_total, "返还"
-            )
-            + f"（可分配盈余的 {format_bp(charter.patronage_bp)} 按交易额返还）",
+            "patronage": lambda p: (
+                _pool_sentence(f"按交易额 {_yuan(p.weight)}", p, volume_total, "返还")
+                + f"（可分配盈余的 {format_bp(charter.patronage_bp)} 按交易额返还）"
+            ),
             "capital": lambda p: _pool_sentence(
                 _account_subject(members[p.member_id], quantified), p, account_total, "分得"
             ),
@@ -763,10 +803,20 @@ def cooperative_plan(
         }
     )
     return _assemble(
-        surplus_fen, carried, pool, built,
-        covered=covered, loss_added=loss_added, statutory=0, discretionary=0,
-        reserve=reserve, distributable=distributable, patronage=patronage,
-        undistributed=undistributed, floor_expense=floor_expense, quantified=quantified,
+        surplus_fen,
+        carried,
+        pool,
+        built,
+        covered=covered,
+        loss_added=loss_added,
+        statutory=0,
+        discretionary=0,
+        reserve=reserve,
+        distributable=distributable,
+        patronage=patronage,
+        undistributed=undistributed,
+        floor_expense=floor_expense,
+        quantified=quantified,
     )
 
 

@@ -24,8 +24,27 @@ LATIN_DEBIAN_PACKAGE = "fonts-dejavu-core"
 _PROBE = "光荣脱贫证小康户人民币元角分整壹贰叁肆伍陆柒捌玖拾佰仟万亿县村收入财产性经营转移合计"
 _LATIN_PROBE = "".join(chr(code) for code in range(0x21, 0x7F))
 _SUFFIXES = (".ttf", ".otf")
-_CJK_NAME_HINTS = ("cjk", "droid", "wqy", "wenquanyi", "hei", "song", "kai", "ming", "han", "sc", "zh",
-                   "chinese", "simsun", "msyh", "yahei", "fang", "ukai", "uming", "arphic")
+_CJK_NAME_HINTS = (
+    "cjk",
+    "droid",
+    "wqy",
+    "wenquanyi",
+    "hei",
+    "song",
+    "kai",
+    "ming",
+    "han",
+    "sc",
+    "zh",
+    "chinese",
+    "simsun",
+    "msyh",
+    "yahei",
+    "fang",
+    "ukai",
+    "uming",
+    "arphic",
+)
 _LATIN_NAME_HINTS = ("dejavusans.", "liberationsans-regular", "notosans-regular", "sans")
 
 
@@ -34,9 +53,14 @@ class CJKFontNotFound(RuntimeError):
 
 
 def _font_dirs() -> list[Path]:
-    dirs = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
-            Path.home() / ".local/share/fonts", Path.home() / ".fonts",
-            Path("/Library/Fonts"), Path("/System/Library/Fonts")]
+    dirs = [
+        Path("/usr/share/fonts"),
+        Path("/usr/local/share/fonts"),
+        Path.home() / ".local/share/fonts",
+        Path.home() / ".fonts",
+        Path("/Library/Fonts"),
+        Path("/System/Library/Fonts"),
+    ]
     windows = os.environ.get("WINDIR")
     if windows:
         dirs.append(Path(windows) / "Fonts")

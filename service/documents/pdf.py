@@ -7,17 +7,18 @@ in capital numerals). Names arrive already masked (张*三): these documents lea
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 
-from service.documents.fonts import document_fonts
 from service.core.money import format_yuan
 from service.core.money_words import yuan_in_capitals
+from service.documents.fonts import document_fonts
 
 _FONT = "doc"
 
@@ -154,8 +155,15 @@ def _statement_rows(lines: Sequence[StatementLine]) -> list[tuple[str, ...]]:
     rows = [header]
     for line in lines:
         kind = LINE_KIND_WORDS.get(line.kind, line.kind)
-        rows.append((f"{kind}\n{INCOME_KINDS[line.kind]}", line.source_name, line.explanation,
-                     format_yuan(line.amount_fen), _paid_text(line)))
+        rows.append(
+            (
+                f"{kind}\n{INCOME_KINDS[line.kind]}",
+                line.source_name,
+                line.explanation,
+                format_yuan(line.amount_fen),
+                _paid_text(line),
+            )
+        )
     return rows
 
 
@@ -170,9 +178,13 @@ def household_statement_pdf(data: StatementData) -> bytes:
     pdf.ln(3)
 
     pdf.set_font(_FONT, size=12)
-    with pdf.table(col_widths=(24, 30, 70, 26, 30), text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "CENTER"),
-                   line_height=6.5, first_row_as_headings=True,
-                   headings_style=FontFace(emphasis="", fill_color=(235, 235, 235))) as table:
+    with pdf.table(
+        col_widths=(24, 30, 70, 26, 30),
+        text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "CENTER"),
+        line_height=6.5,
+        first_row_as_headings=True,
+        headings_style=FontFace(emphasis="", fill_color=(235, 235, 235)),
+    ) as table:
         for row in _statement_rows(data.lines):
             table.row(row)
     if not data.lines:

@@ -25,7 +25,7 @@ class AlreadyReversed(LedgerError):
 @dataclass(frozen=True)
 class Line:
     account_id: uuid.UUID
-    amount_fen: int          # debit positive, credit negative
+    amount_fen: int  # debit positive, credit negative
     party_id: uuid.UUID | None = None
 
 

@@ -10,33 +10,34 @@ in OBJECTION_HOOKS, and asks open_objections_for() before it acts.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Annotated
 
 import asyncpg
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
+from db.ids import as_uuid
 from schemas.awards import NoticeItem, ObjectionCreate, ObjectionOut, ObjectionResolve, PublicNotice
 from service.core.audit import Actor, record
 from service.core.auth import allow
 from service.core.clock import Clock
 from service.core.errors import RateLimited, conflict, invalid_field, not_found
+from service.core.hooks import Hooks
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
 from service.core.principal import Principal
-from service.core.hooks import Hooks
 from service.core.settings import Settings
-from db.ids import as_uuid
-from service.notices.workflow import open_objections_for
 
 PUBLIC = {"exclude_from_auth": True}
 OBJECTIONS_PER_ADDRESS_PER_HOUR = 20
+
 
 async def _notice(conn: asyncpg.Connection, notice_id: str) -> asyncpg.Record:
     key = as_uuid(notice_id)
     row = key and await conn.fetchrow(
         """SELECT n.*, r.name AS county_name FROM notices n LEFT JOIN regions r ON r.code = n.county_code
-           WHERE n.id = $1""", key)
+           WHERE n.id = $1""",
+        key,
+    )
     if not row:
         raise not_found("公示")
     return row
@@ -49,8 +50,15 @@ def _state(notice: asyncpg.Record, today: dt.date) -> str:
 
 
 def objection_out(row: asyncpg.Record) -> ObjectionOut:
-    return ObjectionOut(str(row["id"]), str(row["notice_id"]), row["subject_id"], row["status"], row["reason"],
-                        row["filed_on"], row["resolution_reason"])
+    return ObjectionOut(
+        str(row["id"]),
+        str(row["notice_id"]),
+        row["subject_id"],
+        row["status"],
+        row["reason"],
+        row["filed_on"],
+        row["resolution_reason"],
+    )
 
 
 class NoticeController(Controller):
@@ -58,8 +66,13 @@ class NoticeController(Controller):
 
     @get("/notices/{notice_id:str}", opt=PUBLIC, operation_id="get_notice")
     async def get_notice(
-        self, notice_id: str, conn: asyncpg.Connection, clock: Clock, settings: Settings,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT, cursor: str | None = None,
+        self,
+        notice_id: str,
+        conn: asyncpg.Connection,
+        clock: Clock,
+        settings: Settings,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
     ) -> PublicNotice:
         n = await _notice(conn, notice_id)
         after = decode_cursor(cursor, 1)
@@ -74,25 +87,52 @@ class NoticeController(Controller):
                JOIN regions v ON v.code = h.village_code
                WHERE s.county_code = $1 AND s.notice_id = $2 AND ($3::text IS NULL OR h.household_no > $3)
                ORDER BY h.household_no LIMIT $4""",
-            n["county_code"], n["id"], after[0] if after else None, limit + 1,
+            n["county_code"],
+            n["id"],
+            after[0] if after else None,
+            limit + 1,
         )
         rows, next_cursor = page_of(list(rows), limit, lambda r: [r["household_no"]])
         base = settings.public_base_url.rstrip("/")
-        how = (f"公示期为 {n['starts_on'].isoformat()} 至 {n['ends_on'].isoformat()}。"
-               "对名单中任何一户有异议的，请在公示期内向乡镇人民政府反映，或在网上提交异议"
-               "（写明对象编号和理由）。有异议的户在核实处理前暂缓发放。")
+        how = (
+            f"公示期为 {n['starts_on'].isoformat()} 至 {n['ends_on'].isoformat()}。"
+            "对名单中任何一户有异议的，请在公示期内向乡镇人民政府反映，或在网上提交异议"
+            "（写明对象编号和理由）。有异议的户在核实处理前暂缓发放。"
+        )
         return PublicNotice(
-            id=str(n["id"]), kind=n["kind"], title=n["title"], county_name=n["county_name"] or "",
-            starts_on=n["starts_on"], ends_on=n["ends_on"], state=_state(n, clock.today()), how_to_object=how,
+            id=str(n["id"]),
+            kind=n["kind"],
+            title=n["title"],
+            county_name=n["county_name"] or "",
+            starts_on=n["starts_on"],
+            ends_on=n["ends_on"],
+            state=_state(n, clock.today()),
+            how_to_object=how,
             objection_url=f"{base}/notices/{n['id']}/objections",
-            items=[NoticeItem(r["subject_id"], r["head_name_masked"], r["head_id_masked"], r["village_name"],
-                              r["amount_fen"], r["objection_open"]) for r in rows],
+            items=[
+                NoticeItem(
+                    r["subject_id"],
+                    r["head_name_masked"],
+                    r["head_id_masked"],
+                    r["village_name"],
+                    r["amount_fen"],
+                    r["objection_open"],
+                )
+                for r in rows
+            ],
             next_cursor=next_cursor,
         )
 
     @post("/notices/{notice_id:str}/objections", opt=PUBLIC, operation_id="file_objection")
-    async def file_objection(self, notice_id: str, data: ObjectionCreate, conn: asyncpg.Connection, clock: Clock,
-                             request: Request, hooks: Hooks) -> ObjectionOut:
+    async def file_objection(
+        self,
+        notice_id: str,
+        data: ObjectionCreate,
+        conn: asyncpg.Connection,
+        clock: Clock,
+        request: Request,
+        hooks: Hooks,
+    ) -> ObjectionOut:
         n = await _notice(conn, notice_id)
         today = clock.today()
         if _state(n, today) != "open":
@@ -100,33 +140,57 @@ class NoticeController(Controller):
         actor = Actor.of(request)
         recent = await conn.fetchval(
             "SELECT count(*) FROM objections WHERE filed_from = $1 AND created_at > now() - interval '1 hour'",
-            actor.address)
+            actor.address,
+        )
         if recent >= OBJECTIONS_PER_ADDRESS_PER_HOUR:
             # Anyone may object, so one address must not be able to hold a whole list by flooding it.
-            raise RateLimited("同一网络一小时内提交的异议过多，请稍后再试，或到村委会、乡镇当面反映",
-                              slug="too-many-objections", retry_after_seconds=3600)
+            raise RateLimited(
+                "同一网络一小时内提交的异议过多，请稍后再试，或到村委会、乡镇当面反映",
+                slug="too-many-objections",
+                retry_after_seconds=3600,
+            )
         async with conn.transaction():
             subject = await conn.fetchrow(
                 "SELECT 1 FROM notice_subjects WHERE county_code = $1 AND notice_id = $2 AND subject_id = $3",
-                n["county_code"], n["id"], data.subject_id)
+                n["county_code"],
+                n["id"],
+                data.subject_id,
+            )
             if subject is None:
                 raise invalid_field("subject_id", "公示名单中没有该对象")
             row = await conn.fetchrow(
                 """INSERT INTO objections (county_code, notice_id, subject_id, reason, filed_on, filed_from)
                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
-                n["county_code"], n["id"], data.subject_id, data.reason, today, actor.address)
+                n["county_code"],
+                n["id"],
+                data.subject_id,
+                data.reason,
+                today,
+                actor.address,
+            )
             kind_hooks = hooks.objections.get(n["kind"])
             if kind_hooks:
                 await kind_hooks.filed(conn, actor, row)
-            await record(conn, actor, county_code=n["county_code"], action="objection.file", object_type="objection",
-                         object_id=str(row["id"]), after={"notice_id": str(n["id"]), "subject_id": data.subject_id},
-                         detail={"reason": data.reason})
+            await record(
+                conn,
+                actor,
+                county_code=n["county_code"],
+                action="objection.file",
+                object_type="objection",
+                object_id=str(row["id"]),
+                after={"notice_id": str(n["id"]), "subject_id": data.subject_id},
+                detail={"reason": data.reason},
+            )
         return objection_out(row)
 
-    @get("/notices/{notice_id:str}/objections", operation_id="list_objections",
-         guards=[allow("township_approver", "village_reviewer", "finance_officer", "finance_approver", "auditor")])
-    async def list_objections(self, notice_id: str, conn: asyncpg.Connection,
-                              principal: Principal) -> list[ObjectionOut]:
+    @get(
+        "/notices/{notice_id:str}/objections",
+        operation_id="list_objections",
+        guards=[allow("township_approver", "village_reviewer", "finance_officer", "finance_approver", "auditor")],
+    )
+    async def list_objections(
+        self, notice_id: str, conn: asyncpg.Connection, principal: Principal
+    ) -> list[ObjectionOut]:
         n = await _notice(conn, notice_id)
         if not principal.covers_county(n["county_code"]):
             raise not_found("公示")
@@ -136,13 +200,26 @@ class NoticeController(Controller):
                                      AND s.subject_id = o.subject_id
                JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
                WHERE o.county_code = $1 AND o.notice_id = $2 ORDER BY o.created_at""",
-            n["county_code"], n["id"])
+            n["county_code"],
+            n["id"],
+        )
         return [objection_out(r) for r in rows if principal.covers_region(r["village_code"])]
 
-    @post("/objections/{objection_id:str}/resolve", guards=[allow("township_approver")],
-          operation_id="resolve_objection", status_code=200)
-    async def resolve(self, objection_id: str, data: ObjectionResolve, conn: asyncpg.Connection, actor: Actor,
-                      principal: Principal, hooks: Hooks) -> ObjectionOut:
+    @post(
+        "/objections/{objection_id:str}/resolve",
+        guards=[allow("township_approver")],
+        operation_id="resolve_objection",
+        status_code=200,
+    )
+    async def resolve(
+        self,
+        objection_id: str,
+        data: ObjectionResolve,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
+        hooks: Hooks,
+    ) -> ObjectionOut:
         key = as_uuid(objection_id)
         async with conn.transaction():
             row = key and await conn.fetchrow(
@@ -151,7 +228,9 @@ class NoticeController(Controller):
                    JOIN notice_subjects s ON s.county_code = o.county_code AND s.notice_id = o.notice_id
                                          AND s.subject_id = o.subject_id
                    JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
-                   WHERE o.id = $1 FOR UPDATE OF o""", key)
+                   WHERE o.id = $1 FOR UPDATE OF o""",
+                key,
+            )
             if not row or not principal.covers_region(row["village_code"]):
                 raise not_found("异议")
             if row["status"] != "open":
@@ -160,13 +239,26 @@ class NoticeController(Controller):
             updated = await conn.fetchrow(
                 """UPDATE objections SET status = $3, resolution_reason = $4, resolved_by = $5,
                        resolved_at = clock_timestamp() WHERE county_code = $1 AND id = $2 RETURNING *""",
-                row["county_code"], row["id"], status, data.reason, actor.name)
+                row["county_code"],
+                row["id"],
+                status,
+                data.reason,
+                actor.name,
+            )
             kind_hooks = hooks.objections.get(row["kind"])
             if kind_hooks:
                 await kind_hooks.resolved(conn, actor, updated, data.upheld, data.reason)
-            await record(conn, actor, county_code=row["county_code"], action=f"objection.{status}",
-                         object_type="objection", object_id=str(row["id"]), before={"status": "open"},
-                         after={"status": status}, detail={"reason": data.reason})
+            await record(
+                conn,
+                actor,
+                county_code=row["county_code"],
+                action=f"objection.{status}",
+                object_type="objection",
+                object_id=str(row["id"]),
+                before={"status": "open"},
+                after={"status": status},
+                detail={"reason": data.reason},
+            )
         return objection_out(updated)
 
 

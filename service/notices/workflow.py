@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import asyncpg
 
 from db.ids import as_uuid
-
 from service.core.audit import Actor, record
 
 NOTICE_KINDS = ("award", "distribution")
@@ -27,8 +26,16 @@ Subject = tuple
 
 
 async def open_notice(
-    conn: asyncpg.Connection, actor: Actor, county_code: str, kind: str, source_id: str,
-    subjects: Sequence[Subject], days: int, today: dt.date, *, title: str | None = None,
+    conn: asyncpg.Connection,
+    actor: Actor,
+    county_code: str,
+    kind: str,
+    source_id: str,
+    subjects: Sequence[Subject],
+    days: int,
+    today: dt.date,
+    *,
+    title: str | None = None,
 ) -> asyncpg.Record:
     """Publish a notice from today to today + days, in the caller's transaction; returns its row."""
     if kind not in NOTICE_KINDS:
@@ -41,18 +48,36 @@ async def open_notice(
     row = await conn.fetchrow(
         """INSERT INTO notices (county_code, id, kind, source_id, title, starts_on, ends_on, published_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *""",
-        county_code, notice_id, kind, str(source_id), title or NOTICE_TITLES[kind], today,
-        today + dt.timedelta(days=days), actor.name,
+        county_code,
+        notice_id,
+        kind,
+        str(source_id),
+        title or NOTICE_TITLES[kind],
+        today,
+        today + dt.timedelta(days=days),
+        actor.name,
     )
     await conn.copy_records_to_table(
         "notice_subjects",
         records=[(county_code, notice_id, str(s[0]), as_uuid(s[1]), s[2] if len(s) > 2 else None) for s in subjects],
         columns=["county_code", "notice_id", "subject_id", "household_id", "amount_fen"],
     )
-    await record(conn, actor, county_code=county_code, action="notice.publish", object_type="notice",
-                 object_id=str(notice_id), after=sorted(str(s[0]) for s in subjects),
-                 detail={"kind": kind, "source_id": str(source_id), "subjects": len(subjects),
-                         "starts_on": today.isoformat(), "ends_on": row["ends_on"].isoformat()})
+    await record(
+        conn,
+        actor,
+        county_code=county_code,
+        action="notice.publish",
+        object_type="notice",
+        object_id=str(notice_id),
+        after=sorted(str(s[0]) for s in subjects),
+        detail={
+            "kind": kind,
+            "source_id": str(source_id),
+            "subjects": len(subjects),
+            "starts_on": today.isoformat(),
+            "ends_on": row["ends_on"].isoformat(),
+        },
+    )
     return row
 
 
@@ -67,5 +92,3 @@ async def open_objections_for(conn: asyncpg.Connection, notice_id: str | uuid.UU
            WHERE n.id = $1 ORDER BY o.created_at""",
         key,
     )
-
-

@@ -22,29 +22,39 @@ from litestar.params import Parameter
 from db import ledger
 from db import order_farming as q
 from db import ventures as vq
-from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
 from schemas.common import Created, Page
 from schemas.order_farming import (
-    AdvanceCreate, AdvanceOut, ContractCreate, ContractOut, PurchaseCreate, PurchaseOut, ReversalOut,
-    SettlementItem, SettlementLineOut, SettlementRun, SettlementRunOut,
+    AdvanceCreate,
+    AdvanceOut,
+    ContractCreate,
+    ContractOut,
+    PurchaseCreate,
+    PurchaseOut,
+    ReversalOut,
+    SettlementItem,
+    SettlementLineOut,
+    SettlementRun,
+    SettlementRunOut,
 )
 from service.core.audit import Actor, record
 from service.core.auth import allow
 from service.core.clock import Clock
-from service.core.policy import contract_for, venture_for
-from service.ventures.routes import UPLOAD_LIMIT, VENTURE_READERS, VENTURE_WRITERS
-from service.ledger import chart
-from service.core.money import format_bp, format_yuan
-from service.order_farming.rules import Advance, Contract, Purchase, Settlement, settle, total_advances_fen
 from service.core.errors import bad_input, conflict, field_error, invalid_field, not_found
 from service.core.idempotency import run_idempotent
+from service.core.money import format_bp, format_yuan
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
+from service.core.policy import contract_for, venture_for
 from service.core.principal import Principal
 from service.core.tabular import Table, read_table
+from service.ledger import chart
+from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
+from service.order_farming.rules import Advance, Contract, Purchase, Settlement, settle, total_advances_fen
+from service.ventures.routes import UPLOAD_LIMIT, VENTURE_READERS, VENTURE_WRITERS
 
 BUYING_MODELS = ("enterprise", "branch_company")
-SETTLEMENT_READERS = allow("accountant", "auditor", "township_approver", "village_reviewer", "finance_officer",
-                           "finance_approver", "household")
+SETTLEMENT_READERS = allow(
+    "accountant", "auditor", "township_approver", "village_reviewer", "finance_officer", "finance_approver", "household"
+)
 PURCHASE_SHEET_COLUMNS = ["contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"]
 _WHOLE = re.compile(r"[0-9]{1,13}")
 _MAX_WEIGHT_G, _MAX_PRICE = 10**12, 10**9
@@ -53,20 +63,39 @@ RAW_MATERIALS, PAYABLE, RECEIVABLE, BANK = "1403", "2202", "1221", "1002"
 
 
 def contract_out(row: asyncpg.Record) -> ContractOut:
-    return ContractOut(str(row["id"]), str(row["venture_id"]), str(row["household_id"]), row["crop"], row["season_year"],
-                       row["contracted_g"], row["floor_price_fen_per_kg"], row["premium_bp"])
+    return ContractOut(
+        str(row["id"]),
+        str(row["venture_id"]),
+        str(row["household_id"]),
+        row["crop"],
+        row["season_year"],
+        row["contracted_g"],
+        row["floor_price_fen_per_kg"],
+        row["premium_bp"],
+    )
 
 
-def settlement_item(row: asyncpg.Record, lines: list[SettlementLineOut] | None = None,
-                    explanation: str | None = None) -> SettlementItem:
+def settlement_item(
+    row: asyncpg.Record, lines: list[SettlementLineOut] | None = None, explanation: str | None = None
+) -> SettlementItem:
     return SettlementItem(
-        id=str(row["id"]), contract_id=str(row["contract_id"]), household_id=str(row["household_id"]),
-        season_year=row["season_year"], gross_fen=row["gross_fen"], advances_deducted_fen=row["advances_deducted_fen"],
-        payable_fen=row["payable_fen"], advance_carried_fen=row["advance_carried_fen"],
-        carried_in_fen=row["carried_in_fen"], own_advances_fen=row["own_advances_fen"], delivered_g=row["delivered_g"],
-        status=row["status"], explanation=explanation if explanation is not None else row["explanation"],
+        id=str(row["id"]),
+        contract_id=str(row["contract_id"]),
+        household_id=str(row["household_id"]),
+        season_year=row["season_year"],
+        gross_fen=row["gross_fen"],
+        advances_deducted_fen=row["advances_deducted_fen"],
+        payable_fen=row["payable_fen"],
+        advance_carried_fen=row["advance_carried_fen"],
+        carried_in_fen=row["carried_in_fen"],
+        own_advances_fen=row["own_advances_fen"],
+        delivered_g=row["delivered_g"],
+        status=row["status"],
+        explanation=explanation if explanation is not None else row["explanation"],
         entry_id=str(row["entry_id"]) if row["entry_id"] else None,
-        reversal_entry_id=str(row["reversal_entry_id"]) if row["reversal_entry_id"] else None, lines=lines)
+        reversal_entry_id=str(row["reversal_entry_id"]) if row["reversal_entry_id"] else None,
+        lines=lines,
+    )
 
 
 async def venture_accounts(conn: asyncpg.Connection, v: asyncpg.Record, codes: list[str]) -> list[uuid.UUID]:
@@ -78,14 +107,16 @@ async def venture_accounts(conn: asyncpg.Connection, v: asyncpg.Record, codes: l
 async def lock_for_recording(conn: asyncpg.Connection, c: asyncpg.Record) -> None:
     """A delivery or an advance may only join a contract that is not settled. The venture's row is
     share-locked against a settlement run, which takes it exclusively."""
-    await conn.execute("SELECT 1 FROM ventures WHERE county_code = $1 AND id = $2 FOR SHARE",
-                       c["county_code"], c["venture_id"])
+    await conn.execute(
+        "SELECT 1 FROM ventures WHERE county_code = $1 AND id = $2 FOR SHARE", c["county_code"], c["venture_id"]
+    )
     if await q.live_settlement(conn, c["county_code"], c["id"]) is not None:
         raise conflict("contract-settled", "该合同本季已结算；如需更正，请先冲销结算")
 
 
-def parse_purchase_rows(table: Table, county_code: str, contracts: dict[str, asyncpg.Record], settled: set[str],
-                        today: dt.date) -> tuple[list[tuple], list[dict]]:
+def parse_purchase_rows(
+    table: Table, county_code: str, contracts: dict[str, asyncpg.Record], settled: set[str], today: dt.date
+) -> tuple[list[tuple], list[dict]]:
     """The weighing station's sheet, every row checked before anything is written (all rows or none)."""
     records: list[tuple] = []
     errors: list[dict] = []
@@ -94,7 +125,9 @@ def parse_purchase_rows(table: Table, county_code: str, contracts: dict[str, asy
         ref = row["contract_id"]
         c = contracts.get(ref.lower())
         if c is None:
-            errors.append(field_error("contract_id", f"本经营主体没有订单合同 {ref}" if ref else "合同编号不能为空", number))
+            errors.append(
+                field_error("contract_id", f"本经营主体没有订单合同 {ref}" if ref else "合同编号不能为空", number)
+            )
         elif ref.lower() in settled:
             errors.append(field_error("contract_id", "该合同本季已结算，不能再录入交售", number))
         try:
@@ -135,18 +168,24 @@ def _summary(c: asyncpg.Record, s: Settlement, carried_in: int, own: list[asyncp
     terms = f"保底价 {format_yuan(c['floor_price_fen_per_kg'])} 元/公斤"
     if c["premium_bp"]:
         terms += f"，按市场价{'加' if c['premium_bp'] > 0 else '减'}价 {format_bp(abs(c['premium_bp']))}"
-    return (f"{c['season_year']}年{c['crop']}订单（{terms}；合同内按保底价与市场价中较高者收购，超出合同数量按市场价）。"
-            f"{_advances_text(carried_in, own)}。{s.explanation}。")
+    return (
+        f"{c['season_year']}年{c['crop']}订单（{terms}；合同内按保底价与市场价中较高者收购，超出合同数量按市场价）。"
+        f"{_advances_text(carried_in, own)}。{s.explanation}。"
+    )
 
 
-async def settle_season(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, season_year: int,
-                        today: dt.date) -> SettlementRunOut:
+async def settle_season(
+    conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, season_year: int, today: dt.date
+) -> SettlementRunOut:
     """Settle every contract of the season not yet settled, in the caller's transaction (which holds
     the venture's row exclusively): priced lines, journal entries, payables, all or nothing."""
     contracts = await q.unsettled_contracts(conn, v["id"], season_year)
     if not contracts:
-        exists = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM farming_contracts WHERE venture_id = $1 "
-                                     "AND season_year = $2)", v["id"], season_year)
+        exists = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM farming_contracts WHERE venture_id = $1 AND season_year = $2)",
+            v["id"],
+            season_year,
+        )
         if exists:
             raise conflict("already-settled", f"{season_year}年的订单合同均已结算；如需更正，请先冲销再结算")
         raise invalid_field("season_year", f"{season_year}年没有订单合同")
@@ -155,7 +194,8 @@ async def settle_season(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Recor
     advances = await q.advances_by_contract(conn, ids)
     pools = await q.carried_pools(conn, v["id"], season_year)
     raw_materials, payable_account, receivable, bank = await venture_accounts(
-        conn, v, [RAW_MATERIALS, PAYABLE, RECEIVABLE, BANK])
+        conn, v, [RAW_MATERIALS, PAYABLE, RECEIVABLE, BANK]
+    )
     county = v["county_code"]
 
     settled: list[tuple[asyncpg.Record, Settlement, int, int, str, dict[str, asyncpg.Record]]] = []
@@ -165,10 +205,13 @@ async def settle_season(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Recor
         for position, c in enumerate(group):
             # The domain orders a day's deliveries by purchase id: give it the recording order.
             by_key = {f"{p['seq']:020d}": p for p in purchases.get(c["id"], [])}
-            domain_contract = Contract(str(c["id"]), str(household_id), c["contracted_g"],
-                                       c["floor_price_fen_per_kg"], c["premium_bp"])
-            domain_purchases = [Purchase(key, p["bought_on"], p["grade"], p["weight_g"], p["market_price_fen_per_kg"])
-                                for key, p in by_key.items()]
+            domain_contract = Contract(
+                str(c["id"]), str(household_id), c["contracted_g"], c["floor_price_fen_per_kg"], c["premium_bp"]
+            )
+            domain_purchases = [
+                Purchase(key, p["bought_on"], p["grade"], p["weight_g"], p["market_price_fen_per_kg"])
+                for key, p in by_key.items()
+            ]
             own_rows = advances.get(c["id"], [])
             own = total_advances_fen(Advance(a["amount_fen"], a["given_on"], a["item"]) for a in own_rows)
             # Advances carried from earlier seasons are recovered first, from the household's
@@ -181,14 +224,23 @@ async def settle_season(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Recor
             settled.append((c, result, carried_in, own, _summary(c, result, carried_in, own_rows), by_key))
 
     ids = [uuid.uuid4() for _ in settled]
-    drafts = [EntryDraft(
-        source_type="settlement", source_id=str(sid), idempotency_key=f"settlement:{sid}", posted_on=today,
-        memo=f"订单收购结算：{season_year}年{c['crop']}，合同 {c['id']}",
-        lines=[Line(raw_materials, r.gross_fen),
-               Line(payable_account, -r.gross_fen, c["household_id"]),
-               Line(payable_account, r.advances_deducted_fen, c["household_id"]),
-               Line(receivable, -r.advances_deducted_fen, c["household_id"])])
-        for sid, (c, r, *_) in zip(ids, settled) if r.gross_fen]
+    drafts = [
+        EntryDraft(
+            source_type="settlement",
+            source_id=str(sid),
+            idempotency_key=f"settlement:{sid}",
+            posted_on=today,
+            memo=f"订单收购结算：{season_year}年{c['crop']}，合同 {c['id']}",
+            lines=[
+                Line(raw_materials, r.gross_fen),
+                Line(payable_account, -r.gross_fen, c["household_id"]),
+                Line(payable_account, r.advances_deducted_fen, c["household_id"]),
+                Line(receivable, -r.advances_deducted_fen, c["household_id"]),
+            ],
+        )
+        for sid, (c, r, *_) in zip(ids, settled)
+        if r.gross_fen
+    ]
     # One COPY for all the entries and one for all their lines; nothing delivered, nothing posted.
     entry_ids = iter(await ledger.post_entries(conn, county, drafts))
 
@@ -196,34 +248,96 @@ async def settle_season(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Recor
     for sid, (c, r, carried_in, own, summary, by_key) in zip(ids, settled):
         entry_id = next(entry_ids) if r.gross_fen else None
         delivered = sum(p["weight_g"] for p in by_key.values())
-        settlements.append((county, sid, v["id"], c["id"], c["household_id"], season_year, delivered, r.gross_fen,
-                            carried_in, own, r.advances_deducted_fen, r.payable_fen, r.advance_carried_fen, summary,
-                            entry_id, today, actor.name))
-        lines.extend((county, sid, n, by_key[line.purchase.purchase_id]["id"], line.weight_g,
-                      line.price_fen_per_kg_x10000, line.reason, line.amount_fen, line.explanation)
-                     for n, line in enumerate(r.lines, start=1))
+        settlements.append(
+            (
+                county,
+                sid,
+                v["id"],
+                c["id"],
+                c["household_id"],
+                season_year,
+                delivered,
+                r.gross_fen,
+                carried_in,
+                own,
+                r.advances_deducted_fen,
+                r.payable_fen,
+                r.advance_carried_fen,
+                summary,
+                entry_id,
+                today,
+                actor.name,
+            )
+        )
+        lines.extend(
+            (
+                county,
+                sid,
+                n,
+                by_key[line.purchase.purchase_id]["id"],
+                line.weight_g,
+                line.price_fen_per_kg_x10000,
+                line.reason,
+                line.amount_fen,
+                line.explanation,
+            )
+            for n, line in enumerate(r.lines, start=1)
+        )
         if r.payable_fen:
-            payables.append(NewPayable(
-                household_id=c["household_id"], source="settlement", source_id=str(sid), source_ref=str(c["id"]),
-                amount_fen=r.payable_fen, explanation=summary, entry_id=entry_id, payable_account_id=payable_account,
-                paying_account_id=bank, village_code=c["village_code"], venture_id=v["id"]))
-        items.append(SettlementItem(
-            id=str(sid), contract_id=str(c["id"]), household_id=str(c["household_id"]), season_year=season_year,
-            gross_fen=r.gross_fen, advances_deducted_fen=r.advances_deducted_fen, payable_fen=r.payable_fen,
-            advance_carried_fen=r.advance_carried_fen, carried_in_fen=carried_in, own_advances_fen=own,
-            delivered_g=delivered, status="settled", explanation=summary,
-            entry_id=str(entry_id) if entry_id else None))
+            payables.append(
+                NewPayable(
+                    household_id=c["household_id"],
+                    source="settlement",
+                    source_id=str(sid),
+                    source_ref=str(c["id"]),
+                    amount_fen=r.payable_fen,
+                    explanation=summary,
+                    entry_id=entry_id,
+                    payable_account_id=payable_account,
+                    paying_account_id=bank,
+                    village_code=c["village_code"],
+                    venture_id=v["id"],
+                )
+            )
+        items.append(
+            SettlementItem(
+                id=str(sid),
+                contract_id=str(c["id"]),
+                household_id=str(c["household_id"]),
+                season_year=season_year,
+                gross_fen=r.gross_fen,
+                advances_deducted_fen=r.advances_deducted_fen,
+                payable_fen=r.payable_fen,
+                advance_carried_fen=r.advance_carried_fen,
+                carried_in_fen=carried_in,
+                own_advances_fen=own,
+                delivered_g=delivered,
+                status="settled",
+                explanation=summary,
+                entry_id=str(entry_id) if entry_id else None,
+            )
+        )
     try:
         await q.copy_settlements(conn, settlements, lines)
     except asyncpg.UniqueViolationError:
         raise conflict("already-settled", "该季有合同已被同时结算，请刷新后重试") from None
     await ledger.create_payables(conn, county, payables)
-    await record(conn, actor, county_code=county, action="settlement.run", object_type="venture",
-                 object_id=str(v["id"]), detail={
-                     "season_year": season_year, "settlements": len(items),
-                     "gross_fen": sum(i.gross_fen for i in items), "payable_fen": sum(i.payable_fen for i in items),
-                     "advances_deducted_fen": sum(i.advances_deducted_fen for i in items),
-                     "advance_carried_fen": sum(i.advance_carried_fen for i in items)})
+    await record(
+        conn,
+        actor,
+        county_code=county,
+        action="settlement.run",
+        object_type="venture",
+        object_id=str(v["id"]),
+        detail={
+            "season_year": season_year,
+            "settlements": len(items),
+            "gross_fen": sum(i.gross_fen for i in items),
+            "payable_fen": sum(i.payable_fen for i in items),
+            "advances_deducted_fen": sum(i.advances_deducted_fen for i in items),
+            "advance_carried_fen": sum(i.advance_carried_fen for i in items),
+        },
+    )
     return SettlementRunOut(str(v["id"]), season_year, items)
 
 
@@ -232,8 +346,15 @@ class OrderFarmingController(Controller):
     tags = ["order farming"]
 
     @post("/ventures/{venture_id:str}/contracts", guards=[VENTURE_WRITERS], operation_id="create_contract")
-    async def create_contract(self, request: Request, venture_id: str, data: ContractCreate,
-                              conn: asyncpg.Connection, actor: Actor, principal: Principal) -> Response:
+    async def create_contract(
+        self,
+        request: Request,
+        venture_id: str,
+        data: ContractCreate,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
+    ) -> Response:
         v = await venture_for(conn, principal, venture_id, write=True)
         if v["model"] not in BUYING_MODELS:
             raise invalid_field("venture_id", "只有企业或支部控股公司可以签订订单收购合同")
@@ -247,26 +368,51 @@ class OrderFarmingController(Controller):
                 """INSERT INTO farming_contracts (county_code, venture_id, household_id, crop, season_year, contracted_g,
                        floor_price_fen_per_kg, premium_bp, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                    RETURNING *""",
-                v["county_code"], v["id"], household_id, data.crop, data.season_year, data.contracted_g,
-                data.floor_price_fen_per_kg, data.premium_bp, actor.name)
+                v["county_code"],
+                v["id"],
+                household_id,
+                data.crop,
+                data.season_year,
+                data.contracted_g,
+                data.floor_price_fen_per_kg,
+                data.premium_bp,
+                actor.name,
+            )
             out = contract_out(row)
-            await record(tx, actor, county_code=v["county_code"], action="contract.create", object_type="contract",
-                         object_id=out.id, after=data)
+            await record(
+                tx,
+                actor,
+                county_code=v["county_code"],
+                action="contract.create",
+                object_type="contract",
+                object_id=out.id,
+                after=data,
+            )
             return out
 
         return await run_idempotent(request, conn, principal, work)
 
     @get("/ventures/{venture_id:str}/contracts", guards=[VENTURE_READERS], operation_id="list_contracts")
-    async def list_contracts(self, venture_id: str, conn: asyncpg.Connection, principal: Principal,
-                             season_year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
-                             household_id: str | None = None,
-                             limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-                             cursor: str | None = None) -> Page[ContractOut]:
+    async def list_contracts(
+        self,
+        venture_id: str,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        season_year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
+        household_id: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[ContractOut]:
         v = await venture_for(conn, principal, venture_id)
         after = decode_cursor(cursor, 1)
-        rows = await q.contracts_page(conn, v["id"], season_year=season_year,
-                                      household_id=vq.as_uuid(household_id) if household_id else None,
-                                      after=after[0] if after else None, limit=limit)
+        rows = await q.contracts_page(
+            conn,
+            v["id"],
+            season_year=season_year,
+            household_id=vq.as_uuid(household_id) if household_id else None,
+            after=after[0] if after else None,
+            limit=limit,
+        )
         rows, next_cursor = page_of(list(rows), limit, lambda r: [str(r["id"])])
         return Page([contract_out(r) for r in rows], next_cursor)
 
@@ -276,8 +422,16 @@ class OrderFarmingController(Controller):
         return contract_out(c)
 
     @post("/contracts/{contract_id:str}/advances", guards=[VENTURE_WRITERS], operation_id="record_advance")
-    async def record_advance(self, request: Request, contract_id: str, data: AdvanceCreate, conn: asyncpg.Connection,
-                             actor: Actor, principal: Principal, clock: Clock) -> Response:
+    async def record_advance(
+        self,
+        request: Request,
+        contract_id: str,
+        data: AdvanceCreate,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
+        clock: Clock,
+    ) -> Response:
         c, v = await contract_for(conn, principal, contract_id, write=True)
         if data.given_on > clock.today():
             raise invalid_field("given_on", "赊销日期不能晚于今天")
@@ -288,8 +442,16 @@ class OrderFarmingController(Controller):
         return await run_idempotent(request, conn, principal, work)
 
     @post("/contracts/{contract_id:str}/purchases", guards=[VENTURE_WRITERS], operation_id="record_purchase")
-    async def record_purchase(self, request: Request, contract_id: str, data: PurchaseCreate,
-                              conn: asyncpg.Connection, actor: Actor, principal: Principal, clock: Clock) -> Response:
+    async def record_purchase(
+        self,
+        request: Request,
+        contract_id: str,
+        data: PurchaseCreate,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
+        clock: Clock,
+    ) -> Response:
         c, _ = await contract_for(conn, principal, contract_id, write=True)
         if data.bought_on > clock.today():
             raise invalid_field("bought_on", "收购日期不能晚于今天")
@@ -299,19 +461,44 @@ class OrderFarmingController(Controller):
             purchase_id = await tx.fetchval(
                 """INSERT INTO farming_purchases (county_code, contract_id, bought_on, grade, weight_g,
                        market_price_fen_per_kg) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
-                c["county_code"], c["id"], data.bought_on, data.grade, data.weight_g, data.market_price_fen_per_kg)
-            out = PurchaseOut(str(purchase_id), str(c["id"]), data.bought_on, data.grade, data.weight_g,
-                              data.market_price_fen_per_kg)
-            await record(tx, actor, county_code=c["county_code"], action="purchase.record", object_type="purchase",
-                         object_id=out.id, after=out)
+                c["county_code"],
+                c["id"],
+                data.bought_on,
+                data.grade,
+                data.weight_g,
+                data.market_price_fen_per_kg,
+            )
+            out = PurchaseOut(
+                str(purchase_id), str(c["id"]), data.bought_on, data.grade, data.weight_g, data.market_price_fen_per_kg
+            )
+            await record(
+                tx,
+                actor,
+                county_code=c["county_code"],
+                action="purchase.record",
+                object_type="purchase",
+                object_id=out.id,
+                after=out,
+            )
             return out
 
         return await run_idempotent(request, conn, principal, work)
 
-    @post("/ventures/{venture_id:str}/purchases/import", guards=[VENTURE_WRITERS], operation_id="import_purchases",
-          request_max_body_size=UPLOAD_LIMIT)
-    async def import_purchases(self, request: Request, venture_id: str, conn: asyncpg.Connection, actor: Actor,
-                               principal: Principal, clock: Clock) -> Response:
+    @post(
+        "/ventures/{venture_id:str}/purchases/import",
+        guards=[VENTURE_WRITERS],
+        operation_id="import_purchases",
+        request_max_body_size=UPLOAD_LIMIT,
+    )
+    async def import_purchases(
+        self,
+        request: Request,
+        venture_id: str,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
+        clock: Clock,
+    ) -> Response:
         """multipart/form-data with the sheet in `file` (CSV or xlsx)."""
         v = await venture_for(conn, principal, venture_id, write=True)
         # The whole body is read before the form is parsed: the Idempotency-Key digest needs the
@@ -329,8 +516,16 @@ class OrderFarmingController(Controller):
         return await run_idempotent(request, conn, principal, work)
 
     @post("/ventures/{venture_id:str}/settlements", guards=[VENTURE_WRITERS], operation_id="settle_season")
-    async def settle(self, request: Request, venture_id: str, data: SettlementRun, conn: asyncpg.Connection,
-                     actor: Actor, principal: Principal, clock: Clock) -> Response:
+    async def settle(
+        self,
+        request: Request,
+        venture_id: str,
+        data: SettlementRun,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
+        clock: Clock,
+    ) -> Response:
         await venture_for(conn, principal, venture_id, write=True)
 
         async def work(tx: asyncpg.Connection) -> SettlementRunOut:
@@ -342,20 +537,27 @@ class OrderFarmingController(Controller):
         return await run_idempotent(request, conn, principal, work)
 
     @get("/ventures/{venture_id:str}/settlements", guards=[VENTURE_READERS], operation_id="list_settlements")
-    async def list_settlements(self, venture_id: str, conn: asyncpg.Connection, principal: Principal,
-                               season_year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
-                               limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-                               cursor: str | None = None) -> Page[SettlementItem]:
+    async def list_settlements(
+        self,
+        venture_id: str,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        season_year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[SettlementItem]:
         v = await venture_for(conn, principal, venture_id)
         after = decode_cursor(cursor, 1)
-        rows = await q.settlements_page(conn, v["id"], season_year=season_year, after=after[0] if after else None,
-                                        limit=limit)
+        rows = await q.settlements_page(
+            conn, v["id"], season_year=season_year, after=after[0] if after else None, limit=limit
+        )
         rows, next_cursor = page_of(list(rows), limit, lambda r: [str(r["id"])])
         return Page([settlement_item(r) for r in rows], next_cursor)
 
     @get("/settlements/{settlement_id:str}", guards=[SETTLEMENT_READERS], operation_id="get_settlement")
-    async def get_settlement(self, settlement_id: str, conn: asyncpg.Connection,
-                             principal: Principal) -> SettlementItem:
+    async def get_settlement(
+        self, settlement_id: str, conn: asyncpg.Connection, principal: Principal
+    ) -> SettlementItem:
         s = await q.settlement(conn, settlement_id)
         if s is None:
             raise not_found("结算单")
@@ -365,19 +567,40 @@ class OrderFarmingController(Controller):
         else:
             await venture_for(conn, principal, str(s["venture_id"]))
         rows = await q.settlement_lines(conn, s["county_code"], s["id"])
-        lines = [SettlementLineOut(r["line_no"], str(r["purchase_id"]), r["bought_on"], r["grade"], r["weight_g"],
-                                   r["market_price_fen_per_kg"], r["price_fen_per_kg_x10000"], r["reason"],
-                                   r["amount_fen"], r["explanation"]) for r in rows]
+        lines = [
+            SettlementLineOut(
+                r["line_no"],
+                str(r["purchase_id"]),
+                r["bought_on"],
+                r["grade"],
+                r["weight_g"],
+                r["market_price_fen_per_kg"],
+                r["price_fen_per_kg_x10000"],
+                r["reason"],
+                r["amount_fen"],
+                r["explanation"],
+            )
+            for r in rows
+        ]
         explanation = s["explanation"]
         if lines:
-            explanation += "明细：" + "；".join(f"{r['bought_on']:%Y-%m-%d} {r['grade']} {r['explanation']}" for r in rows) + "。"
+            explanation += (
+                "明细：" + "；".join(f"{r['bought_on']:%Y-%m-%d} {r['grade']} {r['explanation']}" for r in rows) + "。"
+            )
         if s["status"] == "reversed":
             explanation += f"该结算已于 {s['reversed_on']:%Y-%m-%d} 冲销作废。"
         return settlement_item(s, lines, explanation)
 
     @post("/settlements/{settlement_id:str}/reverse", guards=[VENTURE_WRITERS], operation_id="reverse_settlement")
-    async def reverse(self, request: Request, settlement_id: str, conn: asyncpg.Connection, actor: Actor,
-                      principal: Principal, clock: Clock) -> Response:
+    async def reverse(
+        self,
+        request: Request,
+        settlement_id: str,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
+        clock: Clock,
+    ) -> Response:
         s = await q.settlement(conn, settlement_id)
         if s is None:
             raise not_found("结算单")
@@ -391,26 +614,43 @@ class OrderFarmingController(Controller):
             payables = await q.payables_of(tx, live["county_code"], live["id"])
             held = [p for p in payables if p["status"] in ("in_batch", "paid")]
             if held:
-                raise conflict("payable-in-payment", "该结算的应付款已进入支付批次或已支付，不能冲销",
-                               payable_ids=[str(p["id"]) for p in held])
+                raise conflict(
+                    "payable-in-payment",
+                    "该结算的应付款已进入支付批次或已支付，不能冲销",
+                    payable_ids=[str(p["id"]) for p in held],
+                )
             if live["advance_carried_fen"] and await q.later_carry_taken(tx, live):
                 raise conflict("carry-taken", "之后的结算已扣除本次结转的农资款，请先冲销之后的结算")
             reversal = None
             if live["entry_id"] is not None:
-                reversal = await ledger.reverse_entry(tx, live["county_code"], live["entry_id"],
-                                                      memo=f"冲销订单收购结算 {live['id']}", posted_on=clock.today())
+                reversal = await ledger.reverse_entry(
+                    tx,
+                    live["county_code"],
+                    live["entry_id"],
+                    memo=f"冲销订单收购结算 {live['id']}",
+                    posted_on=clock.today(),
+                )
             cancelled = await ledger.cancel_unpaid_payables(tx, live["county_code"], "settlement", str(live["id"]))
             await q.mark_reversed(tx, live, reversal, clock.today(), actor.name)
             out = ReversalOut(str(live["id"]), "reversed", str(reversal) if reversal else None, cancelled)
-            await record(tx, actor, county_code=live["county_code"], action="settlement.reverse",
-                         object_type="settlement", object_id=out.id, before={"status": "settled"}, after=out)
+            await record(
+                tx,
+                actor,
+                county_code=live["county_code"],
+                action="settlement.reverse",
+                object_type="settlement",
+                object_id=out.id,
+                before={"status": "settled"},
+                after=out,
+            )
             return out
 
         return await run_idempotent(request, conn, principal, work, status_code=200)
 
 
-async def import_purchase_table(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, table: Table,
-                                today: dt.date) -> Created:
+async def import_purchase_table(
+    conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, table: Table, today: dt.date
+) -> Created:
     """Check every row, then COPY them all, in the caller's transaction."""
     await conn.execute("SELECT 1 FROM ventures WHERE county_code = $1 AND id = $2 FOR SHARE", v["county_code"], v["id"])
     contracts = await q.venture_contracts(conn, v["id"])
@@ -421,29 +661,62 @@ async def import_purchase_table(conn: asyncpg.Connection, actor: Actor, v: async
     if not records:
         raise invalid_field("file", "文件中没有交售记录")
     await q.copy_purchases(conn, records)
-    await record(conn, actor, county_code=v["county_code"], action="purchase.import", object_type="venture",
-                 object_id=str(v["id"]), detail={"count": len(records),
-                                                 "weight_g": sum(r[4] for r in records)})
+    await record(
+        conn,
+        actor,
+        county_code=v["county_code"],
+        action="purchase.import",
+        object_type="venture",
+        object_id=str(v["id"]),
+        detail={"count": len(records), "weight_g": sum(r[4] for r in records)},
+    )
     return Created(created=len(records))
 
 
-async def record_advance_in(conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, c: asyncpg.Record,
-                            amount_fen: int, given_on: dt.date, item: str) -> AdvanceOut:
+async def record_advance_in(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    v: asyncpg.Record,
+    c: asyncpg.Record,
+    amount_fen: int,
+    given_on: dt.date,
+    item: str,
+) -> AdvanceOut:
     """An advance on credit: Dr 1221 其他应收款 (party the household) / Cr 1002, in the caller's transaction."""
     await lock_for_recording(conn, c)
     receivable, bank = await venture_accounts(conn, v, [RECEIVABLE, BANK])
     advance_id = uuid.uuid4()
     entry_id = await ledger.post_entry(
-        conn, county_code=c["county_code"], source_type="advance", source_id=str(advance_id),
-        idempotency_key=f"advance:{advance_id}", posted_on=given_on, memo=f"赊销农资：{item}，合同 {c['id']}",
-        lines=[Line(receivable, amount_fen, c["household_id"]), Line(bank, -amount_fen)])
+        conn,
+        county_code=c["county_code"],
+        source_type="advance",
+        source_id=str(advance_id),
+        idempotency_key=f"advance:{advance_id}",
+        posted_on=given_on,
+        memo=f"赊销农资：{item}，合同 {c['id']}",
+        lines=[Line(receivable, amount_fen, c["household_id"]), Line(bank, -amount_fen)],
+    )
     await conn.execute(
         """INSERT INTO farming_advances (county_code, id, contract_id, amount_fen, given_on, item, entry_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        c["county_code"], advance_id, c["id"], amount_fen, given_on, item, entry_id)
+        c["county_code"],
+        advance_id,
+        c["id"],
+        amount_fen,
+        given_on,
+        item,
+        entry_id,
+    )
     out = AdvanceOut(str(advance_id), str(c["id"]), amount_fen, given_on, item, str(entry_id))
-    await record(conn, actor, county_code=c["county_code"], action="advance.record", object_type="advance",
-                 object_id=out.id, after=out)
+    await record(
+        conn,
+        actor,
+        county_code=c["county_code"],
+        action="advance.record",
+        object_type="advance",
+        object_id=out.id,
+        after=out,
+    )
     return out
 
 

@@ -12,10 +12,11 @@ scale is exact because the premium is in basis points (1 bp = 1/10000).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from service.core.money import BP_WHOLE, format_bp, format_yuan, round_half_up_div
 
@@ -34,8 +35,11 @@ class Contract:
     premium_bp: int
 
     def __post_init__(self) -> None:
-        _require_int(contracted_g=self.contracted_g, floor_price_fen_per_kg=self.floor_price_fen_per_kg,
-                     premium_bp=self.premium_bp)
+        _require_int(
+            contracted_g=self.contracted_g,
+            floor_price_fen_per_kg=self.floor_price_fen_per_kg,
+            premium_bp=self.premium_bp,
+        )
         if self.contracted_g < 0 or self.floor_price_fen_per_kg < 0:
             raise ValueError("contracted quantity and floor price cannot be negative")
         # A discount below market (premium down to -100%) is allowed; below that the price would

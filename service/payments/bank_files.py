@@ -56,13 +56,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Literal, Sequence
+from typing import Literal
 
 import xlsxwriter
 
-from service.core.money import format_yuan
 from service.core.errors import DomainError
+from service.core.money import format_yuan
 from service.core.tabular import read_table
 
 FileFormat = Literal["text", "csv", "xlsx"]
@@ -115,26 +116,57 @@ class ReturnFileError(ValueError):
 # take; a bank that wants fen or thousands separators gets an entry, never a float.
 AMOUNT_FORMATS = {"yuan_2dp": format_yuan}
 
-_SENT_COLUMNS = (("序号", "seq"), ("流水号", "payable_id"), ("姓名", "name"), ("帐号", "account"),
-                 ("金额", "amount_fen"), ("身份证号", "id_number"))
+_SENT_COLUMNS = (
+    ("序号", "seq"),
+    ("流水号", "payable_id"),
+    ("姓名", "name"),
+    ("帐号", "account"),
+    ("金额", "amount_fen"),
+    ("身份证号", "id_number"),
+)
 
 PROFILES: dict[str, BankProfile] = {
     "pipe": BankProfile(
-        name="pipe", format="text", delimiter="|", encoding="gb18030",
-        columns=(("序号", "seq"), ("姓名", "name"), ("帐号", "account"), ("金额", "amount_fen"),
-                 ("身份证", "id_number")),
-        column_titles=False, summary_header=True, summary_footer=True,
-        extension="txt", content_type="text/plain; charset=GB18030",
+        name="pipe",
+        format="text",
+        delimiter="|",
+        encoding="gb18030",
+        columns=(
+            ("序号", "seq"),
+            ("姓名", "name"),
+            ("帐号", "account"),
+            ("金额", "amount_fen"),
+            ("身份证", "id_number"),
+        ),
+        column_titles=False,
+        summary_header=True,
+        summary_footer=True,
+        extension="txt",
+        content_type="text/plain; charset=GB18030",
     ),
     "csv": BankProfile(
-        name="csv", format="csv", delimiter=",", encoding="utf-8-sig", columns=_SENT_COLUMNS,
-        column_titles=True, summary_header=False, summary_footer=False,
-        extension="csv", content_type="text/csv; charset=utf-8",
+        name="csv",
+        format="csv",
+        delimiter=",",
+        encoding="utf-8-sig",
+        columns=_SENT_COLUMNS,
+        column_titles=True,
+        summary_header=False,
+        summary_footer=False,
+        extension="csv",
+        content_type="text/csv; charset=utf-8",
     ),
     "xlsx": BankProfile(
-        name="xlsx", format="xlsx", delimiter="", encoding="", columns=_SENT_COLUMNS,
-        column_titles=True, summary_header=False, summary_footer=True,
-        extension="xlsx", content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        name="xlsx",
+        format="xlsx",
+        delimiter="",
+        encoding="",
+        columns=_SENT_COLUMNS,
+        column_titles=True,
+        summary_header=False,
+        summary_footer=True,
+        extension="xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
 }
 
@@ -196,8 +228,9 @@ def _render_csv(profile: BankProfile, lines: Sequence[BankLine]) -> bytes:
 
 def _render_xlsx(profile: BankProfile, lines: Sequence[BankLine], total: int) -> bytes:
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
-                                            "strings_to_formulas": False, "strings_to_urls": False})
+    workbook = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     sheet = workbook.add_worksheet("代发明细")
     bold = workbook.add_format({"bold": True})
     text = workbook.add_format({"num_format": "@"})

@@ -16,29 +16,41 @@ from litestar.params import Body, Parameter
 from db import registry as q
 from schemas.common import Created, Page
 from schemas.registry import (
-    HouseholdCreate, HouseholdOut, PovertyLineOut, PovertyLinePut, RegionOut, RegionPut,
-    StatusEventCreate, StatusEventOut,
+    HouseholdCreate,
+    HouseholdOut,
+    PovertyLineOut,
+    PovertyLinePut,
+    RegionOut,
+    RegionPut,
+    StatusEventCreate,
+    StatusEventOut,
 )
 from service.core.audit import Actor, record
 from service.core.auth import allow
 from service.core.crypto import ID_CONTEXT, DataCipher
-from service.core.hooks import Hooks
 from service.core.errors import bad_input, conflict, field_error, forbidden, invalid_field, not_found
+from service.core.hooks import Hooks
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
-from service.core.principal import Principal, county_of, region_prefix
-from service.registry.rules import (
-    REQUIRED_COLUMNS, STATUS_AFTER_EVENT, STORED_COLUMNS, HouseholdDraft, check_row, to_record,
-)
 from service.core.policy import can_register_in, household_or_404
+from service.core.principal import Principal, county_of, region_prefix
 from service.core.tabular import read_table
+from service.registry.rules import (
+    REQUIRED_COLUMNS,
+    STATUS_AFTER_EVENT,
+    STORED_COLUMNS,
+    HouseholdDraft,
+    check_row,
+    to_record,
+)
 
 UPLOAD_LIMIT = 50_000_000
 _LEVEL_DEPTH = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
 _GROUPS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))
 
 REGISTRARS = allow("village_reviewer", "township_approver")
-STAFF_READERS = allow("village_reviewer", "township_approver", "finance_officer", "finance_approver",
-                      "auditor", "accountant", "household")
+STAFF_READERS = allow(
+    "village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor", "accountant", "household"
+)
 
 
 @dataclass
@@ -48,11 +60,19 @@ class FileUpload:
 
 def household_out(row: asyncpg.Record) -> HouseholdOut:
     return HouseholdOut(
-        id=str(row["id"]), household_no=row["household_no"], county_code=row["county_code"],
-        village_code=row["village_code"], head_name=row["head_name_masked"],
-        head_id_number=row["head_id_masked"], members=row["members"], bank_name=row["bank_name"],
-        bank_account=row["bank_account_masked"], phone=row["phone_masked"], status=row["status"],
-        split_from=str(row["split_from"]) if row["split_from"] else None, created_at=row["created_at"],
+        id=str(row["id"]),
+        household_no=row["household_no"],
+        county_code=row["county_code"],
+        village_code=row["village_code"],
+        head_name=row["head_name_masked"],
+        head_id_number=row["head_id_masked"],
+        members=row["members"],
+        bank_name=row["bank_name"],
+        bank_account=row["bank_account_masked"],
+        phone=row["phone_masked"],
+        status=row["status"],
+        split_from=str(row["split_from"]) if row["split_from"] else None,
+        created_at=row["created_at"],
     )
 
 
@@ -91,11 +111,22 @@ class RegionController(Controller):
                    ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,
                        parent_code = EXCLUDED.parent_code, county_code = EXCLUDED.county_code
                    RETURNING *""",
-                code, data.name, data.level, data.parent_code, county,
+                code,
+                data.name,
+                data.level,
+                data.parent_code,
+                county,
             )
-            await record(conn, actor, county_code=county or "000000000000", action="region.put",
-                         object_type="region", object_id=code,
-                         before=dict(before) if before else None, after=dict(row))
+            await record(
+                conn,
+                actor,
+                county_code=county or "000000000000",
+                action="region.put",
+                object_type="region",
+                object_id=code,
+                before=dict(before) if before else None,
+                after=dict(row),
+            )
         return RegionOut(row["code"], row["name"], row["level"], row["parent_code"], row["county_code"])
 
     @get("/{code:str}", guards=[STAFF_READERS], operation_id="get_region")
@@ -106,8 +137,9 @@ class RegionController(Controller):
         return RegionOut(row["code"], row["name"], row["level"], row["parent_code"], row["county_code"])
 
 
-async def duplicate_errors(conn: asyncpg.Connection, cipher: DataCipher, drafts: list[HouseholdDraft], *,
-                           single: bool = False) -> list[dict]:
+async def duplicate_errors(
+    conn: asyncpg.Connection, cipher: DataCipher, drafts: list[HouseholdDraft], *, single: bool = False
+) -> list[dict]:
     """Household numbers and heads' ID numbers already registered, or repeated within the file."""
     errors: list[dict] = []
     seen_numbers: dict[str, int] = {}
@@ -121,7 +153,9 @@ async def duplicate_errors(conn: asyncpg.Connection, cipher: DataCipher, drafts:
         if d.household_no in taken_numbers:
             errors.append(field_error("household_no", f"户号 {d.household_no} 已登记", row))
         elif d.household_no in seen_numbers:
-            errors.append(field_error("household_no", f"户号 {d.household_no} 与第 {seen_numbers[d.household_no]} 行重复", row))
+            errors.append(
+                field_error("household_no", f"户号 {d.household_no} 与第 {seen_numbers[d.household_no]} 行重复", row)
+            )
         seen_numbers.setdefault(d.household_no, d.row)
         key = (d.county_code, hashes[d.row])
         if key in taken_ids:
@@ -142,7 +176,12 @@ def refuse_rows(errors: list[dict]) -> None:
 
 
 async def insert_drafts(
-    conn: asyncpg.Connection, actor: Actor, cipher: DataCipher, drafts: list[HouseholdDraft], *, action: str,
+    conn: asyncpg.Connection,
+    actor: Actor,
+    cipher: DataCipher,
+    drafts: list[HouseholdDraft],
+    *,
+    action: str,
 ) -> list[uuid.UUID]:
     """COPY all rows, or none, with one audit row per county."""
     records = [to_record(d, cipher) for d in drafts]
@@ -155,9 +194,16 @@ async def insert_drafts(
         for r in records:
             by_county.setdefault(r[0], []).append(str(r[1]))
         for county, ids in by_county.items():
-            await record(conn, actor, county_code=county, action=action, object_type="household",
-                         object_id=ids[0] if len(ids) == 1 else f"{len(ids)} rows",
-                         after=sorted(ids), detail={"count": len(ids)})
+            await record(
+                conn,
+                actor,
+                county_code=county,
+                action=action,
+                object_type="household",
+                object_id=ids[0] if len(ids) == 1 else f"{len(ids)} rows",
+                after=sorted(ids),
+                detail={"count": len(ids)},
+            )
     return [r[1] for r in records]
 
 
@@ -167,11 +213,17 @@ class HouseholdController(Controller):
 
     @post("/", guards=[REGISTRARS], operation_id="create_household")
     async def create_household(
-        self, data: HouseholdCreate, conn: asyncpg.Connection, actor: Actor, principal: Principal,
+        self,
+        data: HouseholdCreate,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
         cipher: DataCipher,
     ) -> HouseholdOut:
-        values = {k: ("" if v is None else str(v)) for k, v in
-                  ((f, getattr(data, f)) for f in HouseholdCreate.__struct_fields__)}
+        values = {
+            k: ("" if v is None else str(v))
+            for k, v in ((f, getattr(data, f)) for f in HouseholdCreate.__struct_fields__)
+        }
         villages = await q.villages(conn, [data.village_code])
         draft, errors = check_row(1, values, villages)
         for e in errors:
@@ -186,8 +238,12 @@ class HouseholdController(Controller):
 
     @post("/import", guards=[REGISTRARS], operation_id="import_households", request_max_body_size=UPLOAD_LIMIT)
     async def import_households(
-        self, data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
-        conn: asyncpg.Connection, actor: Actor, principal: Principal, cipher: DataCipher,
+        self,
+        data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
+        cipher: DataCipher,
     ) -> Created:
         table = read_table(await data.file.read(), data.file.filename)
         table.require(REQUIRED_COLUMNS)
@@ -213,10 +269,15 @@ class HouseholdController(Controller):
     async def get_household(self, household_id: str, conn: asyncpg.Connection, principal: Principal) -> HouseholdOut:
         return household_out(await household_or_404(conn, principal, household_id))
 
-    @get("/", guards=[allow("village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor")],
-         operation_id="list_households")
+    @get(
+        "/",
+        guards=[allow("village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor")],
+        operation_id="list_households",
+    )
     async def list_households(
-        self, conn: asyncpg.Connection, principal: Principal,
+        self,
+        conn: asyncpg.Connection,
+        principal: Principal,
         village_code: Annotated[str | None, Parameter(pattern=r"^[0-9]{12}$")] = None,
         status: Annotated[str | None, Parameter(pattern=r"^(not_registered|poor|exited|xiaokang)$")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -231,15 +292,24 @@ class HouseholdController(Controller):
                 WHERE village_code LIKE $1 || '%' AND ($2::text IS NULL OR village_code = $2)
                   AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR household_no > $4)
                 ORDER BY household_no LIMIT $5""",
-            scope, village_code, status, after[0] if after else None, limit + 1,
+            scope,
+            village_code,
+            status,
+            after[0] if after else None,
+            limit + 1,
         )
         rows, next_cursor = page_of(list(rows), limit, lambda r: [r["household_no"]])
         return Page([household_out(r) for r in rows], next_cursor)
 
     @post("/{household_id:str}/status-events", guards=[REGISTRARS], operation_id="record_status_event")
     async def record_status_event(
-        self, household_id: str, data: StatusEventCreate, conn: asyncpg.Connection, actor: Actor,
-        principal: Principal, hooks: Hooks,
+        self,
+        household_id: str,
+        data: StatusEventCreate,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        principal: Principal,
+        hooks: Hooks,
     ) -> StatusEventOut:
         row = await household_or_404(conn, principal, household_id)
         if not can_register_in(principal, row["village_code"]):
@@ -251,13 +321,25 @@ class HouseholdController(Controller):
             event_id = await conn.fetchval(
                 """INSERT INTO household_status_events (county_code, household_id, kind, year, effective_date, recorded_by)
                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
-                row["county_code"], row["id"], data.kind, data.year, data.effective_date, actor.name,
+                row["county_code"],
+                row["id"],
+                data.kind,
+                data.year,
+                data.effective_date,
+                actor.name,
             )
             status = await refresh_status(conn, row["county_code"], row["id"])
-            await record(conn, actor, county_code=row["county_code"], action=f"household.{data.kind}",
-                         object_type="household", object_id=str(row["id"]),
-                         before={"status": row["status"]}, after={"status": status},
-                         detail={"year": data.year, "effective_date": data.effective_date.isoformat()})
+            await record(
+                conn,
+                actor,
+                county_code=row["county_code"],
+                action=f"household.{data.kind}",
+                object_type="household",
+                object_id=str(row["id"]),
+                before={"status": row["status"]},
+                after={"status": status},
+                detail={"year": data.year, "effective_date": data.effective_date.isoformat()},
+            )
             await on_status_event(conn, actor, hooks, row, data.kind, data.effective_date)
         return StatusEventOut(str(event_id), str(row["id"]), data.kind, data.year, data.effective_date, status)
 
@@ -266,16 +348,19 @@ async def refresh_status(conn: asyncpg.Connection, county_code: str, household_i
     latest = await conn.fetchval(
         """SELECT kind FROM household_status_events WHERE county_code = $1 AND household_id = $2
            ORDER BY effective_date DESC, recorded_at DESC LIMIT 1""",
-        county_code, household_id,
+        county_code,
+        household_id,
     )
     status = STATUS_AFTER_EVENT.get(latest, "not_registered")
-    await conn.execute("UPDATE households SET status = $3 WHERE county_code = $1 AND id = $2",
-                       county_code, household_id, status)
+    await conn.execute(
+        "UPDATE households SET status = $3 WHERE county_code = $1 AND id = $2", county_code, household_id, status
+    )
     return status
 
 
-async def on_status_event(conn: asyncpg.Connection, actor: Actor, hooks: Hooks, household: asyncpg.Record,
-                          kind: str, effective_date: dt.date) -> None:
+async def on_status_event(
+    conn: asyncpg.Connection, actor: Actor, hooks: Hooks, household: asyncpg.Record, kind: str, effective_date: dt.date
+) -> None:
     """Status changes that other features react to (poverty shares follow status)."""
     for listener in hooks.status_listeners:
         await listener(conn, actor, household, kind, effective_date)
@@ -292,17 +377,27 @@ class PovertyLineController(Controller):
         if data.xiaokang_line_fen <= data.poverty_line_fen:
             raise invalid_field("xiaokang_line_fen", "小康标准应高于脱贫标准")
         async with conn.transaction():
-            before = await conn.fetchrow("SELECT poverty_line_fen, xiaokang_line_fen FROM poverty_lines WHERE year = $1", year)
+            before = await conn.fetchrow(
+                "SELECT poverty_line_fen, xiaokang_line_fen FROM poverty_lines WHERE year = $1", year
+            )
             await conn.execute(
                 """INSERT INTO poverty_lines (year, poverty_line_fen, xiaokang_line_fen) VALUES ($1, $2, $3)
                    ON CONFLICT (year) DO UPDATE SET poverty_line_fen = EXCLUDED.poverty_line_fen,
                        xiaokang_line_fen = EXCLUDED.xiaokang_line_fen, updated_at = now()""",
-                year, data.poverty_line_fen, data.xiaokang_line_fen,
+                year,
+                data.poverty_line_fen,
+                data.xiaokang_line_fen,
             )
-            await record(conn, actor, county_code="000000000000", action="poverty_line.put",
-                         object_type="poverty_line", object_id=str(year),
-                         before=dict(before) if before else None,
-                         after={"poverty_line_fen": data.poverty_line_fen, "xiaokang_line_fen": data.xiaokang_line_fen})
+            await record(
+                conn,
+                actor,
+                county_code="000000000000",
+                action="poverty_line.put",
+                object_type="poverty_line",
+                object_id=str(year),
+                before=dict(before) if before else None,
+                after={"poverty_line_fen": data.poverty_line_fen, "xiaokang_line_fen": data.xiaokang_line_fen},
+            )
         return PovertyLineOut(year, data.poverty_line_fen, data.xiaokang_line_fen)
 
     @get("/{year:int}", guards=[STAFF_READERS], operation_id="get_poverty_line")

@@ -6,13 +6,21 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from service.core.crypto import CARD_CONTEXT, ID_CONTEXT, PHONE_CONTEXT, DataCipher
 from service.core import identity
+from service.core.crypto import CARD_CONTEXT, ID_CONTEXT, PHONE_CONTEXT, DataCipher
 from service.core.errors import field_error
 
 HOUSEHOLD_COLUMNS = [
-    "household_no", "village_code", "head_name", "head_id_number", "members",
-    "bank_name", "bank_account", "phone", "pin", "split_from",
+    "household_no",
+    "village_code",
+    "head_name",
+    "head_id_number",
+    "members",
+    "bank_name",
+    "bank_account",
+    "phone",
+    "pin",
+    "split_from",
 ]
 REQUIRED_COLUMNS = HOUSEHOLD_COLUMNS[:7]
 
@@ -20,9 +28,24 @@ REQUIRED_COLUMNS = HOUSEHOLD_COLUMNS[:7]
 STATUS_AFTER_EVENT = {"registered": "poor", "returned": "poor", "exited": "exited", "xiaokang": "xiaokang"}
 
 STORED_COLUMNS = [
-    "county_code", "id", "household_no", "village_code", "head_name", "head_name_masked",
-    "head_id_enc", "head_id_hash", "head_id_masked", "members", "bank_name", "bank_account_enc",
-    "bank_account_hash", "bank_account_masked", "phone_enc", "phone_masked", "pin_hash", "split_from",
+    "county_code",
+    "id",
+    "household_no",
+    "village_code",
+    "head_name",
+    "head_name_masked",
+    "head_id_enc",
+    "head_id_hash",
+    "head_id_masked",
+    "members",
+    "bank_name",
+    "bank_account_enc",
+    "bank_account_hash",
+    "bank_account_masked",
+    "phone_enc",
+    "phone_masked",
+    "pin_hash",
+    "split_from",
 ]
 
 
@@ -90,8 +113,20 @@ def check_row(
             err("split_from", "分户来源编号格式无效")
     if errors:
         return None, errors
-    return HouseholdDraft(row, household_no, village_code, villages[village_code], head_name, id_number,
-                          members, bank_name, card, phone, pin, split_from), []
+    return HouseholdDraft(
+        row,
+        household_no,
+        village_code,
+        villages[village_code],
+        head_name,
+        id_number,
+        members,
+        bank_name,
+        card,
+        phone,
+        pin,
+        split_from,
+    ), []
 
 
 def to_record(draft: HouseholdDraft, cipher: DataCipher) -> tuple[Any, ...]:

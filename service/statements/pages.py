@@ -25,23 +25,22 @@ from litestar.response import Redirect
 from schemas.auth import HouseholdTokenRequest
 from schemas.awards import ObjectionCreate
 from schemas.statements import StatementOut
+from service.awards.routes import AwardController
 from service.core.auth import load_principal, read_token
 from service.core.clock import Clock
+from service.core.crypto import DataCipher
+from service.core.errors import DomainError
 from service.core.hooks import Hooks
-from service.users.routes import AuthController
-from service.awards.routes import AwardController
+from service.core.money import format_yuan
+from service.core.policy import household_or_404
+from service.core.principal import Principal
+from service.core.problems import status_of
+from service.core.settings import Settings
+from service.documents.pdf import INCOME_KIND_ORDER, LINE_KIND_WORDS, PAYMENT_STATUS_WORDS
 from service.notices.routes import NoticeController
 from service.statements.routes import pdf_response
-from service.core.crypto import DataCipher
-from service.documents.pdf import INCOME_KIND_ORDER, LINE_KIND_WORDS
-from service.core.money import format_yuan
-from service.core.errors import DomainError
-from service.core.problems import status_of
-from service.core.principal import Principal
-from service.core.policy import household_or_404
-from service.core.settings import Settings
 from service.statements.workflow import household_statement
-from service.documents.pdf import PAYMENT_STATUS_WORDS
+from service.users.routes import AuthController
 
 PAGE = {"exclude_from_auth": True}
 COOKIE = "huinong_household"
@@ -56,7 +55,7 @@ NOTICE_KIND_WORDS = {"award": "奖励名单", "distribution": "收益分配方�
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",  # keeps Origin on our own form posts (no-referrer makes it "null")
     "Cache-Control": "no-store",
@@ -71,18 +70,32 @@ def _cn_date(day: dt.date | None) -> str:
     return "" if day is None else f"{day.year}年{day.month}月{day.day}日"
 
 
-_templates = Environment(loader=PackageLoader("service", "templates"), autoescape=select_autoescape(["html"]),
-                         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_templates = Environment(
+    loader=PackageLoader("service", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 _templates.filters.update(yuan=_yuan, cn_date=_cn_date)
-_templates.globals.update(STATUS_WORDS=STATUS_WORDS, LINE_KIND_WORDS=LINE_KIND_WORDS,
-                          INCOME_KIND_ORDER=INCOME_KIND_ORDER, NOTICE_STATE_WORDS=NOTICE_STATE_WORDS,
-                          NOTICE_KIND_WORDS=NOTICE_KIND_WORDS)
+_templates.globals.update(
+    STATUS_WORDS=STATUS_WORDS,
+    LINE_KIND_WORDS=LINE_KIND_WORDS,
+    INCOME_KIND_ORDER=INCOME_KIND_ORDER,
+    NOTICE_STATE_WORDS=NOTICE_STATE_WORDS,
+    NOTICE_KIND_WORDS=NOTICE_KIND_WORDS,
+)
 
 
 def render(template: str, status_code: int = 200, cookies: list[Cookie] | None = None, **context: Any) -> Response:
     html = _templates.get_template(template).render(**context)
-    return Response(content=html, media_type="text/html; charset=utf-8", status_code=status_code,
-                    headers=SECURITY_HEADERS, cookies=cookies)
+    return Response(
+        content=html,
+        media_type="text/html; charset=utf-8",
+        status_code=status_code,
+        headers=SECURITY_HEADERS,
+        cookies=cookies,
+    )
 
 
 def _error_page(problem: DomainError, back: str | None = None) -> Response:
@@ -124,11 +137,19 @@ def _session_cookie(settings: Settings, token: str | None) -> Cookie:
     secure = settings.public_base_url.startswith("https:")
     if token is None:
         return Cookie(key=COOKIE, value="", path="/h", max_age=0, httponly=True, samesite="strict", secure=secure)
-    return Cookie(key=COOKIE, value=token, path="/h", max_age=settings.token_ttl_seconds, httponly=True,
-                  samesite="strict", secure=secure)
+    return Cookie(
+        key=COOKIE,
+        value=token,
+        path="/h",
+        max_age=settings.token_ttl_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
 
 
 # ---- household ----------------------------------------------------------------------------------
+
 
 @get("/h", opt=PAGE, include_in_schema=False)
 async def household_home() -> Redirect:
@@ -144,7 +165,10 @@ async def login_form(request: Request, conn: asyncpg.Connection, settings: Setti
 
 @post(LOGIN, opt=PAGE, include_in_schema=False, status_code=303)
 async def login(
-    request: Request, conn: asyncpg.Connection, settings: Settings, cipher: DataCipher,
+    request: Request,
+    conn: asyncpg.Connection,
+    settings: Settings,
+    cipher: DataCipher,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response:
     if _cross_site(request, settings):
@@ -159,11 +183,15 @@ async def login(
         # The API's own handler: the same PIN check, throttling and token.
         token = await AuthController.household_login.fn(None, request, body, conn, settings, cipher)
     except DomainError as problem:
-        message = ("户号或密码不对，请再试一次。忘记密码请找村委会。" if status_of(problem) == 401
-                   else "输错次数太多，请 15 分钟后再试。")
+        message = (
+            "户号或密码不对，请再试一次。忘记密码请找村委会。"
+            if status_of(problem) == 401
+            else "输错次数太多，请 15 分钟后再试。"
+        )
         return render("login.html", status_of(problem), household_no=household_no, error=message)
-    return Redirect(STATEMENT, status_code=303, headers=SECURITY_HEADERS,
-                    cookies=[_session_cookie(settings, token.access_token)])
+    return Redirect(
+        STATEMENT, status_code=303, headers=SECURITY_HEADERS, cookies=[_session_cookie(settings, token.access_token)]
+    )
 
 
 @post("/h/logout", opt=PAGE, include_in_schema=False, status_code=303)
@@ -174,8 +202,9 @@ async def logout(request: Request, settings: Settings) -> Response:
     return Redirect(LOGIN, status_code=303, headers=SECURITY_HEADERS, cookies=[_session_cookie(settings, None)])
 
 
-async def _own_statement(request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock,
-                         year: str | None) -> tuple[asyncpg.Record, StatementOut] | None:
+async def _own_statement(
+    request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock, year: str | None
+) -> tuple[asyncpg.Record, StatementOut] | None:
     """The signed-in household and its statement of the year asked for, or None when not signed in."""
     principal = await _signed_in(request, conn, settings)
     if principal is None:
@@ -185,8 +214,9 @@ async def _own_statement(request: Request, conn: asyncpg.Connection, settings: S
 
 
 @get(STATEMENT, opt=PAGE, include_in_schema=False)
-async def statement_page(request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock,
-                         year: str | None = None) -> Response:
+async def statement_page(
+    request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock, year: str | None = None
+) -> Response:
     own = await _own_statement(request, conn, settings, clock, year)
     if own is None:
         return _to_login()
@@ -197,8 +227,9 @@ async def statement_page(request: Request, conn: asyncpg.Connection, settings: S
 
 
 @get("/h/statement.pdf", opt=PAGE, include_in_schema=False)
-async def statement_pdf_download(request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock,
-                                 year: str | None = None) -> Response:
+async def statement_pdf_download(
+    request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock, year: str | None = None
+) -> Response:
     own = await _own_statement(request, conn, settings, clock, year)
     if own is None:
         return _to_login()
@@ -206,8 +237,7 @@ async def statement_pdf_download(request: Request, conn: asyncpg.Connection, set
 
 
 @get("/h/certificates/{serial:str}", opt=PAGE, include_in_schema=False)
-async def certificate_download(serial: str, request: Request, conn: asyncpg.Connection,
-                               settings: Settings) -> Response:
+async def certificate_download(serial: str, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
     principal = await _signed_in(request, conn, settings)
     if principal is None:
         return _to_login()
@@ -222,11 +252,12 @@ async def certificate_download(serial: str, request: Request, conn: asyncpg.Conn
 
 # ---- public -------------------------------------------------------------------------------------
 
-async def _notice_page(notice_id: str, conn: asyncpg.Connection, clock: Clock, settings: Settings,
-                       cursor: str | None, **context: Any) -> Response:
+
+async def _notice_page(
+    notice_id: str, conn: asyncpg.Connection, clock: Clock, settings: Settings, cursor: str | None, **context: Any
+) -> Response:
     try:
-        notice = await NoticeController.get_notice.fn(None, notice_id, conn, clock, settings,
-                                                      NOTICE_PAGE_SIZE, cursor)
+        notice = await NoticeController.get_notice.fn(None, notice_id, conn, clock, settings, NOTICE_PAGE_SIZE, cursor)
     except DomainError as problem:
         return _error_page(problem)
     context.setdefault("status_code", 200)
@@ -237,14 +268,25 @@ async def _notice_page(notice_id: str, conn: asyncpg.Connection, clock: Clock, s
 
 
 @get("/p/notices/{notice_id:str}", opt=PAGE, include_in_schema=False)
-async def notice_page(notice_id: str, conn: asyncpg.Connection, clock: Clock, settings: Settings,
-                      cursor: str | None = None, subject: str | None = None) -> Response:
+async def notice_page(
+    notice_id: str,
+    conn: asyncpg.Connection,
+    clock: Clock,
+    settings: Settings,
+    cursor: str | None = None,
+    subject: str | None = None,
+) -> Response:
     return await _notice_page(notice_id, conn, clock, settings, cursor, subject_id=subject or "")
 
 
 @post("/p/notices/{notice_id:str}/objections", opt=PAGE, include_in_schema=False, status_code=200)
 async def objection_form(
-    notice_id: str, request: Request, conn: asyncpg.Connection, clock: Clock, settings: Settings, hooks: Hooks,
+    notice_id: str,
+    request: Request,
+    conn: asyncpg.Connection,
+    clock: Clock,
+    settings: Settings,
+    hooks: Hooks,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response:
     if _cross_site(request, settings):
@@ -255,16 +297,34 @@ async def objection_form(
     try:
         body = msgspec.convert({"subject_id": subject_id, "reason": reason}, ObjectionCreate)
     except msgspec.ValidationError:
-        return await _notice_page(notice_id, conn, clock, settings, cursor, status_code=400, subject_id=subject_id,
-                                  reason=reason, error="请选择对哪一户有异议，并写明理由（不超过 2000 字）。")
+        return await _notice_page(
+            notice_id,
+            conn,
+            clock,
+            settings,
+            cursor,
+            status_code=400,
+            subject_id=subject_id,
+            reason=reason,
+            error="请选择对哪一户有异议，并写明理由（不超过 2000 字）。",
+        )
     try:
         # The API's handler: the same checks, hold on the subject and audit record.
         objection = await NoticeController.file_objection.fn(None, notice_id, body, conn, clock, request, hooks)
     except DomainError as problem:
         if status_of(problem) == 404:
             return _error_page(problem)
-        return await _notice_page(notice_id, conn, clock, settings, cursor, status_code=status_of(problem),
-                                  subject_id=subject_id, reason=reason, error=problem.detail)
+        return await _notice_page(
+            notice_id,
+            conn,
+            clock,
+            settings,
+            cursor,
+            status_code=status_of(problem),
+            subject_id=subject_id,
+            reason=reason,
+            error=problem.detail,
+        )
     return render("objection_filed.html", objection=objection, notice_id=notice_id)
 
 
@@ -277,5 +337,15 @@ async def verify_page(serial: str, conn: asyncpg.Connection) -> Response:
     return render("verify.html", certificate=certificate, serial=serial)
 
 
-PAGES = [household_home, login_form, login, logout, statement_page, statement_pdf_download,
-                 certificate_download, notice_page, objection_form, verify_page]
+PAGES = [
+    household_home,
+    login_form,
+    login,
+    logout,
+    statement_page,
+    statement_pdf_download,
+    certificate_download,
+    notice_page,
+    objection_form,
+    verify_page,
+]

@@ -18,26 +18,40 @@ from service.statements.workflow import household_statement, pdf_filename, state
 
 # The household itself, the reviewers of its village and township, the county's finance and audit.
 # An accountant sees its venture's members, not what other ventures and the county pay them.
-STATEMENT_READERS = allow("household", "village_reviewer", "township_approver", "finance_officer",
-                          "finance_approver", "auditor")
+STATEMENT_READERS = allow(
+    "household", "village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor"
+)
 PDF = "application/pdf"
 
 
 def pdf_response(household: asyncpg.Record, statement: StatementOut, clock: Clock) -> Response:
     ascii_name, name = pdf_filename(statement)
     return Response(
-        content=statement_pdf(household, statement, clock.today()), media_type=PDF,
-        headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
-                 "Cache-Control": "no-store"})
+        content=statement_pdf(household, statement, clock.today()),
+        media_type=PDF,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 class StatementController(Controller):
     tags = ["statements"]
 
-    @get("/households/{household_id:str}/statement", guards=[STATEMENT_READERS], operation_id="household_statement",
-         responses=None)
+    @get(
+        "/households/{household_id:str}/statement",
+        guards=[STATEMENT_READERS],
+        operation_id="household_statement",
+        responses=None,
+    )
     async def statement(
-        self, request: Request, household_id: str, conn: asyncpg.Connection, principal: Principal, clock: Clock,
+        self,
+        request: Request,
+        household_id: str,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        clock: Clock,
         year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
     ) -> StatementOut | Response:
         household = await household_or_404(conn, principal, household_id)

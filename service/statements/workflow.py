@@ -20,11 +20,11 @@ from service.documents.pdf import INCOME_KINDS, StatementData, StatementLine, ho
 
 # A distribution line's basis decides what kind of income it is (DESIGN.md, Pages for households).
 KIND_OF_BASIS = {
-    "patronage": "patronage",          # 盈余返还 by transaction volume
-    "floor": "guaranteed_return",      # 保底收益 of poverty shares
-    "arrears": "guaranteed_return",    # a floor owed from earlier years, paid now
-    "shares": "dividend",              # 分红 by shares held
-    "capital": "dividend",             # a cooperative's remaining surplus by member account
+    "patronage": "patronage",  # 盈余返还 by transaction volume
+    "floor": "guaranteed_return",  # 保底收益 of poverty shares
+    "arrears": "guaranteed_return",  # a floor owed from earlier years, paid now
+    "shares": "dividend",  # 分红 by shares held
+    "capital": "dividend",  # a cooperative's remaining surplus by member account
 }
 CANCELLED_NOTE = "（已冲销，不计入合计）"
 
@@ -44,18 +44,35 @@ def _line_out(row: asyncpg.Record) -> StatementLineOut:
     counted = row["status"] != "cancelled"
     explanation = row["explanation"] if counted else row["explanation"] + CANCELLED_NOTE
     return StatementLineOut(
-        kind=kind, source_id=row["source_id"], source_name=row["source_name"], amount_fen=row["amount_fen"],
-        explanation=explanation, payment_status=row["status"], paid_on=row["paid_on"], payable_id=str(row["id"]),
-        income_kind=INCOME_KINDS[kind], counted=counted, source_type=row["source"],
+        kind=kind,
+        source_id=row["source_id"],
+        source_name=row["source_name"],
+        amount_fen=row["amount_fen"],
+        explanation=explanation,
+        payment_status=row["status"],
+        paid_on=row["paid_on"],
+        payable_id=str(row["id"]),
+        income_kind=INCOME_KINDS[kind],
+        counted=counted,
+        source_type=row["source"],
         failure_reason=row["failure_reason"] if row["status"] == "unpaid" else None,
         certificate_serial=row["serial"],
     )
 
 
 def _document_lines(lines: list[StatementLineOut]) -> list[StatementLine]:
-    return [StatementLine(kind=line.kind, source_name=line.source_name, explanation=line.explanation,
-                          amount_fen=line.amount_fen, payment_status=line.payment_status, paid_on=line.paid_on)
-            for line in lines if line.counted]
+    return [
+        StatementLine(
+            kind=line.kind,
+            source_name=line.source_name,
+            explanation=line.explanation,
+            amount_fen=line.amount_fen,
+            payment_status=line.payment_status,
+            paid_on=line.paid_on,
+        )
+        for line in lines
+        if line.counted
+    ]
 
 
 def default_year(years: list[int], today: dt.date) -> int:
@@ -63,23 +80,37 @@ def default_year(years: list[int], today: dt.date) -> int:
     return years[0] if years else today.year
 
 
-async def household_statement(conn: asyncpg.Connection, household: asyncpg.Record, year: int | None,
-                              today: dt.date) -> StatementOut:
+async def household_statement(
+    conn: asyncpg.Connection, household: asyncpg.Record, year: int | None, today: dt.date
+) -> StatementOut:
     """The statement of a household the caller has already been allowed to read."""
     years = await q.statement_years(conn, household["county_code"], household["id"])
     year = year if year is not None else default_year(years, today)
     rows = await q.statement_rows(conn, household["county_code"], household["id"], year)
     lines = [_line_out(r) for r in rows]
     totals, total = statement_totals(_document_lines(lines))
-    return StatementOut(household_id=str(household["id"]), household_no=household["household_no"], year=year,
-                        lines=lines, totals_by_kind=totals, total_fen=total, years=years)
+    return StatementOut(
+        household_id=str(household["id"]),
+        household_no=household["household_no"],
+        year=year,
+        lines=lines,
+        totals_by_kind=totals,
+        total_fen=total,
+        years=years,
+    )
 
 
 def statement_pdf(household: asyncpg.Record, statement: StatementOut, today: dt.date) -> bytes:
     """The PDF of the counted lines: the same lines and totals as the JSON (cancelled ones left out)."""
-    return household_statement_pdf(StatementData(
-        household_name_masked=household["head_name_masked"], household_no=household["household_no"],
-        year=statement.year, lines=tuple(_document_lines(statement.lines)), generated_on=today))
+    return household_statement_pdf(
+        StatementData(
+            household_name_masked=household["head_name_masked"],
+            household_no=household["household_no"],
+            year=statement.year,
+            lines=tuple(_document_lines(statement.lines)),
+            generated_on=today,
+        )
+    )
 
 
 def pdf_filename(statement: StatementOut) -> tuple[str, str]:

@@ -68,16 +68,25 @@ class SystemController(Controller):
             raise forbidden("测试时钟未开启（需设置 HUINONG_TEST_CLOCK=1）")
         before = clock.today()
         async with conn.transaction():
-            await record(conn, actor, county_code=GLOBAL_COUNTY, action="clock.set", object_type="clock",
-                         object_id="today", before={"today": before.isoformat()},
-                         after={"today": data.today.isoformat()},
-                         detail={"from": before.isoformat(), "to": data.today.isoformat()})
+            await record(
+                conn,
+                actor,
+                county_code=GLOBAL_COUNTY,
+                action="clock.set",
+                object_type="clock",
+                object_id="today",
+                before={"today": before.isoformat()},
+                after={"today": data.today.isoformat()},
+                detail={"from": before.isoformat(), "to": data.today.isoformat()},
+            )
             clock.pin(data.today)
         return ClockOut(clock.today(), clock.movable)
 
     @get("/audit-log", guards=[allow("auditor")], operation_id="list_audit_log")
     async def audit_log(
-        self, conn: asyncpg.Connection, principal: Principal,
+        self,
+        conn: asyncpg.Connection,
+        principal: Principal,
         since: dt.datetime | None = None,
         county_code: Annotated[str | None, Parameter(pattern=r"^[0-9]{12}$")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -95,12 +104,33 @@ class SystemController(Controller):
                  AND ($2::timestamptz IS NULL OR at >= $2)
                  AND ($3::char(12) IS NULL OR (county_code, seq) > ($3, $4::bigint))
                ORDER BY county_code, seq LIMIT $5""",
-            county_code, since, after[0] if after else None, after[1] if after else None, limit + 1,
+            county_code,
+            since,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit + 1,
         )
         rows, next_cursor = page_of(list(rows), limit, lambda r: [r["county_code"], r["seq"]])
-        return Page([AuditEntry(r["county_code"], r["seq"], r["at"], r["actor"], r["action"], r["object_type"],
-                                r["object_id"], r["before_digest"], r["after_digest"], r["detail"], r["address"],
-                                r["hash"]) for r in rows], next_cursor)
+        return Page(
+            [
+                AuditEntry(
+                    r["county_code"],
+                    r["seq"],
+                    r["at"],
+                    r["actor"],
+                    r["action"],
+                    r["object_type"],
+                    r["object_id"],
+                    r["before_digest"],
+                    r["after_digest"],
+                    r["detail"],
+                    r["address"],
+                    r["hash"],
+                )
+                for r in rows
+            ],
+            next_cursor,
+        )
 
 
 ROUTES = [SystemController]

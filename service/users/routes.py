@@ -20,8 +20,13 @@ PUBLIC = {"exclude_from_auth": True}
 
 # Scopes are those of API.md: a reviewer a village, an approver a township, finance and auditors
 # a county — a finance officer scoped below a county would otherwise reach the county's money.
-ROLE_REGION_LEVEL = {"village_reviewer": "village", "township_approver": "township", "finance_officer": "county",
-                     "finance_approver": "county", "auditor": "county"}
+ROLE_REGION_LEVEL = {
+    "village_reviewer": "village",
+    "township_approver": "township",
+    "finance_officer": "county",
+    "finance_approver": "county",
+    "auditor": "county",
+}
 REGION_PREFIX_LENGTH = {"county": 6, "township": 9, "village": 12}
 REGION_LEVEL_WORDS = {"county": "县", "township": "乡镇", "village": "村"}
 
@@ -42,8 +47,10 @@ class AuthController(Controller):
     async def login(
         self, request: Request, data: TokenRequest, conn: asyncpg.Connection, settings: Settings
     ) -> TokenResponse:
-        keys = [(f"user:{data.username.lower()}", auth.FAILURES_PER_ACCOUNT),
-                (f"addr:{_client_address(request)}", auth.FAILURES_PER_ADDRESS)]
+        keys = [
+            (f"user:{data.username.lower()}", auth.FAILURES_PER_ACCOUNT),
+            (f"addr:{_client_address(request)}", auth.FAILURES_PER_ADDRESS),
+        ]
         await auth.check_throttle(conn, keys)
         row = await conn.fetchrow(
             "SELECT id, password_hash, role FROM users WHERE username = $1 AND NOT disabled",
@@ -52,32 +59,39 @@ class AuthController(Controller):
         if row is None or not auth.password_matches(row["password_hash"], data.password):
             await auth.record_failure(conn, [k for k, _ in keys])
             raise _bad_login()
-        token = auth.issue_token(settings.secret_key, sub=str(row["id"]), kind="user",
-                                 ttl_seconds=settings.token_ttl_seconds)
+        token = auth.issue_token(
+            settings.secret_key, sub=str(row["id"]), kind="user", ttl_seconds=settings.token_ttl_seconds
+        )
         return TokenResponse(token, "bearer", settings.token_ttl_seconds, row["role"])
 
     @post("/household-token", opt=PUBLIC, status_code=HTTP_200_OK, operation_id="household_login")
     async def household_login(
-        self, request: Request, data: HouseholdTokenRequest, conn: asyncpg.Connection,
-        settings: Settings, cipher: DataCipher,
+        self,
+        request: Request,
+        data: HouseholdTokenRequest,
+        conn: asyncpg.Connection,
+        settings: Settings,
+        cipher: DataCipher,
     ) -> TokenResponse:
-        keys = [(f"household:{data.household_no}", auth.FAILURES_PER_ACCOUNT),
-                (f"addr:{_client_address(request)}", auth.FAILURES_PER_ADDRESS)]
+        keys = [
+            (f"household:{data.household_no}", auth.FAILURES_PER_ACCOUNT),
+            (f"addr:{_client_address(request)}", auth.FAILURES_PER_ADDRESS),
+        ]
         await auth.check_throttle(conn, keys)
-        row = await conn.fetchrow(
-            "SELECT id, pin_hash FROM households WHERE household_no = $1", data.household_no
-        )
+        row = await conn.fetchrow("SELECT id, pin_hash FROM households WHERE household_no = $1", data.household_no)
         if row is None or not cipher.pin_matches(data.household_no, data.pin, row["pin_hash"]):
             await auth.record_failure(conn, [k for k, _ in keys])
             raise Unauthenticated("户号或密码错误", slug="bad-credentials")
-        token = auth.issue_token(settings.secret_key, sub=str(row["id"]), kind="household",
-                                 ttl_seconds=settings.token_ttl_seconds)
+        token = auth.issue_token(
+            settings.secret_key, sub=str(row["id"]), kind="household", ttl_seconds=settings.token_ttl_seconds
+        )
         return TokenResponse(token, "bearer", settings.token_ttl_seconds, "household")
 
 
 def _user_out(row: asyncpg.Record) -> UserOut:
-    return UserOut(str(row["id"]), row["username"], row["role"], row["region_code"],
-                   [str(v) for v in row["venture_ids"]])
+    return UserOut(
+        str(row["id"]), row["username"], row["role"], row["region_code"], [str(v) for v in row["venture_ids"]]
+    )
 
 
 class UserController(Controller):
@@ -110,15 +124,24 @@ async def create_user(conn: asyncpg.Connection, actor: Actor, data: UserCreate) 
             row = await conn.fetchrow(
                 "INSERT INTO users (username, password_hash, role, region_code, venture_ids) "
                 "VALUES ($1, $2, $3, $4, $5::uuid[]) RETURNING *",
-                data.username, auth.hash_password(data.password), data.role, data.region_code,
+                data.username,
+                auth.hash_password(data.password),
+                data.role,
+                data.region_code,
                 venture_ids,
             )
         except asyncpg.UniqueViolationError:
             raise conflict("duplicate-username", f"用户名 {data.username} 已存在") from None
         out = _user_out(row)
-        await record(conn, actor, county_code=GLOBAL_COUNTY, action="user.create",
-                     object_type="user", object_id=out.id,
-                     after={"username": out.username, "role": out.role, "region": out.region_code})
+        await record(
+            conn,
+            actor,
+            county_code=GLOBAL_COUNTY,
+            action="user.create",
+            object_type="user",
+            object_id=out.id,
+            after={"username": out.username, "role": out.role, "region": out.region_code},
+        )
     return out
 
 
@@ -132,9 +155,14 @@ async def ensure_admin(conn: asyncpg.Connection, password: str) -> None:
             "role = 'admin', disabled = false RETURNING id",
             auth.hash_password(password),
         )
-        await record(conn, Actor.system("startup"), county_code=GLOBAL_COUNTY,
-                     action="user.admin_reset" if existed else "user.create",
-                     object_type="user", object_id=str(row_id))
+        await record(
+            conn,
+            Actor.system("startup"),
+            county_code=GLOBAL_COUNTY,
+            action="user.admin_reset" if existed else "user.create",
+            object_type="user",
+            object_id=str(row_id),
+        )
 
 
 ROUTES = [AuthController, UserController]

@@ -41,9 +41,7 @@ class NegativeHoldingError(ValueError):
     """A movement would take a holding below zero shares or zero capital."""
 
     def __init__(self, member_id: str, share_class: str, detail: str) -> None:
-        super().__init__(
-            f"holding of {member_id} in class {share_class} would go negative: {detail}"
-        )
+        super().__init__(f"holding of {member_id} in class {share_class} would go negative: {detail}")
         self.member_id = member_id
         self.share_class = share_class
 
@@ -127,9 +125,7 @@ class _Register:
         if capital_fen is None:
             capital_fen = round_half_up_div(capital_held * shares, held)
         if capital_fen > capital_held:
-            raise NegativeHoldingError(
-                key[0], key[1], f"holds {capital_held} fen of capital, {capital_fen} leave"
-            )
+            raise NegativeHoldingError(key[0], key[1], f"holds {capital_held} fen of capital, {capital_fen} leave")
         if shares == held and capital_fen != capital_held:
             # Capital with no shares left would be owed to nobody in any later distribution.
             raise ValueError(
@@ -180,9 +176,7 @@ def holdings_as_of(movements: Iterable[ShareMovement], as_of: date) -> dict[Hold
     }
 
 
-def year_weights(
-    movements: Iterable[ShareMovement], fiscal_year: int
-) -> dict[HoldingKey, HoldingYear]:
+def year_weights(movements: Iterable[ShareMovement], fiscal_year: int) -> dict[HoldingKey, HoldingYear]:
     """Share-days and capital-days of every holding held at some point in fiscal_year.
 
     A holding bought on 2024-07-01 and kept counts 184 days (1 July to 31 December inclusive),

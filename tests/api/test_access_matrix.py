@@ -31,12 +31,14 @@ from tests.api.test_auth_and_clock import assert_problem
 from tests.api.test_household_import import COUNTY, household_json, household_row, upload
 from tests.conftest import DEMO_PASSWORD
 
-STAFF = frozenset({"admin", "accountant", "village_reviewer", "township_approver", "finance_officer",
-                   "finance_approver", "auditor"})
+STAFF = frozenset(
+    {"admin", "accountant", "village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor"}
+)
 EVERYONE = STAFF | {"household"}
 REGISTRARS = frozenset({"admin", "village_reviewer", "township_approver"})
-REGION_READERS = frozenset({"admin", "village_reviewer", "township_approver", "finance_officer",
-                            "finance_approver", "auditor"})
+REGION_READERS = frozenset(
+    {"admin", "village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor"}
+)
 ADMIN = frozenset({"admin"})
 
 # Routes anyone may call, and the OpenAPI documents themselves.
@@ -46,6 +48,7 @@ PUBLIC = {("POST", "/auth/token"), ("POST", "/auth/household-token"), ("GET", "/
 @dataclass(frozen=True)
 class Target:
     """An object a request can be aimed at: a household and the regions it lies in."""
+
     household: str
     village: str
     village_name: str
@@ -94,8 +97,14 @@ class Route:
 
 
 def _new_user(ctx: Ctx, t: Target) -> dict:
-    return {"json": {"username": f"user{ctx.next()}", "password": "long-enough-password",
-                     "role": "auditor", "region_code": t.county}}
+    return {
+        "json": {
+            "username": f"user{ctx.next()}",
+            "password": "long-enough-password",
+            "role": "auditor",
+            "region_code": t.county,
+        }
+    }
 
 
 def _same_village(ctx: Ctx, t: Target) -> dict:
@@ -130,8 +139,7 @@ ROUTES: list[Route] = [
     Route("PUT", "/regions/{village}", ADMIN, _same_village),
     Route("GET", "/households?village_code={village}", REGION_READERS, scoped=True),
     Route("POST", "/households", REGISTRARS, _new_household, scoped=True),
-    Route("POST", "/households/import", REGISTRARS, _import_one, scoped=True,
-          refused=frozenset({403, 404, 422})),
+    Route("POST", "/households/import", REGISTRARS, _import_one, scoped=True, refused=frozenset({403, 404, 422})),
     Route("GET", "/households/{household}", EVERYONE, scoped=True),
     Route("POST", "/households/{household}/status-events", REGISTRARS, _status_event, scoped=True),
     Route("GET", "/poverty-lines/{year}", EVERYONE),
@@ -144,10 +152,10 @@ ROUTES: list[Route] = [
 
 # --- the people and objects the table is played against ----------------------------------------
 
-HOME = "home"            # 621223100201-001, in the demo reviewer's village
+HOME = "home"  # 621223100201-001, in the demo reviewer's village
 NEIGHBOUR = "neighbour"  # 621223100201-002, same village, another household
-NEXT_VILLAGE = "next"    # 621223100202-001, same township, another village
-FAR = "far"              # a household in another county, built by World
+NEXT_VILLAGE = "next"  # 621223100202-001, same township, another village
+FAR = "far"  # a household in another county, built by World
 
 
 @dataclass(frozen=True)
@@ -191,21 +199,34 @@ class World:
 
     async def send(self, route: Route, player: Player | None, target: Target) -> httpx.Response:
         headers = await self.headers(player) if player else {}
-        return await self.api.client.request(route.method, route.url(target), headers=headers,
-                                             **route.body(self.ctx, target))
+        return await self.api.client.request(
+            route.method, route.url(target), headers=headers, **route.body(self.ctx, target)
+        )
 
 
 async def build_world(api) -> World:
     """The demo county plus a second village reviewer and a second county with one household."""
     world = World(api)
-    r = await api.as_("admin", "POST", "/users", json={"username": "cunwei2", "password": DEMO_PASSWORD,
-                                                       "role": "village_reviewer", "region_code": "621223100202"})
+    r = await api.as_(
+        "admin",
+        "POST",
+        "/users",
+        json={
+            "username": "cunwei2",
+            "password": DEMO_PASSWORD,
+            "role": "village_reviewer",
+            "region_code": "621223100202",
+        },
+    )
     assert r.status_code == 201, r.text
-    for code, name, level, parent in ((FAR_COUNTY, "文县", "county", "621200000000"),
-                                      (FAR_TOWNSHIP, "城关镇", "township", FAR_COUNTY),
-                                      (FAR_VILLAGE, "东峪村", "village", FAR_TOWNSHIP)):
-        r = await api.as_("admin", "PUT", f"/regions/{code}",
-                          json={"name": name, "level": level, "parent_code": parent})
+    for code, name, level, parent in (
+        (FAR_COUNTY, "文县", "county", "621200000000"),
+        (FAR_TOWNSHIP, "城关镇", "township", FAR_COUNTY),
+        (FAR_VILLAGE, "东峪村", "village", FAR_TOWNSHIP),
+    ):
+        r = await api.as_(
+            "admin", "PUT", f"/regions/{code}", json={"name": name, "level": level, "parent_code": parent}
+        )
         assert r.status_code == 200, r.text
     r = await api.as_("admin", "POST", "/households", json=household_json(1, village=FAR_VILLAGE))
     assert r.status_code == 201, r.text
@@ -223,20 +244,27 @@ async def build_world(api) -> World:
 async def _changes(api) -> tuple[int, int, int]:
     conn = await api.connect()
     try:
-        return tuple(await conn.fetchrow(
-            "SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM households), "
-            "(SELECT count(*) FROM household_status_events)"))
+        return tuple(
+            await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM households), "
+                "(SELECT count(*) FROM household_status_events)"
+            )
+        )
     finally:
         await conn.close()
 
 
 # --- the checks --------------------------------------------------------------------------------
 
+
 async def test_every_served_route_is_in_the_table(api):
     paths = (await api.client.get("/schema/openapi.json")).json()["paths"]
-    served = {(method.upper(), re.sub(r"\{[^}]*\}", "{}", path).rstrip("/") or "/")
-              for path, ops in paths.items() for method in ops
-              if method in ("get", "post", "put", "patch", "delete")}
+    served = {
+        (method.upper(), re.sub(r"\{[^}]*\}", "{}", path).rstrip("/") or "/")
+        for path, ops in paths.items()
+        for method in ops
+        if method in ("get", "post", "put", "patch", "delete")
+    }
     tabled = {(r.method, r.template) for r in ROUTES}
     assert len(tabled) == len(ROUTES), "a route is in the table twice"
     assert tabled - served == set(), "entries for routes the app does not serve"
@@ -320,8 +348,12 @@ async def test_objects_outside_ones_scope_are_refused(api):
 
 async def test_household_list_shows_only_the_readers_region(api):
     world = await build_world(api)
-    for login, prefix in (("cunwei", "621223100201"), ("cunwei2", "621223100202"),
-                          ("xiangzhen", "621223100"), ("caizheng", "621223")):
+    for login, prefix in (
+        ("cunwei", "621223100201"),
+        ("cunwei2", "621223100202"),
+        ("xiangzhen", "621223100"),
+        ("caizheng", "621223"),
+    ):
         seen, cursor = set(), None
         while True:
             url = "/households?limit=500" + (f"&cursor={cursor}" if cursor else "")
@@ -346,8 +378,12 @@ async def test_every_error_is_a_problem(api):
         ("GET", "/households?cursor=%%%", {}, 422),
         ("GET", "/households/not-a-uuid", {}, 404),
         ("PUT", "/regions/62", {"json": {"name": "x", "level": "village", "parent_code": "621223100000"}}, 422),
-        ("POST", "/users", {"content": b"{" + b" " * 2_000_000 + b"}",
-                            "headers": {"Content-Type": "application/json"}}, 413),
+        (
+            "POST",
+            "/users",
+            {"content": b"{" + b" " * 2_000_000 + b"}", "headers": {"Content-Type": "application/json"}},
+            413,
+        ),
     ]
     for method, url, kw, status in cases:
         headers = {**admin, **kw.pop("headers", {})}

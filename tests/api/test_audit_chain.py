@@ -15,8 +15,12 @@ HOME_NO = "621223100201-001"
 
 async def _event(api, household_no: str, kind: str = "registered", year: int = 2024):
     hid = await api.household_id(household_no)
-    r = await api.as_("cunwei", "POST", f"/households/{hid}/status-events",
-                      json={"kind": kind, "year": year, "effective_date": f"{year}-03-01"})
+    r = await api.as_(
+        "cunwei",
+        "POST",
+        f"/households/{hid}/status-events",
+        json={"kind": kind, "year": year, "effective_date": f"{year}-03-01"},
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -32,20 +36,27 @@ async def _breaks(api) -> list[ChainBreak]:
 async def test_each_change_is_audited_in_its_own_transaction(api):
     created = await api.as_("cunwei", "POST", "/households", json=household_json(70_001))
     assert created.status_code == 201, created.text
-    imported = await api.as_("cunwei", "POST", "/households/import",
-                             **upload("csv-utf8", [household_row(n) for n in range(70_002, 70_005)]))
+    imported = await api.as_(
+        "cunwei", "POST", "/households/import", **upload("csv-utf8", [household_row(n) for n in range(70_002, 70_005)])
+    )
     assert imported.status_code == 201, imported.text
     event = await _event(api, HOME_NO, "exited")
     conn = await api.connect()
     try:
-        audit = {r["action"]: r for r in await conn.fetch(
-            "SELECT *, xmin::text AS tx FROM audit_log WHERE county_code = $1", COUNTY)}
-        household_tx = await conn.fetchval("SELECT xmin::text FROM households WHERE id = $1::uuid",
-                                           created.json()["id"])
-        import_txs = await conn.fetch("SELECT DISTINCT xmin::text AS tx FROM households WHERE household_no = ANY($1)",
-                                      [household_row(n)["household_no"] for n in range(70_002, 70_005)])
-        event_tx = await conn.fetchval("SELECT xmin::text FROM household_status_events WHERE id = $1::uuid",
-                                       event["id"])
+        audit = {
+            r["action"]: r
+            for r in await conn.fetch("SELECT *, xmin::text AS tx FROM audit_log WHERE county_code = $1", COUNTY)
+        }
+        household_tx = await conn.fetchval(
+            "SELECT xmin::text FROM households WHERE id = $1::uuid", created.json()["id"]
+        )
+        import_txs = await conn.fetch(
+            "SELECT DISTINCT xmin::text AS tx FROM households WHERE household_no = ANY($1)",
+            [household_row(n)["household_no"] for n in range(70_002, 70_005)],
+        )
+        event_tx = await conn.fetchval(
+            "SELECT xmin::text FROM household_status_events WHERE id = $1::uuid", event["id"]
+        )
     finally:
         await conn.close()
     row = audit["household.create"]
@@ -67,8 +78,12 @@ async def test_refused_changes_write_no_audit_row(api):
     assert_problem(await api.as_("cunwei", "POST", "/households/import", **upload("csv-utf8", bad_rows)), 422)
     assert_problem(await api.as_("cunwei", "POST", "/households", json=household_json(70_012, members=0)), 422)
     hid = await api.household_id(HOME_NO)
-    r = await api.as_("cunwei", "POST", f"/households/{hid}/status-events",
-                      json={"kind": "exited", "year": 2024, "effective_date": "2025-01-01"})
+    r = await api.as_(
+        "cunwei",
+        "POST",
+        f"/households/{hid}/status-events",
+        json={"kind": "exited", "year": 2024, "effective_date": "2025-01-01"},
+    )
     assert_problem(r, 422)
     assert await count_rows(api, audit) == before
 
@@ -77,8 +92,9 @@ async def test_chain_verifies_and_reports_edited_and_removed_rows(api):
     await build_world(api)  # rows in the demo county, the global chain and a second county
     for year in (2022, 2023):
         await _event(api, HOME_NO, year=year)
-    r = await api.as_("admin", "PUT", "/poverty-lines/2024",
-                      json={"poverty_line_fen": 410_000, "xiaokang_line_fen": 1_000_000})
+    r = await api.as_(
+        "admin", "PUT", "/poverty-lines/2024", json={"poverty_line_fen": 410_000, "xiaokang_line_fen": 1_000_000}
+    )
     assert r.status_code == 200, r.text
     assert await _breaks(api) == []
 
@@ -88,10 +104,10 @@ async def test_chain_verifies_and_reports_edited_and_removed_rows(api):
         assert counts[COUNTY] >= 3 and counts[GLOBAL_COUNTY] >= 3 and counts[FAR_COUNTY] >= 3, counts
         # Only a superuser who switches the triggers off can do this; the chain still tells.
         await conn.execute("SET session_replication_role = replica")
-        await conn.execute("UPDATE audit_log SET actor = 'admin:someone-else' WHERE county_code = $1 AND seq = 1",
-                           FAR_COUNTY)
-        await conn.execute("DELETE FROM audit_log WHERE county_code = $1 AND seq = $2",
-                           FAR_COUNTY, counts[FAR_COUNTY])
+        await conn.execute(
+            "UPDATE audit_log SET actor = 'admin:someone-else' WHERE county_code = $1 AND seq = 1", FAR_COUNTY
+        )
+        await conn.execute("DELETE FROM audit_log WHERE county_code = $1 AND seq = $2", FAR_COUNTY, counts[FAR_COUNTY])
         await conn.execute("DELETE FROM audit_log WHERE county_code = $1 AND seq = 2", GLOBAL_COUNTY)
         # A careful forger also recomputes the edited row's own hash; the next row still points
         # at the old one.
@@ -100,7 +116,9 @@ async def test_chain_verifies_and_reports_edited_and_removed_rows(api):
                    hash = encode(sha256(convert_to(audit_canonical(county_code, seq, at,
                        'village_reviewer:someone-else', action, object_type, object_id, before_digest,
                        after_digest, detail, address, prev_hash), 'UTF8')), 'hex')
-               WHERE county_code = $1 AND seq = 2""", COUNTY)
+               WHERE county_code = $1 AND seq = 2""",
+            COUNTY,
+        )
         await conn.execute("RESET session_replication_role")
     finally:
         await conn.close()

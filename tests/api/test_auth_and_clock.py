@@ -54,6 +54,7 @@ async def _audit_count(api, action: str) -> int:
 
 # --- staff login -----------------------------------------------------------------------------
 
+
 async def test_staff_login_answers_a_bearer_token_with_the_role(api):
     r = await _token(api, "caizheng", DEMO_PASSWORD)
     assert r.status_code == 200, r.text
@@ -91,6 +92,7 @@ async def test_household_pins_are_throttled_too(api):
 
 # --- household login -------------------------------------------------------------------------
 
+
 async def test_household_logs_in_with_pin_and_reads_only_itself(api):
     headers = await api.household_login(HOME_NO)
     own, other = await api.household_id(HOME_NO), await api.household_id(NEIGHBOUR_NO)
@@ -98,8 +100,12 @@ async def test_household_logs_in_with_pin_and_reads_only_itself(api):
     assert r.status_code == 200 and r.json()["household_no"] == HOME_NO
     # A neighbour's record answers as if it did not exist: ids cannot be probed.
     assert_problem(await api.client.get(f"/households/{other}", headers=headers), 404)
-    for method, url in (("GET", "/households"), ("GET", "/audit-log"), ("GET", "/users"),
-                        ("POST", f"/households/{own}/status-events")):
+    for method, url in (
+        ("GET", "/households"),
+        ("GET", "/audit-log"),
+        ("GET", "/users"),
+        ("POST", f"/households/{own}/status-events"),
+    ):
         body = {"kind": "exited", "year": 2024, "effective_date": "2024-06-01"} if method == "POST" else None
         assert_problem(await api.client.request(method, url, json=body, headers=headers), 403)
 
@@ -112,6 +118,7 @@ async def test_wrong_pin_is_401(api):
 
 
 # --- tokens ----------------------------------------------------------------------------------
+
 
 async def test_expired_garbled_forged_and_disabled_tokens_are_401(api):
     conn = await api.connect()
@@ -154,6 +161,7 @@ async def test_admin_password_from_settings_logs_in(bare_api):
 
 
 # --- the test clock --------------------------------------------------------------------------
+
 
 async def test_moving_the_clock_moves_today_and_is_audited(api):
     before = await _audit_count(api, "clock.set")

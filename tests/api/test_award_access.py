@@ -14,13 +14,19 @@ from dataclasses import dataclass
 
 from tests.api.test_awards import AFTER_NOTICE, COUNTY, SHARES, ready_to_grant, set_today
 
-STAFF = frozenset({"admin", "village_reviewer", "township_approver", "finance_officer", "finance_approver",
-                   "auditor"})
+STAFF = frozenset({"admin", "village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor"})
 FINANCE = frozenset({"admin", "finance_officer"})
 TOWNSHIP = frozenset({"admin", "township_approver"})
-PLAYERS = [("admin", "admin"), ("kuaiji", "accountant"), ("cunwei", "village_reviewer"),
-           ("xiangzhen", "township_approver"), ("caizheng", "finance_officer"), ("caizheng2", "finance_approver"),
-           ("shenji", "auditor"), ("621223100201-008", "household")]
+PLAYERS = [
+    ("admin", "admin"),
+    ("kuaiji", "accountant"),
+    ("cunwei", "village_reviewer"),
+    ("xiangzhen", "township_approver"),
+    ("caizheng", "finance_officer"),
+    ("caizheng2", "finance_approver"),
+    ("shenji", "auditor"),
+    ("621223100201-008", "household"),
+]
 
 PUBLIC = {("GET", "/notices/{}"), ("POST", "/notices/{}/objections"), ("GET", "/verify/{}")}
 
@@ -38,19 +44,33 @@ class Route:
         return re.sub(r"\{[^}]*\}", "{}", self.path)
 
 
-PROGRAM = {"county_code": COUNTY, "kind": "exit", "year": 2025, "amount_fen": 30_000, "budget_fen": 0,
-           "cost_shares": SHARES}
+PROGRAM = {
+    "county_code": COUNTY,
+    "kind": "exit",
+    "year": 2025,
+    "amount_fen": 30_000,
+    "budget_fen": 0,
+    "cost_shares": SHARES,
+}
 ROUTES = [
     Route("POST", "/award-programs", FINANCE, PROGRAM),
     Route("GET", "/award-programs/{program}", STAFF),
-    Route("POST", "/award-programs/{program}/applications", frozenset({"admin", "village_reviewer", "household"}),
-          {"household_id": "{household}", "declared_income_fen": 450_000}),
+    Route(
+        "POST",
+        "/award-programs/{program}/applications",
+        frozenset({"admin", "village_reviewer", "household"}),
+        {"household_id": "{household}", "declared_income_fen": 450_000},
+    ),
     Route("GET", "/award-programs/{program}/applications", STAFF),
     Route("POST", "/award-programs/{program}/notices", frozenset({"admin", "township_approver", "finance_officer"})),
     Route("POST", "/award-programs/{program}/grants", FINANCE),
     Route("GET", "/applications/{application}", STAFF | {"household"}),
-    Route("POST", "/applications/{application}/reviews", frozenset({"admin", "village_reviewer", "township_approver"}),
-          {"level": "village", "decision": "approve", "reason": ""}),
+    Route(
+        "POST",
+        "/applications/{application}/reviews",
+        frozenset({"admin", "village_reviewer", "township_approver"}),
+        {"level": "village", "decision": "approve", "reason": ""},
+    ),
     Route("POST", "/applications/{application}/decisions", TOWNSHIP, {"release": True, "reason": "核实"}),
     Route("POST", "/cross-check-lists/import", FINANCE, upload=True),
     Route("GET", "/certificates/{serial}", STAFF | {"household"}),
@@ -61,13 +81,20 @@ ROUTES = [
 
 async def world(api) -> dict[str, str]:
     pid, (granted_app, objected_app), notice = await ready_to_grant(api, [8, 9])
-    r = await api.client.post(f"/notices/{notice['id']}/objections",
-                              json={"subject_id": objected_app, "reason": "收入不实"})
+    r = await api.client.post(
+        f"/notices/{notice['id']}/objections", json={"subject_id": objected_app, "reason": "收入不实"}
+    )
     assert r.status_code == 201, r.text
     await set_today(api, AFTER_NOTICE)
     grant = await api.as_("caizheng", "POST", f"/award-programs/{pid}/grants")
-    return {"program": pid, "application": granted_app, "notice": notice["id"], "objection": r.json()["id"],
-            "serial": grant.json()["awards"][0]["serial"], "household": await api.household_id("621223100201-008")}
+    return {
+        "program": pid,
+        "application": granted_app,
+        "notice": notice["id"],
+        "objection": r.json()["id"],
+        "serial": grant.json()["awards"][0]["serial"],
+        "household": await api.household_id("621223100201-008"),
+    }
 
 
 async def send(api, route: Route, names: dict[str, str], headers: dict[str, str] | None):
@@ -105,6 +132,7 @@ async def test_public_award_routes_need_no_token(api):
     names = await world(api)
     assert (await api.client.get(f"/notices/{names['notice']}")).status_code == 200
     assert (await api.client.get(f"/verify/{names['serial']}")).status_code == 200
-    r = await api.client.post(f"/notices/{names['notice']}/objections",
-                              json={"subject_id": names["application"], "reason": "公示已结束"})
+    r = await api.client.post(
+        f"/notices/{names['notice']}/objections", json={"subject_id": names["application"], "reason": "公示已结束"}
+    )
     assert r.status_code == 409

@@ -28,8 +28,15 @@ async def set_today(api, day: str) -> None:
 
 
 async def make_program(api, *, budget_fen=3_000_000, kind="exit", year=2025, amount_fen=30_000, **extra) -> str:
-    body = {"county_code": COUNTY, "kind": kind, "year": year, "amount_fen": amount_fen, "budget_fen": budget_fen,
-            "cost_shares": SHARES, **extra}
+    body = {
+        "county_code": COUNTY,
+        "kind": kind,
+        "year": year,
+        "amount_fen": amount_fen,
+        "budget_fen": budget_fen,
+        "cost_shares": SHARES,
+        **extra,
+    }
     r = await api.as_("caizheng", "POST", "/award-programs", json=body)
     assert r.status_code == 201, r.text
     return r.json()["id"]
@@ -37,8 +44,12 @@ async def make_program(api, *, budget_fen=3_000_000, kind="exit", year=2025, amo
 
 async def record_exit(api, household_no: str, year: int = 2025) -> None:
     hid = await api.household_id(household_no)
-    r = await api.as_("cunwei", "POST", f"/households/{hid}/status-events",
-                      json={"kind": "exited", "year": year, "effective_date": f"{year}-09-30"})
+    r = await api.as_(
+        "cunwei",
+        "POST",
+        f"/households/{hid}/status-events",
+        json={"kind": "exited", "year": year, "effective_date": f"{year}-09-30"},
+    )
     assert r.status_code == 201, r.text
 
 
@@ -53,8 +64,9 @@ async def apply(api, pid: str, household_no: str, income: int = 450_000, as_hous
 
 async def review(api, app_id: str, level: str, decision: str = "approve", reason: str = "情况属实"):
     user = "cunwei" if level == "village" else "xiangzhen"
-    return await api.as_(user, "POST", f"/applications/{app_id}/reviews",
-                         json={"level": level, "decision": decision, "reason": reason})
+    return await api.as_(
+        user, "POST", f"/applications/{app_id}/reviews", json={"level": level, "decision": decision, "reason": reason}
+    )
 
 
 async def approved(api, pid: str, numbers: list[int]) -> list[str]:
@@ -99,8 +111,9 @@ async def test_thousand_concurrent_grants_award_each_household_once(api):
     await set_today(api, AFTER_NOTICE)
 
     headers = await api.login("caizheng")
-    responses = await asyncio.gather(*[
-        api.client.post(f"/award-programs/{pid}/grants", headers=headers) for _ in range(1000)])
+    responses = await asyncio.gather(
+        *[api.client.post(f"/award-programs/{pid}/grants", headers=headers) for _ in range(1000)]
+    )
     assert {r.status_code for r in responses} == {200}
     assert sum(r.json()["granted"] for r in responses) == 10
     serials = [a["serial"] for r in responses for a in r.json()["awards"]]
@@ -110,22 +123,37 @@ async def test_thousand_concurrent_grants_award_each_household_once(api):
     assert program["committed_fen"] == 300_000 and program["remaining_fen"] == 3_000_000 - 300_000
     assert program["counts"] == {"granted": 10}
     # 30,000 fen split 50/30/20 by level.
-    assert {k: v["committed_fen"] for k, v in program["by_level"].items()} == \
-        {"province": 150_000, "city": 90_000, "county": 60_000}
-    assert {k: v["budget_fen"] for k, v in program["by_level"].items()} == \
-        {"province": 1_500_000, "city": 900_000, "county": 600_000}
+    assert {k: v["committed_fen"] for k, v in program["by_level"].items()} == {
+        "province": 150_000,
+        "city": 90_000,
+        "county": 60_000,
+    }
+    assert {k: v["budget_fen"] for k, v in program["by_level"].items()} == {
+        "province": 1_500_000,
+        "city": 900_000,
+        "county": 600_000,
+    }
 
     conn = await api.connect()
     try:
         assert await conn.fetchval("SELECT count(*) FROM awards WHERE program_id = $1::uuid", pid) == 10
-        payables = await conn.fetch("SELECT amount_fen, status FROM payables WHERE source = 'award' AND source_id = $1",
-                                    pid)
+        payables = await conn.fetch(
+            "SELECT amount_fen, status FROM payables WHERE source = 'award' AND source_id = $1", pid
+        )
         assert [(p["amount_fen"], p["status"]) for p in payables] == [(30_000, "unpaid")] * 10
-        balances = dict(await conn.fetch(
-            """SELECT a.code, b.balance_fen FROM accounts a JOIN account_balances b ON b.account_id = a.id
-               WHERE a.owner_type = 'program' AND a.owner_id = $1""", pid))
-        assert balances == {"funding.province": 150_000, "funding.city": 90_000, "funding.county": 60_000,
-                            "award_payable": -300_000}
+        balances = dict(
+            await conn.fetch(
+                """SELECT a.code, b.balance_fen FROM accounts a JOIN account_balances b ON b.account_id = a.id
+               WHERE a.owner_type = 'program' AND a.owner_id = $1""",
+                pid,
+            )
+        )
+        assert balances == {
+            "funding.province": 150_000,
+            "funding.city": 90_000,
+            "funding.county": 60_000,
+            "award_payable": -300_000,
+        }
     finally:
         await conn.close()
     for app_id in ids:
@@ -138,8 +166,12 @@ async def test_budget_for_seven_grants_exactly_seven(api):
     pid, ids, _ = await ready_to_grant(api, list(range(1, 11)), budget_fen=210_000 + 29_999)
     await set_today(api, AFTER_NOTICE)
     # Two offices grant at once, some naming single applications, some with Idempotency-Keys.
-    r = await api.as_("admin", "POST", "/users", json={"username": "caizheng3", "password": "huinong-demo",
-                                                       "role": "finance_officer", "region_code": COUNTY})
+    r = await api.as_(
+        "admin",
+        "POST",
+        "/users",
+        json={"username": "caizheng3", "password": "huinong-demo", "role": "finance_officer", "region_code": COUNTY},
+    )
     assert r.status_code == 201, r.text
     offices = [await api.login("caizheng"), await api.login("caizheng3")]
     calls = []
@@ -161,8 +193,11 @@ async def test_budget_for_seven_grants_exactly_seven(api):
     assert statuses.count("granted") == 7 and statuses.count("over_budget") == 3
     # A replayed key answers what it answered first, and grants nothing more.
     first = next(r for n, r in enumerate(responses) if n % 5 == 0)
-    again = await api.client.post(f"/award-programs/{pid}/grants", json={"application_ids": [ids[0]]},
-                                  headers={**offices[0], "Idempotency-Key": "grant-run-0000"})
+    again = await api.client.post(
+        f"/award-programs/{pid}/grants",
+        json={"application_ids": [ids[0]]},
+        headers={**offices[0], "Idempotency-Key": "grant-run-0000"},
+    )
     assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
     assert (await api.as_("caizheng", "GET", f"/award-programs/{pid}")).json()["committed_fen"] == 210_000
     await ledger_ok(api)
@@ -170,14 +205,30 @@ async def test_budget_for_seven_grants_exactly_seven(api):
 
 async def split_household(api, parent: str, number: int, name: str, id_number: str, card: str) -> str:
     """A household split (分户) from `parent`, registered poor since 2016 and exited in 2025."""
-    r = await api.as_("cunwei", "POST", "/households", json={
-        "household_no": hh_no(number), "village_code": VILLAGE, "head_name": name, "head_id_number": id_number,
-        "members": 2, "bank_name": "甘肃省农村信用社", "bank_account": card, "split_from": parent})
+    r = await api.as_(
+        "cunwei",
+        "POST",
+        "/households",
+        json={
+            "household_no": hh_no(number),
+            "village_code": VILLAGE,
+            "head_name": name,
+            "head_id_number": id_number,
+            "members": 2,
+            "bank_name": "甘肃省农村信用社",
+            "bank_account": card,
+            "split_from": parent,
+        },
+    )
     assert r.status_code == 201, r.text
     child = r.json()["id"]
     for kind, year, day in (("registered", 2016, "2016-03-01"), ("exited", 2025, "2025-10-01")):
-        r = await api.as_("cunwei", "POST", f"/households/{child}/status-events",
-                          json={"kind": kind, "year": year, "effective_date": day})
+        r = await api.as_(
+            "cunwei",
+            "POST",
+            f"/households/{child}/status-events",
+            json={"kind": kind, "year": year, "effective_date": day},
+        )
         assert r.status_code == 201, r.text
     return child
 
@@ -190,8 +241,12 @@ async def test_split_household_cannot_receive_a_second_exit_award(api):
 
     # 分户: a household split from the one that was awarded.
     child = await split_household(api, parent, 901, "王小明", "62122319900101001X", "6228480012345678901")
-    r = await api.as_("cunwei", "POST", f"/award-programs/{pid}/applications",
-                      json={"household_id": child, "declared_income_fen": 500_000})
+    r = await api.as_(
+        "cunwei",
+        "POST",
+        f"/award-programs/{pid}/applications",
+        json={"household_id": child, "declared_income_fen": 500_000},
+    )
     assert r.status_code == 201 and r.json()["status"] == "rejected", r.text
     checks = {c["name"]: c for c in r.json()["checks"]}
     assert not checks["no_earlier_exit_award"]["passed"] and "分出前的原户" in checks["no_earlier_exit_award"]["detail"]
@@ -199,8 +254,12 @@ async def test_split_household_cannot_receive_a_second_exit_award(api):
 
     # The awarded household itself, in a later programme: refused by the checks ...
     later = await make_program(api, year=2026)
-    await api.as_("cunwei", "POST", f"/households/{parent}/status-events",
-                  json={"kind": "returned", "year": 2026, "effective_date": "2026-01-05"})
+    await api.as_(
+        "cunwei",
+        "POST",
+        f"/households/{parent}/status-events",
+        json={"kind": "returned", "year": 2026, "effective_date": "2026-01-05"},
+    )
     r = await apply(api, later, hh_no(1))
     assert r.json()["status"] == "rejected"
     # ... and by the database, whatever the code above it does.
@@ -213,8 +272,13 @@ async def test_split_household_cannot_receive_a_second_exit_award(api):
                        province_fen, city_fen, county_fen, serial, entry_id, payable_id, granted_on, granted_by)
                    VALUES ($1, $2, $3, $4, 'exit', 2026, 30000, 30000, 0, 0, 'TP-621223-2026-999999', $5, $6,
                            DATE '2026-02-01', 'test')""",
-                award["county_code"], award["program_id"], award["application_id"], award["household_id"],
-                award["entry_id"], award["payable_id"])
+                award["county_code"],
+                award["program_id"],
+                award["application_id"],
+                award["household_id"],
+                award["entry_id"],
+                award["payable_id"],
+            )
     finally:
         await conn.close()
 
@@ -225,14 +289,19 @@ async def test_split_pair_in_one_programme_gets_one_award(api):
     parent = await api.household_id(hh_no(2))
     child = await split_household(api, parent, 902, "李春花", "621223198805050020", "6228480012345678902")
     (parent_app,) = await approved(api, pid, [2])
-    r = await api.as_("cunwei", "POST", f"/award-programs/{pid}/applications",
-                      json={"household_id": child, "declared_income_fen": 500_000})
+    r = await api.as_(
+        "cunwei",
+        "POST",
+        f"/award-programs/{pid}/applications",
+        json={"household_id": child, "declared_income_fen": 500_000},
+    )
     assert r.json()["status"] == "held", r.text
     child_app = r.json()["id"]
     # Held for a written decision: reviews are refused until the township decides.
     assert (await review(api, child_app, "village")).status_code == 409
-    r = await api.as_("xiangzhen", "POST", f"/applications/{child_app}/decisions",
-                      json={"release": True, "reason": "分户经核实属实"})
+    r = await api.as_(
+        "xiangzhen", "POST", f"/applications/{child_app}/decisions", json={"release": True, "reason": "分户经核实属实"}
+    )
     assert r.status_code == 201 and r.json()["status"] == "pending_village", r.text
     assert r.json()["reviews"][0]["level"] == "hold"
     await review(api, child_app, "village")
@@ -255,8 +324,9 @@ async def _plain_id(api, household_no: str) -> str:
 
 
 async def import_list(api, text: str, user: str = "caizheng", name: str = "list.csv"):
-    return await api.as_(user, "POST", "/cross-check-lists/import",
-                         files={"file": (name, io.BytesIO(text.encode()), "text/csv")})
+    return await api.as_(
+        user, "POST", "/cross-check-lists/import", files={"file": (name, io.BytesIO(text.encode()), "text/csv")}
+    )
 
 
 async def test_cross_check_hit_holds_the_application(api):
@@ -283,8 +353,12 @@ async def test_cross_check_hit_holds_the_application(api):
     sheet.active.append([hit_id, "payroll"])
     data = io.BytesIO()
     sheet.save(data)
-    r = await api.as_("caizheng", "POST", "/cross-check-lists/import",
-                      files={"file": ("list.xlsx", io.BytesIO(data.getvalue()), "application/octet-stream")})
+    r = await api.as_(
+        "caizheng",
+        "POST",
+        "/cross-check-lists/import",
+        files={"file": ("list.xlsx", io.BytesIO(data.getvalue()), "application/octet-stream")},
+    )
     assert r.status_code == 201 and (r.json()["added"], r.json()["already_listed"]) == (0, 1), r.text
 
     await record_exit(api, hh_no(3))
@@ -293,8 +367,12 @@ async def test_cross_check_hit_holds_the_application(api):
     checks = {c["name"]: c for c in r.json()["checks"]}
     assert not checks["no_cross_check_hit"]["passed"] and "车辆登记" in checks["no_cross_check_hit"]["detail"]
     assert all(c["passed"] for n, c in checks.items() if n != "no_cross_check_hit")
-    r = await api.as_("xiangzhen", "POST", f"/applications/{r.json()['id']}/decisions",
-                      json={"release": False, "reason": "户主名下有营运车辆，收入核实后不符合条件"})
+    r = await api.as_(
+        "xiangzhen",
+        "POST",
+        f"/applications/{r.json()['id']}/decisions",
+        json={"release": False, "reason": "户主名下有营运车辆，收入核实后不符合条件"},
+    )
     assert r.json()["status"] == "rejected"
 
 
@@ -331,12 +409,17 @@ async def test_objection_blocks_the_grant_until_resolved(api):
     # Only the township resolves.
     r = await api.as_("cunwei", "POST", f"/objections/{kept}/resolve", json={"upheld": False, "reason": "核实无车"})
     assert r.status_code == 403
-    r = await api.as_("xiangzhen", "POST", f"/objections/{kept}/resolve", json={"upheld": False, "reason": "经核实该车为亲属所有"})
+    r = await api.as_(
+        "xiangzhen", "POST", f"/objections/{kept}/resolve", json={"upheld": False, "reason": "经核实该车为亲属所有"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "dismissed", r.text
-    r = await api.as_("xiangzhen", "POST", f"/objections/{upheld}/resolve", json={"upheld": True, "reason": "收入核实高于申报"})
+    r = await api.as_(
+        "xiangzhen", "POST", f"/objections/{upheld}/resolve", json={"upheld": True, "reason": "收入核实高于申报"}
+    )
     assert r.json()["status"] == "upheld"
-    assert (await api.as_("xiangzhen", "POST", f"/objections/{upheld}/resolve",
-                          json={"upheld": False, "reason": "再次"})).status_code == 409
+    assert (
+        await api.as_("xiangzhen", "POST", f"/objections/{upheld}/resolve", json={"upheld": False, "reason": "再次"})
+    ).status_code == 409
     r = await api.as_("caizheng", "POST", f"/award-programs/{pid}/grants")
     assert r.json()["granted"] == 1 and r.json()["awards"][0]["application_id"] == ids[0]
     got = (await api.as_("cunwei", "GET", f"/applications/{ids[1]}")).json()
@@ -369,7 +452,7 @@ async def test_certificate_pdf_in_chinese_and_public_verification(api):
     assert body["holder"] == masked and body["amount_fen"] == 30_000 and body["year"] == 2025
     assert body["county_name"] == "宕昌县" and body["award"] == "光荣脱贫证"
     assert (await api.client.get("/verify/TP-621223-2025-999999")).status_code == 404
-    got = (await api.household_login(hh_no(8)))
+    got = await api.household_login(hh_no(8))
     r = await api.client.get(f"/applications/{app_id}", headers=got)
     assert r.json()["certificate_serial"] == serial
 
@@ -381,9 +464,14 @@ async def test_eligibility_checks_are_shown_and_rejections_are_final(api):
     r = await apply(api, pid, hh_no(10), income=300_000)
     assert r.status_code == 201 and r.json()["status"] == "rejected"
     checks = {c["name"]: c["passed"] for c in r.json()["checks"]}
-    assert checks == {"registered_poor_at_year_start": True, "exit_recorded": False,
-                      "income_at_or_above_line": False, "no_earlier_exit_award": True,
-                      "no_cross_check_hit": True, "split_after_registration": True}
+    assert checks == {
+        "registered_poor_at_year_start": True,
+        "exit_recorded": False,
+        "income_at_or_above_line": False,
+        "no_earlier_exit_award": True,
+        "no_cross_check_hit": True,
+        "split_after_registration": True,
+    }
     # A rejected application does not block a corrected one; a live one does.
     await record_exit(api, hh_no(10))
     r = await apply(api, pid, hh_no(10))
@@ -407,20 +495,26 @@ async def test_eligibility_checks_are_shown_and_rejections_are_final(api):
 
     r = await api.as_("caizheng", "GET", f"/award-programs/{pid}/applications", params={"limit": 1})
     assert len(r.json()["items"]) == 1 and r.json()["next_cursor"]
-    r2 = await api.as_("caizheng", "GET", f"/award-programs/{pid}/applications",
-                       params={"limit": 1, "cursor": r.json()["next_cursor"]})
+    r2 = await api.as_(
+        "caizheng", "GET", f"/award-programs/{pid}/applications", params={"limit": 1, "cursor": r.json()["next_cursor"]}
+    )
     assert r2.json()["items"][0]["id"] != r.json()["items"][0]["id"] and r2.json()["next_cursor"] is None
 
 
 async def test_programme_rules_and_idempotency(api):
     base = {"county_code": COUNTY, "kind": "exit", "year": 2025, "amount_fen": 30_000, "budget_fen": 300_000}
-    r = await api.as_("caizheng", "POST", "/award-programs",
-                      json={**base, "cost_shares": {"province_bp": 5000, "city_bp": 3000, "county_bp": 1000}})
+    r = await api.as_(
+        "caizheng",
+        "POST",
+        "/award-programs",
+        json={**base, "cost_shares": {"province_bp": 5000, "city_bp": 3000, "county_bp": 1000}},
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cost_shares"
     r = await api.as_("caizheng", "POST", "/award-programs", json={**base, "cost_shares": SHARES, "notice_days": 5})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "notice_days"
-    r = await api.as_("caizheng", "POST", "/award-programs", json={**base, "county_code": "620102000000",
-                                                                   "cost_shares": SHARES})
+    r = await api.as_(
+        "caizheng", "POST", "/award-programs", json={**base, "county_code": "620102000000", "cost_shares": SHARES}
+    )
     assert r.status_code == 403
     key = {"Idempotency-Key": "programme-2025-exit"}
     first = await api.as_("caizheng", "POST", "/award-programs", json={**base, "cost_shares": SHARES}, headers=key)
@@ -441,39 +535,76 @@ async def test_access_is_scoped(api):
     pid = await make_program(api)
     await record_exit(api, hh_no(14))
     # Wrong roles.
-    body = {"county_code": COUNTY, "kind": "exit", "year": 2025, "amount_fen": 30_000, "budget_fen": 1,
-            "cost_shares": SHARES}
+    body = {
+        "county_code": COUNTY,
+        "kind": "exit",
+        "year": 2025,
+        "amount_fen": 30_000,
+        "budget_fen": 1,
+        "cost_shares": SHARES,
+    }
     assert (await api.as_("kuaiji", "POST", "/award-programs", json=body)).status_code == 403
     assert (await api.as_("cunwei", "POST", "/award-programs", json=body)).status_code == 403
     assert (await api.as_("cunwei", "POST", f"/award-programs/{pid}/grants")).status_code == 403
     assert (await api.as_("xiangzhen", "POST", f"/award-programs/{pid}/grants")).status_code == 403
     hid = await api.household_id(hh_no(14))
-    assert (await api.as_("caizheng", "POST", f"/award-programs/{pid}/applications",
-                          json={"household_id": hid, "declared_income_fen": 450_000})).status_code == 403
+    assert (
+        await api.as_(
+            "caizheng",
+            "POST",
+            f"/award-programs/{pid}/applications",
+            json={"household_id": hid, "declared_income_fen": 450_000},
+        )
+    ).status_code == 403
     # A household applies only for itself.
     other = await api.household_id(hh_no(15))
-    r = await api.client.post(f"/award-programs/{pid}/applications",
-                              json={"household_id": other, "declared_income_fen": 450_000},
-                              headers=await api.household_login(hh_no(14)))
+    r = await api.client.post(
+        f"/award-programs/{pid}/applications",
+        json={"household_id": other, "declared_income_fen": 450_000},
+        headers=await api.household_login(hh_no(14)),
+    )
     assert r.status_code == 403
     r = await apply(api, pid, hh_no(14), as_household=True)
     assert r.status_code == 201
     app_id = r.json()["id"]
 
     # A reviewer of another village neither sees nor reviews it.
-    r = await api.as_("admin", "POST", "/users", json={"username": "cunwei2", "password": "huinong-demo",
-                                                       "role": "village_reviewer", "region_code": "621223100202"})
+    r = await api.as_(
+        "admin",
+        "POST",
+        "/users",
+        json={
+            "username": "cunwei2",
+            "password": "huinong-demo",
+            "role": "village_reviewer",
+            "region_code": "621223100202",
+        },
+    )
     assert r.status_code == 201, r.text
     assert (await api.as_("cunwei2", "GET", f"/applications/{app_id}")).status_code == 404
-    r = await api.as_("cunwei2", "POST", f"/applications/{app_id}/reviews",
-                      json={"level": "village", "decision": "approve", "reason": ""})
+    r = await api.as_(
+        "cunwei2",
+        "POST",
+        f"/applications/{app_id}/reviews",
+        json={"level": "village", "decision": "approve", "reason": ""},
+    )
     assert r.status_code in (403, 404)
-    assert (await api.as_("cunwei2", "POST", f"/award-programs/{pid}/applications",
-                          json={"household_id": hid, "declared_income_fen": 1})).status_code == 404
+    assert (
+        await api.as_(
+            "cunwei2",
+            "POST",
+            f"/award-programs/{pid}/applications",
+            json={"household_id": hid, "declared_income_fen": 1},
+        )
+    ).status_code == 404
     # The village reviewer cannot do the township's review, nor the township the village's.
     assert (await review(api, app_id, "village")).status_code == 201
-    r = await api.as_("cunwei", "POST", f"/applications/{app_id}/reviews",
-                      json={"level": "township", "decision": "approve", "reason": ""})
+    r = await api.as_(
+        "cunwei",
+        "POST",
+        f"/applications/{app_id}/reviews",
+        json={"level": "township", "decision": "approve", "reason": ""},
+    )
     assert r.status_code == 403
     r = await api.as_("kuaiji", "GET", f"/applications/{app_id}")
     assert r.status_code == 403

@@ -9,18 +9,34 @@ from tests.conftest import DATA_KEY, SECRET_KEY, b64key
 
 
 def run_cli(api, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": api.database_url, "HUINONG_SECRET_KEY": b64key(SECRET_KEY),
-           "HUINONG_DATA_KEY": b64key(DATA_KEY), "COLUMNS": "120"}
-    return subprocess.run([sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    env = {
+        **os.environ,
+        "DATABASE_URL": api.database_url,
+        "HUINONG_SECRET_KEY": b64key(SECRET_KEY),
+        "HUINONG_DATA_KEY": b64key(DATA_KEY),
+        "COLUMNS": "120",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 async def test_distribute_command_drafts_a_plan(api):
     vid = await make_venture(api, model="branch_company")
     collective = await add_member(api, vid, "collective", "村集体")
     hh = await add_member(api, vid, "household", "农户", "621223100201-001")
-    await move(api, vid, kind="subscribe", to_member_id=collective, shares=900, capital_fen=900_000, effective_date="2025-01-01")
-    await move(api, vid, kind="subscribe", to_member_id=hh, shares=100, capital_fen=100_000, effective_date="2025-01-01")
+    await move(
+        api,
+        vid,
+        kind="subscribe",
+        to_member_id=collective,
+        shares=900,
+        capital_fen=900_000,
+        effective_date="2025-01-01",
+    )
+    await move(
+        api, vid, kind="subscribe", to_member_id=hh, shares=100, capital_fen=100_000, effective_date="2025-01-01"
+    )
     result = run_cli(api, "distribute", "--venture", vid, "--year", "2025", "--profit", "1000000")
     assert result.returncode == 0, result.stderr + result.stdout
     assert "分配方案" in result.stdout

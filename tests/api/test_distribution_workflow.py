@@ -16,24 +16,46 @@ async def cooperative_of_design_md(api):
     vid = await make_venture(api, model="cooperative", patronage_bp=7000, reserve_bp=1000)
     members = [await add_member(api, vid, "household", f"社员{i}", f"621223100201-00{i}") for i in (1, 2, 3)]
     for m, capital in zip(members, (6_000_000, 3_000_000, 1_000_000)):
-        r = await move(api, vid, kind="subscribe", to_member_id=m, shares=capital // 100, capital_fen=capital,
-                       effective_date="2025-01-05")
+        r = await move(
+            api,
+            vid,
+            kind="subscribe",
+            to_member_id=m,
+            shares=capital // 100,
+            capital_fen=capital,
+            effective_date="2025-01-05",
+        )
         assert r.status_code == 201, r.text
     for m, volume in zip(members, (5_000_000, 3_000_000, 2_000_000)):
-        r = await api.as_("kuaiji", "POST", f"/ventures/{vid}/transactions",
-                          json={"member_id": m, "traded_on": "2025-06-01", "product": "鸡蛋",
-                                "quantity_g": volume * 100, "amount_fen": volume})
+        r = await api.as_(
+            "kuaiji",
+            "POST",
+            f"/ventures/{vid}/transactions",
+            json={
+                "member_id": m,
+                "traded_on": "2025-06-01",
+                "product": "鸡蛋",
+                "quantity_g": volume * 100,
+                "amount_fen": volume,
+            },
+        )
         assert r.status_code == 201, r.text
     # A non-member's trade is kept apart (art. 41) and earns no patronage refund.
-    await api.as_("kuaiji", "POST", f"/ventures/{vid}/transactions",
-                  json={"traded_on": "2025-06-02", "product": "鸡蛋", "quantity_g": 1000, "amount_fen": 9_999_999})
+    await api.as_(
+        "kuaiji",
+        "POST",
+        f"/ventures/{vid}/transactions",
+        json={"traded_on": "2025-06-02", "product": "鸡蛋", "quantity_g": 1000, "amount_fen": 9_999_999},
+    )
     return vid, members
 
 
 async def test_cooperative_worked_example_from_design(api):
     await set_today(api, "2026-01-10")
     vid, (a, b, c) = await cooperative_of_design_md(api)
-    r = await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 40_000_000})
+    r = await api.as_(
+        "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 40_000_000}
+    )
     assert r.status_code == 201, r.text
     plan = r.json()
     w = plan["waterfall"]
@@ -55,12 +77,18 @@ async def test_cooperative_worked_example_from_design(api):
 async def test_workflow_second_approver_objection_post_and_reverse(api):
     await set_today(api, "2026-01-10")
     vid, (a, b, c) = await cooperative_of_design_md(api)
-    plan = (await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions",
-                          json={"fiscal_year": 2025, "profit_fen": 40_000_000})).json()
+    plan = (
+        await api.as_(
+            "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 40_000_000}
+        )
+    ).json()
     did = plan["id"]
     # Recomputing a draft replaces it.
-    again = (await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions",
-                           json={"fiscal_year": 2025, "profit_fen": 40_000_000})).json()
+    again = (
+        await api.as_(
+            "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 40_000_000}
+        )
+    ).json()
     assert again["id"] != did
     did = again["id"]
     assert (await api.as_("kuaiji", "GET", f"/distributions/{plan['id']}")).status_code == 404
@@ -79,8 +107,9 @@ async def test_workflow_second_approver_objection_post_and_reverse(api):
 
     notice = (await api.client.get(f"/notices/{approved['notice_id']}")).json()
     household_a = await api.household_id("621223100201-001")
-    r = await api.client.post(f"/notices/{approved['notice_id']}/objections",
-                              json={"subject_id": household_a, "reason": "交售量登记有误"})
+    r = await api.client.post(
+        f"/notices/{approved['notice_id']}/objections", json={"subject_id": household_a, "reason": "交售量登记有误"}
+    )
     assert r.status_code == 201, r.text
     objection = r.json()
     assert "*" in str(notice)
@@ -90,8 +119,12 @@ async def test_workflow_second_approver_objection_post_and_reverse(api):
     await set_today(api, "2026-01-26")
     r = await api.as_("kuaiji", "POST", f"/distributions/{did}/post")
     assert r.status_code == 409 and r.json()["type"].endswith("open-objection")
-    r = await api.as_("xiangzhen", "POST", f"/objections/{objection['id']}/resolve",
-                      json={"upheld": False, "reason": "经核实交售记录无误"})
+    r = await api.as_(
+        "xiangzhen",
+        "POST",
+        f"/objections/{objection['id']}/resolve",
+        json={"upheld": False, "reason": "经核实交售记录无误"},
+    )
     assert r.status_code in (200, 201), r.text
     r = await api.as_("kuaiji", "POST", f"/distributions/{did}/post")
     assert r.status_code == 200, r.text
@@ -123,22 +156,32 @@ async def test_workflow_second_approver_objection_post_and_reverse(api):
         assert [s["status"] for s in statuses] == ["cancelled"]
         assert await conn.fetchval("SELECT sum(amount_fen) FROM member_account_movements WHERE kind = 'reserve'") == 0
         # every venture account is back where it started
-        assert await conn.fetchval(
-            "SELECT count(*) FROM account_balances b JOIN accounts a ON a.id = b.account_id "
-            "WHERE a.owner_id = $1 AND a.code NOT IN ('102', '301') AND b.balance_fen <> 0", vid) == 0
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM account_balances b JOIN accounts a ON a.id = b.account_id "
+                "WHERE a.owner_id = $1 AND a.code NOT IN ('102', '301') AND b.balance_fen <> 0",
+                vid,
+            )
+            == 0
+        )
     finally:
         await conn.close()
     assert (await api.as_("shenji", "GET", "/ledger/verify")).json()["ok"]
     # The year is free again for a corrected plan.
-    r = await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 39_000_000})
+    r = await api.as_(
+        "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 39_000_000}
+    )
     assert r.status_code == 201
 
 
 async def test_admin_cannot_approve_what_it_submitted(api):
     await set_today(api, "2026-01-10")
     vid, _ = await cooperative_of_design_md(api)
-    did = (await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions",
-                         json={"fiscal_year": 2025, "profit_fen": 1_000_000})).json()["id"]
+    did = (
+        await api.as_(
+            "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 1_000_000}
+        )
+    ).json()["id"]
     assert (await api.as_("admin", "POST", f"/distributions/{did}/submit")).status_code == 200
     r = await api.as_("admin", "POST", f"/distributions/{did}/approve")
     assert r.status_code == 403
@@ -148,17 +191,38 @@ async def test_preferred_arrears_carry_through_the_ledger(api):
     """A branch company with a 10% preferred floor on 100,000 fen of poverty capital: 2024 profit
     covers only part of the floor, the shortfall is carried in the ledger and paid first in 2025."""
     await set_today(api, "2025-01-05")
-    vid = await make_venture(api, model="branch_company", floor_mode="preferred", floor_bp=1000,
-                             poverty_participates=False, reserve_bp=1000)
+    vid = await make_venture(
+        api, model="branch_company", floor_mode="preferred", floor_bp=1000, poverty_participates=False, reserve_bp=1000
+    )
     collective = await add_member(api, vid, "collective", "村集体")
     poor = await add_member(api, vid, "household", "贫困户", "621223100201-001")
-    await move(api, vid, kind="subscribe", to_member_id=collective, shares=1000, capital_fen=1_000_000, effective_date="2024-01-01")
-    await move(api, vid, kind="allocate", from_member_id=collective, to_member_id=poor, share_class="poverty",
-               shares=100, capital_fen=100_000, effective_date="2024-01-02")
+    await move(
+        api,
+        vid,
+        kind="subscribe",
+        to_member_id=collective,
+        shares=1000,
+        capital_fen=1_000_000,
+        effective_date="2024-01-01",
+    )
+    await move(
+        api,
+        vid,
+        kind="allocate",
+        from_member_id=collective,
+        to_member_id=poor,
+        share_class="poverty",
+        shares=100,
+        capital_fen=100_000,
+        effective_date="2024-01-02",
+    )
 
     async def run_year(year, profit):
-        did = (await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions",
-                             json={"fiscal_year": year, "profit_fen": profit})).json()["id"]
+        did = (
+            await api.as_(
+                "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": year, "profit_fen": profit}
+            )
+        ).json()["id"]
         await api.as_("kuaiji", "POST", f"/distributions/{did}/submit")
         ends = (await api.as_("xiangzhen", "POST", f"/distributions/{did}/approve")).json()["notice_ends_on"]
         await set_today(api, (dt.date.fromisoformat(ends) + dt.timedelta(days=1)).isoformat())
@@ -191,8 +255,11 @@ async def test_notice_period_is_a_setting(demo_db):
     async for api in _api(demo_db, notice_days_cooperative_plan=20):
         await set_today(api, "2026-01-10")
         vid, _ = await cooperative_of_design_md(api)
-        did = (await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions",
-                             json={"fiscal_year": 2025, "profit_fen": 1_000_000})).json()["id"]
+        did = (
+            await api.as_(
+                "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 1_000_000}
+            )
+        ).json()["id"]
         await api.as_("kuaiji", "POST", f"/distributions/{did}/submit")
         r = await api.as_("xiangzhen", "POST", f"/distributions/{did}/approve", json={"notice_days": 15})
         assert r.status_code == 422 and "20" in r.json()["detail"]

@@ -10,7 +10,6 @@ import csv
 import datetime as dt
 import io
 
-import pytest
 from openpyxl import Workbook
 
 from service.core.identity import check_digit
@@ -19,8 +18,17 @@ from tests.api.test_auth_and_clock import assert_problem
 COUNTY = "621223000000"
 VILLAGE = "621223100201"
 OTHER_VILLAGE = "621223100202"
-COLUMNS = ["household_no", "village_code", "head_name", "head_id_number", "members",
-           "bank_name", "bank_account", "phone", "pin"]
+COLUMNS = [
+    "household_no",
+    "village_code",
+    "head_name",
+    "head_id_number",
+    "members",
+    "bank_name",
+    "bank_account",
+    "phone",
+    "pin",
+]
 _GIVEN = "建国红梅秀英志强丽娟永福海燕春花明亮金山玉兰德胜"
 
 
@@ -42,9 +50,17 @@ def head_name(n: int) -> str:
 
 def household_row(n: int, village: str = VILLAGE, **overrides: str) -> dict[str, str]:
     """A valid row; household numbers with five digits never meet the demo's three-digit ones."""
-    row = {"household_no": f"{village}-{n:05d}", "village_code": village, "head_name": head_name(n),
-           "head_id_number": id_number(n), "members": str(n % 6 + 1), "bank_name": "甘肃省农村信用社",
-           "bank_account": card_number(n), "phone": f"139{n:08d}", "pin": "246810"}
+    row = {
+        "household_no": f"{village}-{n:05d}",
+        "village_code": village,
+        "head_name": head_name(n),
+        "head_id_number": id_number(n),
+        "members": str(n % 6 + 1),
+        "bank_name": "甘肃省农村信用社",
+        "bank_account": card_number(n),
+        "phone": f"139{n:08d}",
+        "pin": "246810",
+    }
     row.update(overrides)
     return row
 
@@ -81,8 +97,7 @@ FORMATS = {
     "csv-utf8": ("households.csv", lambda rows: csv_file(rows), "text/csv"),
     "csv-utf8-bom": ("households.csv", lambda rows: csv_file(rows, "utf-8-sig"), "text/csv"),
     "csv-gb18030": ("households.csv", lambda rows: csv_file(rows, "gb18030"), "text/csv"),
-    "xlsx": ("households.xlsx", xlsx_file,
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "xlsx": ("households.xlsx", xlsx_file, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 
 
@@ -104,7 +119,8 @@ def three_bad_rows() -> list[dict[str, str]]:
     good = household_row(1)
     bad_digit = household_row(2)
     bad_digit["head_id_number"] = bad_digit["head_id_number"][:17] + (
-        "0" if bad_digit["head_id_number"][17] != "0" else "1")
+        "0" if bad_digit["head_id_number"][17] != "0" else "1"
+    )
     return [
         good,
         bad_digit,
@@ -115,6 +131,7 @@ def three_bad_rows() -> list[dict[str, str]]:
 
 
 # --- files -----------------------------------------------------------------------------------
+
 
 async def test_good_file_imports_in_every_format(api):
     for k, fmt in enumerate(FORMATS):
@@ -155,9 +172,12 @@ async def test_bad_rows_are_all_named_at_once(api):
 
 async def test_duplicates_alone_are_named_with_their_rows(api):
     # Without shape errors the duplicate checks run: in-file and against the registry.
-    rows = [household_row(1), household_row(2, household_no="621223100201-001"),
-            household_row(3, household_no=household_row(1)["household_no"]),
-            household_row(4, head_id_number=id_number(1))]
+    rows = [
+        household_row(1),
+        household_row(2, household_no="621223100201-001"),
+        household_row(3, household_no=household_row(1)["household_no"]),
+        household_row(4, head_id_number=id_number(1)),
+    ]
     before = await count_rows(api)
     body = assert_problem(await api.as_("cunwei", "POST", "/households/import", **upload("csv-utf8", rows)), 422)
     named = {(e["row"], e["field"]) for e in body["errors"]}
@@ -166,13 +186,20 @@ async def test_duplicates_alone_are_named_with_their_rows(api):
 
 
 async def test_file_problems_name_the_file(api):
-    for content in (b"", b"household_no,village_code\r\n621223100201-00001,621223100201\r\n",
-                    b"\xff\xfe\x00garbage\x00", ",".join(COLUMNS).encode()):
-        r = await api.as_("cunwei", "POST", "/households/import",
-                          files={"file": ("h.csv", content, "text/csv")})
+    for content in (
+        b"",
+        b"household_no,village_code\r\n621223100201-00001,621223100201\r\n",
+        b"\xff\xfe\x00garbage\x00",
+        ",".join(COLUMNS).encode(),
+    ):
+        r = await api.as_("cunwei", "POST", "/households/import", files={"file": ("h.csv", content, "text/csv")})
         assert_problem(r, 422, fields={"file"})
-    r = await api.as_("cunwei", "POST", "/households/import",
-                      files={"file": ("h.xlsx", b"PK\x03\x04 not really a workbook", "application/octet-stream")})
+    r = await api.as_(
+        "cunwei",
+        "POST",
+        "/households/import",
+        files={"file": ("h.xlsx", b"PK\x03\x04 not really a workbook", "application/octet-stream")},
+    )
     assert_problem(r, 422, fields={"file"})
 
 
@@ -186,6 +213,7 @@ async def test_ten_thousand_rows_import(api):
 
 
 # --- one at a time ---------------------------------------------------------------------------
+
 
 async def test_create_answers_the_masked_household(api):
     body = household_json(7)

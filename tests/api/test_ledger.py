@@ -15,7 +15,10 @@ COUNTY = "621223000000"
 
 
 async def _two_accounts(conn):
-    specs = [AccountSpec("county", COUNTY, "treasury", "县财政专户"), AccountSpec("county", COUNTY, "award_payable", "应付奖励款")]
+    specs = [
+        AccountSpec("county", COUNTY, "treasury", "县财政专户"),
+        AccountSpec("county", COUNTY, "award_payable", "应付奖励款"),
+    ]
     return list((await ledger.accounts(conn, COUNTY, specs)).values())
 
 
@@ -28,7 +31,10 @@ async def test_unbalanced_entry_refused_at_commit(api):
             async with conn.transaction():
                 await conn.execute(
                     "INSERT INTO journal_entries (county_code, id, source_type, source_id, idempotency_key, memo, posted_on) "
-                    "VALUES ($1, $2, 'manual', 'x', 'k1', 'bad', CURRENT_DATE)", COUNTY, entry)
+                    "VALUES ($1, $2, 'manual', 'x', 'k1', 'bad', CURRENT_DATE)",
+                    COUNTY,
+                    entry,
+                )
                 await conn.execute("INSERT INTO journal_lines VALUES ($1, $2, 1, $3, 100, NULL)", COUNTY, entry, a)
                 await conn.execute("INSERT INTO journal_lines VALUES ($1, $2, 2, $3, -99, NULL)", COUNTY, entry, b)
         assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
@@ -42,20 +48,34 @@ async def test_entries_and_lines_cannot_be_edited_or_deleted(api):
     try:
         a, b = await _two_accounts(conn)
         async with conn.transaction():
-            entry = await ledger.post_entry(conn, county_code=COUNTY, source_type="manual", source_id="t",
-                                            idempotency_key="edit-test", memo="测试", posted_on=dt.date(2025, 1, 1),
-                                            lines=[Line(a, 500), Line(b, -500)])
-        for sql in ("UPDATE journal_lines SET amount_fen = 1 WHERE entry_id = $1",
-                    "DELETE FROM journal_lines WHERE entry_id = $1",
-                    "UPDATE journal_entries SET memo = 'x' WHERE id = $1",
-                    "DELETE FROM journal_entries WHERE id = $1"):
+            entry = await ledger.post_entry(
+                conn,
+                county_code=COUNTY,
+                source_type="manual",
+                source_id="t",
+                idempotency_key="edit-test",
+                memo="测试",
+                posted_on=dt.date(2025, 1, 1),
+                lines=[Line(a, 500), Line(b, -500)],
+            )
+        for sql in (
+            "UPDATE journal_lines SET amount_fen = 1 WHERE entry_id = $1",
+            "DELETE FROM journal_lines WHERE entry_id = $1",
+            "UPDATE journal_entries SET memo = 'x' WHERE id = $1",
+            "DELETE FROM journal_entries WHERE id = $1",
+        ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await conn.execute(sql, entry)
         # A line added to the entry later, even one keeping it balanced, is refused.
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             async with conn.transaction():
-                await conn.execute("INSERT INTO journal_lines VALUES ($1, $2, 3, $3, 7, NULL), ($1, $2, 4, $4, -7, NULL)",
-                                   COUNTY, entry, a, b)
+                await conn.execute(
+                    "INSERT INTO journal_lines VALUES ($1, $2, 3, $3, 7, NULL), ($1, $2, 4, $4, -7, NULL)",
+                    COUNTY,
+                    entry,
+                    a,
+                    b,
+                )
         assert await conn.fetchval("SELECT sum(amount_fen) FROM journal_lines WHERE entry_id = $1", entry) == 0
     finally:
         await conn.close()
@@ -68,9 +88,18 @@ async def test_500_entries_reversed_twice_concurrently(api):
         entries = []
         async with conn.transaction():
             for i in range(500):
-                entries.append(await ledger.post_entry(
-                    conn, county_code=COUNTY, source_type="manual", source_id=str(i), idempotency_key=f"rev-{i}",
-                    memo="测试", posted_on=dt.date(2025, 1, 1), lines=[Line(a, 100 + i), Line(b, -(100 + i))]))
+                entries.append(
+                    await ledger.post_entry(
+                        conn,
+                        county_code=COUNTY,
+                        source_type="manual",
+                        source_id=str(i),
+                        idempotency_key=f"rev-{i}",
+                        memo="测试",
+                        posted_on=dt.date(2025, 1, 1),
+                        lines=[Line(a, 100 + i), Line(b, -(100 + i))],
+                    )
+                )
     finally:
         await conn.close()
 
@@ -106,8 +135,9 @@ async def test_100_concurrent_requests_with_one_key_have_one_effect(api):
         await add_member(api, vid, "household", f"农户{i}", f"621223100201-00{i}")
     headers = {**(await api.login("kuaiji")), "Idempotency-Key": "subsidy-2025-0001"}
     body = {"amount_fen": 1_000_000, "source": "中央财政专项扶贫资金", "received_on": "2025-05-01"}
-    responses = await asyncio.gather(*(api.client.post(f"/ventures/{vid}/subsidies", json=body, headers=headers)
-                                       for _ in range(100)))
+    responses = await asyncio.gather(
+        *(api.client.post(f"/ventures/{vid}/subsidies", json=body, headers=headers) for _ in range(100))
+    )
     statuses = [r.status_code for r in responses]
     assert all(s in (201, 409) for s in statuses), statuses
     created = {r.json()["id"] for r in responses if r.status_code == 201}
@@ -115,8 +145,10 @@ async def test_100_concurrent_requests_with_one_key_have_one_effect(api):
     conn = await api.connect()
     try:
         assert await conn.fetchval("SELECT count(*) FROM subsidies") == 1
-        assert await conn.fetchval(
-            "SELECT sum(amount_fen) FROM member_account_movements WHERE kind = 'subsidy'") == 1_000_000
+        assert (
+            await conn.fetchval("SELECT sum(amount_fen) FROM member_account_movements WHERE kind = 'subsidy'")
+            == 1_000_000
+        )
     finally:
         await conn.close()
     # The same key later replays the first answer; another body under it is refused.

@@ -42,8 +42,9 @@ from tests.payables_factory import make_payables
 COUNTY = "621223000000"
 HOME, NEIGHBOUR = "621223100201-001", "621223100201-002"
 
-STAFF = frozenset({"admin", "accountant", "village_reviewer", "township_approver", "finance_officer",
-                   "finance_approver", "auditor"})
+STAFF = frozenset(
+    {"admin", "accountant", "village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor"}
+)
 VENTURE_READERS = STAFF
 VENTURE_WRITERS = frozenset({"admin", "accountant"})
 SETTLEMENT_READERS = STAFF | {"household"}
@@ -54,16 +55,24 @@ MAKERS = frozenset({"admin", "finance_officer"})
 CHECKERS = frozenset({"admin", "finance_approver"})
 REGISTRARS = frozenset({"admin", "village_reviewer", "township_approver"})
 # An accountant sees its venture's members, not what other ventures and the county pay them.
-STATEMENT_READERS = frozenset({"admin", "household", "village_reviewer", "township_approver", "finance_officer",
-                               "finance_approver", "auditor"})
+STATEMENT_READERS = frozenset(
+    {"admin", "household", "village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor"}
+)
 
 # The kinds of object a route acts on; each decides who lies outside its scope.
 VENTURE, HOUSEHOLD, BATCH, COUNTY_NAMED = "venture", "household", "batch", "county"
 
 # (login, role) of the demo county, all covering household HOME and kuaiji's ventures.
-PLAYERS = [("admin", "admin"), ("kuaiji", "accountant"), ("cunwei", "village_reviewer"),
-           ("xiangzhen", "township_approver"), ("caizheng", "finance_officer"), ("caizheng2", "finance_approver"),
-           ("shenji", "auditor"), (HOME, "household")]
+PLAYERS = [
+    ("admin", "admin"),
+    ("kuaiji", "accountant"),
+    ("cunwei", "village_reviewer"),
+    ("xiangzhen", "township_approver"),
+    ("caizheng", "finance_officer"),
+    ("caizheng2", "finance_approver"),
+    ("shenji", "auditor"),
+    (HOME, "household"),
+]
 
 # (login, role, the kinds of object of the demo county it must not reach). kuaiji2 keeps a venture
 # of its own; cunwei2 reviews the next village; the *_far users serve the second county.
@@ -76,14 +85,19 @@ OUTSIDERS = [
     ("shenji_far", "auditor", {VENTURE, HOUSEHOLD, BATCH, COUNTY_NAMED}),
     (NEIGHBOUR, "household", {VENTURE, HOUSEHOLD}),
 ]
-FAR_USERS = [("xiangzhen_far", "township_approver", FAR_TOWNSHIP), ("caizheng_far", "finance_officer", FAR_COUNTY),
-             ("caizheng2_far", "finance_approver", FAR_COUNTY), ("shenji_far", "auditor", FAR_COUNTY)]
+FAR_USERS = [
+    ("xiangzhen_far", "township_approver", FAR_TOWNSHIP),
+    ("caizheng_far", "finance_officer", FAR_COUNTY),
+    ("caizheng2_far", "finance_approver", FAR_COUNTY),
+    ("shenji_far", "auditor", FAR_COUNTY),
+]
 
 
 @dataclass(frozen=True)
 class Route(VentureRoute):
     """A row of the venture table (its body factories here take the world's ids) that also says
     what kind of object it acts on."""
+
     acts_on: str = VENTURE
 
     @property
@@ -160,21 +174,41 @@ class World:
     async def send(self, route: Route, login: str | None, headers: dict[str, str] | None = None) -> httpx.Response:
         if login:
             headers = await self.headers(login)
-        return await self.api.client.request(route.method, route.path.format(**self.ids), headers=headers or {},
-                                             **route.body(self.ids))
+        return await self.api.client.request(
+            route.method, route.path.format(**self.ids), headers=headers or {}, **route.body(self.ids)
+        )
 
     async def snapshot(self) -> tuple:
         """Everything a money route could change: counts, statuses and the household's card."""
         conn = await self.api.connect()
         try:
-            counts = [await conn.fetchval(f"SELECT count(*) FROM {t}") for t in (
-                "journal_entries", "journal_lines", "audit_log", "payables", "payable_payments", "payment_batches",
-                "payment_batch_lines", "payment_returns", "farming_advances", "farming_purchases",
-                "farming_settlements", "distributions", "notices", "idempotency_keys")]
-            statuses = [tuple(await conn.fetch(f"SELECT status, count(*) FROM {t} GROUP BY 1 ORDER BY 1")) for t in (
-                "payables", "payment_batches", "farming_settlements", "distributions")]
-            card = await conn.fetchrow("SELECT bank_name, bank_account_hash, bank_account_masked FROM households "
-                                       "WHERE id = $1::uuid", self.ids["household"])
+            counts = [
+                await conn.fetchval(f"SELECT count(*) FROM {t}")
+                for t in (
+                    "journal_entries",
+                    "journal_lines",
+                    "audit_log",
+                    "payables",
+                    "payable_payments",
+                    "payment_batches",
+                    "payment_batch_lines",
+                    "payment_returns",
+                    "farming_advances",
+                    "farming_purchases",
+                    "farming_settlements",
+                    "distributions",
+                    "notices",
+                    "idempotency_keys",
+                )
+            ]
+            statuses = [
+                tuple(await conn.fetch(f"SELECT status, count(*) FROM {t} GROUP BY 1 ORDER BY 1"))
+                for t in ("payables", "payment_batches", "farming_settlements", "distributions")
+            ]
+            card = await conn.fetchrow(
+                "SELECT bank_name, bank_account_hash, bank_account_masked FROM households WHERE id = $1::uuid",
+                self.ids["household"],
+            )
             return (*counts, *statuses, tuple(card))
         finally:
             await conn.close()
@@ -190,13 +224,33 @@ async def build_world(api) -> World:
     # cunwei2, the second county 621222 and a household there.
     await build_regions(api)
     for login, role, region in FAR_USERS:
-        await _created(await api.as_("admin", "POST", "/users", json={
-            "username": login, "password": DEMO_PASSWORD, "role": role, "region_code": region}))
-    await _created(await api.as_("admin", "POST", "/users", json={
-        "username": "kuaiji2", "password": DEMO_PASSWORD, "role": "accountant"}))
-    await _created(await api.as_("kuaiji2", "POST", "/ventures", json={
-        "name": "别家合作社", "model": "cooperative", "village_code": "621223100201",
-        "registered_capital_fen": 1_000_000, "charter": {"patronage_bp": 7000}}))
+        await _created(
+            await api.as_(
+                "admin",
+                "POST",
+                "/users",
+                json={"username": login, "password": DEMO_PASSWORD, "role": role, "region_code": region},
+            )
+        )
+    await _created(
+        await api.as_(
+            "admin", "POST", "/users", json={"username": "kuaiji2", "password": DEMO_PASSWORD, "role": "accountant"}
+        )
+    )
+    await _created(
+        await api.as_(
+            "kuaiji2",
+            "POST",
+            "/ventures",
+            json={
+                "name": "别家合作社",
+                "model": "cooperative",
+                "village_code": "621223100201",
+                "registered_capital_fen": 1_000_000,
+                "charter": {"patronage_bp": 7000},
+            },
+        )
+    )
 
     world = World(api)
     world.ids.update(county=COUNTY, household=await api.household_id(HOME))
@@ -210,9 +264,16 @@ async def build_world(api) -> World:
     world.ids["contract"] = await contract(api, company, HOME, season_year=2026, contracted_g=10_000, floor=1000)
 
     coop, _ = await cooperative_of_design_md(api)
-    plan = world.ids["distribution"] = (await _created(await api.as_(
-        "kuaiji", "POST", f"/ventures/{coop}/distributions",
-        json={"fiscal_year": 2025, "profit_fen": 40_000_000})))["id"]
+    plan = world.ids["distribution"] = (
+        await _created(
+            await api.as_(
+                "kuaiji",
+                "POST",
+                f"/ventures/{coop}/distributions",
+                json={"fiscal_year": 2025, "profit_fen": 40_000_000},
+            )
+        )
+    )["id"]
     # Submitted by kuaiji, so that any admitted approver may approve it (nobody approves their own).
     await _created(await api.as_("kuaiji", "POST", f"/distributions/{plan}/submit"))
 
@@ -222,16 +283,23 @@ async def build_world(api) -> World:
         to_send, to_draft, _ = await make_payables(conn, COUNTY, [world.ids["household"]] * 3, 30_000)
     finally:
         await conn.close()
-    batch = await _created(await api.as_("caizheng", "POST", "/payment-batches",
-                                         json={"county_code": COUNTY, "payable_ids": [to_send]}))
+    batch = await _created(
+        await api.as_("caizheng", "POST", "/payment-batches", json={"county_code": COUNTY, "payable_ids": [to_send]})
+    )
     await _created(await api.as_("caizheng2", "POST", f"/payment-batches/{batch['id']}/approve"))
     world.ids["batch"] = batch["id"]
-    world.ids["draft"] = (await _created(await api.as_("caizheng", "POST", "/payment-batches",
-                                                       json={"county_code": COUNTY, "payable_ids": [to_draft]})))["id"]
+    world.ids["draft"] = (
+        await _created(
+            await api.as_(
+                "caizheng", "POST", "/payment-batches", json={"county_code": COUNTY, "payable_ids": [to_draft]}
+            )
+        )
+    )["id"]
     return world
 
 
 # --- the checks --------------------------------------------------------------------------------
+
 
 def expect(wrong: list[str], who: str, route: Route, r: httpx.Response, status: int) -> dict | None:
     """The problem+json body when r answers status; otherwise notes r in wrong, so that one run

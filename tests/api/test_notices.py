@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 
+import asyncpg
 import pytest
 
 from service.core.audit import Actor
@@ -20,8 +21,9 @@ async def notice_of(api, numbers: list[str], *, today: dt.date, days: int = 7, k
         rows = await conn.fetch("SELECT id, household_no FROM households WHERE household_no = ANY($1::text[])", numbers)
         subjects = [(f"line-{r['household_no']}", r["id"], 12_345) for r in rows]
         async with conn.transaction():
-            notice = await open_notice(conn, Actor.system("test"), COUNTY, kind, "source-1", subjects, days, today,
-                                       title="测试公示")
+            notice = await open_notice(
+                conn, Actor.system("test"), COUNTY, kind, "source-1", subjects, days, today, title="测试公示"
+            )
         return str(notice["id"]), [s[0] for s in subjects]
     finally:
         await conn.close()
@@ -77,15 +79,28 @@ async def test_objections_only_during_the_notice_and_resolved_once(api):
     assert (await api.client.get(f"/notices/{nid}/objections")).status_code == 401
 
     # Another township cannot see it; its own township resolves it, once.
-    r = await api.as_("admin", "POST", "/users", json={"username": "xiang2", "password": "huinong-demo",
-                                                       "role": "township_approver", "region_code": "621223101000"})
+    r = await api.as_(
+        "admin",
+        "POST",
+        "/users",
+        json={
+            "username": "xiang2",
+            "password": "huinong-demo",
+            "role": "township_approver",
+            "region_code": "621223101000",
+        },
+    )
     assert r.status_code == 201, r.text
     r = await api.as_("xiang2", "POST", f"/objections/{objection}/resolve", json={"upheld": True, "reason": "x"})
     assert r.status_code == 404
     r = await api.as_("xiangzhen", "POST", f"/objections/{objection}/resolve", json={"upheld": False, "reason": ""})
     assert r.status_code == 422
-    r = await api.as_("xiangzhen", "POST", f"/objections/{objection}/resolve",
-                      json={"upheld": False, "reason": "经入户核实，收入属实"})
+    r = await api.as_(
+        "xiangzhen",
+        "POST",
+        f"/objections/{objection}/resolve",
+        json={"upheld": False, "reason": "经入户核实，收入属实"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "dismissed"
     r = await api.as_("xiangzhen", "POST", f"/objections/{objection}/resolve", json={"upheld": True, "reason": "再议"})
     assert r.status_code == 409
@@ -94,9 +109,10 @@ async def test_objections_only_during_the_notice_and_resolved_once(api):
         assert await open_objections_for(conn, nid) == []
         actions = {r["action"] for r in await conn.fetch("SELECT action FROM audit_log WHERE county_code = $1", COUNTY)}
         assert {"notice.publish", "objection.file", "objection.dismissed"} <= actions
-        with pytest.raises(Exception):
-            await conn.execute("UPDATE objections SET status = 'upheld', resolved_at = now() WHERE id = $1::uuid",
-                               objection)
+        with pytest.raises(asyncpg.PostgresError):
+            await conn.execute(
+                "UPDATE objections SET status = 'upheld', resolved_at = now() WHERE id = $1::uuid", objection
+            )
     finally:
         await conn.close()
 

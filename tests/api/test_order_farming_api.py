@@ -20,31 +20,55 @@ async def set_today(api, day: str) -> None:
 
 
 async def make_enterprise(api, user: str = "kuaiji") -> str:
-    body = {"name": "宕昌药业有限公司", "model": "enterprise", "village_code": VILLAGE,
-            "registered_capital_fen": 500_000_000, "charter": {"reserve_bp": 1000}}
+    body = {
+        "name": "宕昌药业有限公司",
+        "model": "enterprise",
+        "village_code": VILLAGE,
+        "registered_capital_fen": 500_000_000,
+        "charter": {"reserve_bp": 1000},
+    }
     r = await api.as_(user, "POST", "/ventures", json=body)
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
 async def contract(api, vid, household_no, *, crop="当归", season_year=2025, contracted_g, floor, premium_bp=0):
-    r = await api.as_("kuaiji", "POST", f"/ventures/{vid}/contracts", json={
-        "household_id": await api.household_id(household_no), "crop": crop, "season_year": season_year,
-        "contracted_g": contracted_g, "floor_price_fen_per_kg": floor, "premium_bp": premium_bp})
+    r = await api.as_(
+        "kuaiji",
+        "POST",
+        f"/ventures/{vid}/contracts",
+        json={
+            "household_id": await api.household_id(household_no),
+            "crop": crop,
+            "season_year": season_year,
+            "contracted_g": contracted_g,
+            "floor_price_fen_per_kg": floor,
+            "premium_bp": premium_bp,
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
 async def purchase(api, cid, bought_on, weight_g, market, grade="一等"):
-    r = await api.as_("kuaiji", "POST", f"/contracts/{cid}/purchases", json={
-        "bought_on": bought_on, "grade": grade, "weight_g": weight_g, "market_price_fen_per_kg": market})
+    r = await api.as_(
+        "kuaiji",
+        "POST",
+        f"/contracts/{cid}/purchases",
+        json={"bought_on": bought_on, "grade": grade, "weight_g": weight_g, "market_price_fen_per_kg": market},
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
 async def advance(api, cid, amount_fen, given_on, item, **kw):
-    r = await api.as_("kuaiji", "POST", f"/contracts/{cid}/advances",
-                      json={"amount_fen": amount_fen, "given_on": given_on, "item": item}, **kw)
+    r = await api.as_(
+        "kuaiji",
+        "POST",
+        f"/contracts/{cid}/advances",
+        json={"amount_fen": amount_fen, "given_on": given_on, "item": item},
+        **kw,
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -65,7 +89,10 @@ async def party_balance(api, vid, code, household_id):
             """SELECT coalesce(sum(l.amount_fen), 0)::bigint FROM journal_lines l
                JOIN accounts a ON a.county_code = l.county_code AND a.id = l.account_id
                WHERE a.owner_type = 'venture' AND a.owner_id = $1 AND a.code = $2 AND l.party_id = $3::uuid""",
-            vid, code, household_id)
+            vid,
+            code,
+            household_id,
+        )
     finally:
         await conn.close()
 
@@ -73,11 +100,16 @@ async def party_balance(api, vid, code, household_id):
 async def payables_of(api, settlement_id):
     conn = await api.connect()
     try:
-        return [dict(r) for r in await conn.fetch(
-            """SELECT p.*, pa.code AS payable_code, ba.code AS paying_code FROM payables p
+        return [
+            dict(r)
+            for r in await conn.fetch(
+                """SELECT p.*, pa.code AS payable_code, ba.code AS paying_code FROM payables p
                JOIN accounts pa ON pa.county_code = p.county_code AND pa.id = p.payable_account_id
                JOIN accounts ba ON ba.county_code = p.county_code AND ba.id = p.paying_account_id
-               WHERE p.source = 'settlement' AND p.source_id = $1""", settlement_id)]
+               WHERE p.source = 'settlement' AND p.source_id = $1""",
+                settlement_id,
+            )
+        ]
     finally:
         await conn.close()
 
@@ -113,12 +145,23 @@ async def test_crossing_delivery_floor_and_market_advances_deducted(api):
 
     s = (await api.as_("kuaiji", "GET", f"/settlements/{item['id']}")).json()
     assert [(x["weight_g"], x["reason"], x["amount_fen"]) for x in s["lines"]] == [
-        (60_000, "floor", 72_000), (40_000, "market_premium", 50_400),
-        (10_000, "beyond_contract", 12_600), (5_001, "beyond_contract", 5_256)]
+        (60_000, "floor", 72_000),
+        (40_000, "market_premium", 50_400),
+        (10_000, "beyond_contract", 12_600),
+        (5_001, "beyond_contract", 5_256),
+    ]
     assert s["lines"][0]["price_fen_per_kg_x10000"] == 1200 * 10_000
     assert s["lines"][3]["price_fen_per_kg_x10000"] == 1001 * 10_500
-    for words in ("保底价 12.00 元/公斤", "超出合同数量", "低于保底价", "当归种苗", "复合肥", "扣除赊销农资款 500.00 元",
-                  "实付 902.56 元", "交售 60.000 公斤"):
+    for words in (
+        "保底价 12.00 元/公斤",
+        "超出合同数量",
+        "低于保底价",
+        "当归种苗",
+        "复合肥",
+        "扣除赊销农资款 500.00 元",
+        "实付 902.56 元",
+        "交售 60.000 公斤",
+    ):
         assert words in s["explanation"], words
 
     # Ledger: Dr 1403 1402.56 / Cr 2202 1402.56; Dr 2202 500.00 / Cr 1221 500.00.
@@ -138,8 +181,12 @@ async def test_crossing_delivery_floor_and_market_advances_deducted(api):
     # A second settlement of the season is refused, and so is a late delivery.
     r = await settle(api, vid, 2025)
     assert r.status_code == 409, r.text
-    r = await api.as_("kuaiji", "POST", f"/contracts/{cid}/purchases", json={
-        "bought_on": "2025-12-01", "grade": "一等", "weight_g": 1000, "market_price_fen_per_kg": 1000})
+    r = await api.as_(
+        "kuaiji",
+        "POST",
+        f"/contracts/{cid}/purchases",
+        json={"bought_on": "2025-12-01", "grade": "一等", "weight_g": 1000, "market_price_fen_per_kg": 1000},
+    )
     assert r.status_code == 409
 
 
@@ -154,8 +201,12 @@ async def test_advances_larger_than_gross_carry_to_next_season(api):
     r = await settle(api, vid, 2025)
     assert r.status_code == 201, r.text
     (item,) = r.json()["items"]
-    assert (item["gross_fen"], item["advances_deducted_fen"], item["payable_fen"], item["advance_carried_fen"]) == \
-        (10_000, 10_000, 0, 15_000)
+    assert (item["gross_fen"], item["advances_deducted_fen"], item["payable_fen"], item["advance_carried_fen"]) == (
+        10_000,
+        10_000,
+        0,
+        15_000,
+    )
     assert await payables_of(api, item["id"]) == []  # nothing to pay
     assert await party_balance(api, vid, "1221", hid) == 15_000
     s = (await api.as_("kuaiji", "GET", f"/settlements/{item['id']}")).json()
@@ -175,12 +226,23 @@ async def test_advances_larger_than_gross_carry_to_next_season(api):
     items = {i["contract_id"]: i for i in r.json()["items"]}
     # 红芪: carried in min(150.00, 80.00) = 80.00, all deducted, nothing payable.
     h = items[c_hongqi]
-    assert (h["gross_fen"], h["carried_in_fen"], h["advances_deducted_fen"], h["payable_fen"], h["advance_carried_fen"]) == \
-        (8_000, 8_000, 8_000, 0, 0)
+    assert (
+        h["gross_fen"],
+        h["carried_in_fen"],
+        h["advances_deducted_fen"],
+        h["payable_fen"],
+        h["advance_carried_fen"],
+    ) == (8_000, 8_000, 8_000, 0, 0)
     # 当归: the remaining 70.00 carried plus its own 50.00 = 120.00 deducted from 440.00: 320.00 payable.
     d = items[c_danggui]
-    assert (d["gross_fen"], d["carried_in_fen"], d["own_advances_fen"], d["advances_deducted_fen"], d["payable_fen"],
-            d["advance_carried_fen"]) == (44_000, 7_000, 5_000, 12_000, 32_000, 0)
+    assert (
+        d["gross_fen"],
+        d["carried_in_fen"],
+        d["own_advances_fen"],
+        d["advances_deducted_fen"],
+        d["payable_fen"],
+        d["advance_carried_fen"],
+    ) == (44_000, 7_000, 5_000, 12_000, 32_000, 0)
     # Over both seasons: advances 250 + 50 = 300.00 all recovered; gross 100 + 80 + 440 = 620 = 300 + 320.
     assert await party_balance(api, vid, "1221", hid) == 0
     assert await party_balance(api, vid, "2202", hid) == -32_000
@@ -244,8 +306,13 @@ async def test_idempotent_advance_and_contract_rules(api):
     await contract(api, vid, HH1, crop="黄芪", contracted_g=1_000, floor=100)
     key = {"Idempotency-Key": "advance-key-0001"}
     a = await advance(api, cid, 1_234, "2025-03-01", "化肥", headers=key)
-    b = await api.as_("kuaiji", "POST", f"/contracts/{cid}/advances",
-                      json={"amount_fen": 1_234, "given_on": "2025-03-01", "item": "化肥"}, headers=key)
+    b = await api.as_(
+        "kuaiji",
+        "POST",
+        f"/contracts/{cid}/advances",
+        json={"amount_fen": 1_234, "given_on": "2025-03-01", "item": "化肥"},
+        headers=key,
+    )
     assert b.status_code == 201 and b.json() == a
     conn = await api.connect()
     try:
@@ -253,21 +320,51 @@ async def test_idempotent_advance_and_contract_rules(api):
     finally:
         await conn.close()
     # A cooperative does not sign order-farming purchase contracts here.
-    coop = (await api.as_("kuaiji", "POST", "/ventures", json={
-        "name": "合作社", "model": "cooperative", "village_code": VILLAGE, "registered_capital_fen": 1,
-        "charter": {"patronage_bp": 6000}})).json()["id"]
-    r = await api.as_("kuaiji", "POST", f"/ventures/{coop}/contracts", json={
-        "household_id": await api.household_id(HH1), "crop": "当归", "season_year": 2025, "contracted_g": 1,
-        "floor_price_fen_per_kg": 1})
+    coop = (
+        await api.as_(
+            "kuaiji",
+            "POST",
+            "/ventures",
+            json={
+                "name": "合作社",
+                "model": "cooperative",
+                "village_code": VILLAGE,
+                "registered_capital_fen": 1,
+                "charter": {"patronage_bp": 6000},
+            },
+        )
+    ).json()["id"]
+    r = await api.as_(
+        "kuaiji",
+        "POST",
+        f"/ventures/{coop}/contracts",
+        json={
+            "household_id": await api.household_id(HH1),
+            "crop": "当归",
+            "season_year": 2025,
+            "contracted_g": 1,
+            "floor_price_fen_per_kg": 1,
+        },
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "venture_id"
-    r = await api.as_("kuaiji", "POST", f"/ventures/{vid}/contracts", json={
-        "household_id": "00000000-0000-0000-0000-000000000000", "crop": "当归", "season_year": 2025,
-        "contracted_g": 1, "floor_price_fen_per_kg": 1})
+    r = await api.as_(
+        "kuaiji",
+        "POST",
+        f"/ventures/{vid}/contracts",
+        json={
+            "household_id": "00000000-0000-0000-0000-000000000000",
+            "crop": "当归",
+            "season_year": 2025,
+            "contracted_g": 1,
+            "floor_price_fen_per_kg": 1,
+        },
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "household_id"
     page = (await api.as_("kuaiji", "GET", f"/ventures/{vid}/contracts", params={"limit": 1})).json()
     assert len(page["items"]) == 1 and page["next_cursor"]
-    rest = (await api.as_("kuaiji", "GET", f"/ventures/{vid}/contracts",
-                          params={"limit": 1, "cursor": page["next_cursor"]})).json()
+    rest = (
+        await api.as_("kuaiji", "GET", f"/ventures/{vid}/contracts", params={"limit": 1, "cursor": page["next_cursor"]})
+    ).json()
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
     assert rest["items"][0]["id"] != page["items"][0]["id"]
     r = await settle(api, vid, 2031)
@@ -287,7 +384,9 @@ async def purchase_count(api, vid):
     try:
         return await conn.fetchval(
             """SELECT count(*) FROM farming_purchases p JOIN farming_contracts c ON c.id = p.contract_id
-               WHERE c.venture_id = $1::uuid""", vid)
+               WHERE c.venture_id = $1::uuid""",
+            vid,
+        )
     finally:
         await conn.close()
 
@@ -295,15 +394,20 @@ async def purchase_count(api, vid):
 async def test_import_20000_rows_all_or_nothing(api):
     await set_today(api, "2025-12-20")
     vid = await make_enterprise(api)
-    contracts = [await contract(api, vid, f"621223100201-00{i}", contracted_g=5_000_000, floor=1200) for i in range(1, 6)]
-    rows = [(contracts[i % 5], f"2025-10-{1 + i % 28:02d}", "一等" if i % 3 else "二等", 1_000 + i % 997, 1100 + i % 300)
-            for i in range(20_000)]
+    contracts = [
+        await contract(api, vid, f"621223100201-00{i}", contracted_g=5_000_000, floor=1200) for i in range(1, 6)
+    ]
+    rows = [
+        (contracts[i % 5], f"2025-10-{1 + i % 28:02d}", "一等" if i % 3 else "二等", 1_000 + i % 997, 1100 + i % 300)
+        for i in range(20_000)
+    ]
     bad = list(rows)
     # Data row i is spreadsheet row i + 2 (the header is row 1).
-    bad[999] = (contracts[0], "2025-10-01", "一等", "12.5", 1100)          # row 1001: not whole grams
+    bad[999] = (contracts[0], "2025-10-01", "一等", "12.5", 1100)  # row 1001: not whole grams
     bad[15_000] = ("5d3f0a4e-0000-4000-8000-000000000000", "2025-10-01", "一等", 1000, 1100)  # row 15002
-    r = await api.as_("kuaiji", "POST", f"/ventures/{vid}/purchases/import",
-                      files={"file": ("称重单.csv", _sheet(bad), "text/csv")})
+    r = await api.as_(
+        "kuaiji", "POST", f"/ventures/{vid}/purchases/import", files={"file": ("称重单.csv", _sheet(bad), "text/csv")}
+    )
     assert r.status_code == 422, r.text
     errors = r.json()["errors"]
     assert [(e["row"], e["field"]) for e in errors] == [(1001, "weight_g"), (15002, "contract_id")]
@@ -311,8 +415,14 @@ async def test_import_20000_rows_all_or_nothing(api):
 
     # A retry sends the very same bytes, multipart boundary included.
     boundary = "weighing-station-sheet"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="sheet.csv"\r\n'
-            f"Content-Type: text/csv\r\n\r\n").encode() + _sheet(rows) + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="sheet.csv"\r\n'
+            f"Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + _sheet(rows)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     headers = {"Idempotency-Key": "import-purchases-0001", "Content-Type": f"multipart/form-data; boundary={boundary}"}
     r = await api.as_("kuaiji", "POST", f"/ventures/{vid}/purchases/import", content=body, headers=headers)
     assert r.status_code == 201, r.text
@@ -348,20 +458,26 @@ async def one_small_settlement(api):
 async def test_who_may_see_and_change(api):
     vid, cid, item = await one_small_settlement(api)
 
-    r = await api.as_("admin", "POST", "/users", json={"username": "kuaiji2", "password": "another-accountant",
-                                                       "role": "accountant"})
+    r = await api.as_(
+        "admin", "POST", "/users", json={"username": "kuaiji2", "password": "another-accountant", "role": "accountant"}
+    )
     assert r.status_code == 201, r.text
     await api.login("kuaiji2", "another-accountant")
     # Another venture's accountant: the venture, its contracts and settlements do not exist for them.
     assert (await api.as_("kuaiji2", "GET", f"/ventures/{vid}/contracts")).status_code == 404
     assert (await api.as_("kuaiji2", "GET", f"/settlements/{item['id']}")).status_code == 404
     assert (await api.as_("kuaiji2", "GET", f"/contracts/{cid}")).status_code == 404
-    r = await api.as_("kuaiji2", "POST", f"/contracts/{cid}/purchases", json={
-        "bought_on": "2025-10-01", "grade": "一等", "weight_g": 1, "market_price_fen_per_kg": 1})
+    r = await api.as_(
+        "kuaiji2",
+        "POST",
+        f"/contracts/{cid}/purchases",
+        json={"bought_on": "2025-10-01", "grade": "一等", "weight_g": 1, "market_price_fen_per_kg": 1},
+    )
     assert r.status_code == 404
     assert (await api.as_("kuaiji2", "POST", f"/settlements/{item['id']}/reverse")).status_code == 404
-    assert (await api.as_("kuaiji2", "POST", f"/ventures/{vid}/settlements",
-                          json={"season_year": 2025})).status_code == 404
+    assert (
+        await api.as_("kuaiji2", "POST", f"/ventures/{vid}/settlements", json={"season_year": 2025})
+    ).status_code == 404
     # Another household cannot see it; no household may write; the auditor reads but does not write.
     other = await api.household_login(HH2)
     assert (await api.client.get(f"/settlements/{item['id']}", headers=other)).status_code == 404
@@ -388,16 +504,22 @@ async def test_database_holds_the_invariants(api):
         # A purchase naming no contract, even through COPY, is refused.
         with pytest.raises(asyncpg.ForeignKeyViolationError):
             await conn.copy_records_to_table(
-                "farming_purchases", records=[("621223000000", uuid.uuid4(), dt.date(2025, 1, 1), "一等", 1, 1)],
-                columns=["county_code", "contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"])
+                "farming_purchases",
+                records=[("621223000000", uuid.uuid4(), dt.date(2025, 1, 1), "一等", 1, 1)],
+                columns=["county_code", "contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"],
+            )
         # A settlement's figures cannot be edited, and it cannot be deleted.
         with pytest.raises(asyncpg.CheckViolationError):
-            await conn.execute("UPDATE farming_settlements SET payable_fen = payable_fen + 1, gross_fen = gross_fen + 1 "
-                               "WHERE id = $1::uuid", item["id"])
+            await conn.execute(
+                "UPDATE farming_settlements SET payable_fen = payable_fen + 1, gross_fen = gross_fen + 1 "
+                "WHERE id = $1::uuid",
+                item["id"],
+            )
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute("DELETE FROM farming_settlements WHERE id = $1::uuid", item["id"])
         # Money is conserved row by row.
-        assert await conn.fetchval("SELECT bool_and(gross_fen = advances_deducted_fen + payable_fen) "
-                                   "FROM farming_settlements")
+        assert await conn.fetchval(
+            "SELECT bool_and(gross_fen = advances_deducted_fen + payable_fen) FROM farming_settlements"
+        )
     finally:
         await conn.close()

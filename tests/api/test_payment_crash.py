@@ -34,12 +34,19 @@ def free_port() -> int:
 class Service:
     def __init__(self, database_url: str, log: Path) -> None:
         self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "HUINONG_SECRET_KEY": b64key(SECRET_KEY),
-               "HUINONG_DATA_KEY": b64key(DATA_KEY), "PORT": str(self.port), "HOST": "127.0.0.1"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "HUINONG_SECRET_KEY": b64key(SECRET_KEY),
+            "HUINONG_DATA_KEY": b64key(DATA_KEY),
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+        }
         env.pop("HUINONG_ADMIN_PASSWORD", None)
         self.log = log.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=self.log)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log
+        )
         self.url = f"http://127.0.0.1:{self.port}"
 
     async def ready(self) -> None:
@@ -106,8 +113,11 @@ async def test_kill_during_return_import_then_repeat_pays_each_once(demo_db):
             answer = bank_answer(r.content)
 
             async def send_import():
-                return await client.post(f"/payment-batches/{bid}/returns", headers={**maker, "Idempotency-Key": "crash-1st-try"},
-                                         files={"file": ("huipan.txt", answer, "text/plain")})
+                return await client.post(
+                    f"/payment-batches/{bid}/returns",
+                    headers={**maker, "Idempotency-Key": "crash-1st-try"},
+                    files={"file": ("huipan.txt", answer, "text/plain")},
+                )
 
             request = asyncio.create_task(send_import())
             caught = False
@@ -141,16 +151,24 @@ async def test_kill_during_return_import_then_repeat_pays_each_once(demo_db):
         async with httpx.AsyncClient(base_url=service.url, timeout=120) as client:
             maker = await login(client, "caizheng")
             # The first key stays in flight for its lease; a repeat after a crash uses a new one.
-            r = await client.post(f"/payment-batches/{bid}/returns", headers={**maker, "Idempotency-Key": "crash-2nd-try"},
-                                  files={"file": ("huipan.txt", answer, "text/plain")})
+            r = await client.post(
+                f"/payment-batches/{bid}/returns",
+                headers={**maker, "Idempotency-Key": "crash-2nd-try"},
+                files={"file": ("huipan.txt", answer, "text/plain")},
+            )
             assert r.status_code == 201, r.text
             first = r.json()
             assert (first["paid"], first["failed"], first["unmatched"]) == (PAYABLES * 9 // 10, PAYABLES // 10, 0)
             assert first["batch_status"] == "closed"
-            r = await client.post(f"/payment-batches/{bid}/returns", headers=maker,
-                                  files={"file": ("huipan.txt", answer, "text/plain")})
+            r = await client.post(
+                f"/payment-batches/{bid}/returns", headers=maker, files={"file": ("huipan.txt", answer, "text/plain")}
+            )
             again = r.json()
-            assert (again["paid"], again["already_paid"], again["already_failed"]) == (0, PAYABLES * 9 // 10, PAYABLES // 10)
+            assert (again["paid"], again["already_paid"], again["already_failed"]) == (
+                0,
+                PAYABLES * 9 // 10,
+                PAYABLES // 10,
+            )
             auditor = await login(client, "shenji")
             r = await client.get("/ledger/verify", headers=auditor)
             assert r.json()["ok"], r.text
@@ -158,14 +176,21 @@ async def test_kill_during_return_import_then_repeat_pays_each_once(demo_db):
             rec = r.json()
             assert rec["ok"] and rec["difference_fen"] == 0 and rec["paid_fen"] == PAYABLES * 9 // 10 * 30_000
 
-        paid = await conn.fetchrow("SELECT count(*) AS n, count(DISTINCT payable_id) AS distinct_n FROM payable_payments")
+        paid = await conn.fetchrow(
+            "SELECT count(*) AS n, count(DISTINCT payable_id) AS distinct_n FROM payable_payments"
+        )
         assert (paid["n"], paid["distinct_n"]) == (PAYABLES * 9 // 10,) * 2
         assert await conn.fetchval("SELECT count(*) FROM payables WHERE status = 'paid'") == PAYABLES * 9 // 10
-        assert await conn.fetchval("SELECT count(*) FROM payables WHERE status = 'unpaid' AND failure_reason = '卡号已注销'") \
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM payables WHERE status = 'unpaid' AND failure_reason = '卡号已注销'"
+            )
             == PAYABLES // 10
+        )
         debits = await conn.fetchval(
             """SELECT sum(l.amount_fen) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
-               WHERE e.source_type = 'bank_return' AND l.amount_fen > 0""")
+               WHERE e.source_type = 'bank_return' AND l.amount_fen > 0"""
+        )
         assert debits == PAYABLES * 9 // 10 * 30_000
     finally:
         if service is not None:

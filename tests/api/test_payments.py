@@ -16,8 +16,9 @@ VILLAGE = "621223100201"
 async def households(api, count, village=VILLAGE):
     conn = await api.connect()
     try:
-        rows = await conn.fetch("SELECT id FROM households WHERE village_code = $1 ORDER BY household_no LIMIT $2",
-                                village, count)
+        rows = await conn.fetch(
+            "SELECT id FROM households WHERE village_code = $1 ORDER BY household_no LIMIT $2", village, count
+        )
         return [str(r["id"]) for r in rows]
     finally:
         await conn.close()
@@ -72,8 +73,14 @@ def return_file(bank_file: bytes, outcome=lambda seq: ("成功", "")) -> bytes:
 
 
 async def import_return(api, batch_id, content, user="caizheng", name="return.txt", headers=None):
-    return await call(api, user, "POST", f"/payment-batches/{batch_id}/returns",
-                      files={"file": (name, content, "text/plain")}, headers=headers or {})
+    return await call(
+        api,
+        user,
+        "POST",
+        f"/payment-batches/{batch_id}/returns",
+        files={"file": (name, content, "text/plain")},
+        headers=headers or {},
+    )
 
 
 async def bank_file(api, batch_id, profile="pipe", user="caizheng"):
@@ -93,7 +100,12 @@ async def test_batch_export_return_and_reconcile(api):
     r = await build(api, source="award")
     assert r.status_code == 201, r.text
     batch = r.json()
-    assert (batch["status"], batch["count"], batch["total_fen"], batch["max_payable_fen"]) == ("draft", 5, 150_000, 150_000)
+    assert (batch["status"], batch["count"], batch["total_fen"], batch["max_payable_fen"]) == (
+        "draft",
+        5,
+        150_000,
+        150_000,
+    )
     bid = batch["id"]
     # A draft goes to no bank; the maker cannot approve their own batch.
     r = await api.as_("caizheng", "GET", f"/payment-batches/{bid}/bank-file")
@@ -114,6 +126,7 @@ async def test_batch_export_return_and_reconcile(api):
     lines = text.split("\r\n")
     assert lines[0] == f"HEAD|{bid}|5|1500.00|" and lines[6] == "TAIL|5|1500.00|" and lines[7] == ""
     from service.core.crypto import CARD_CONTEXT, DataCipher
+
     cipher = DataCipher(DATA_KEY)
     first = (await fetch(api, "SELECT bank_account_enc FROM households WHERE id = $1::uuid", hh[0]))[0]
     card = cipher.decrypt(bytes(first[0]), context=CARD_CONTEXT)
@@ -133,8 +146,11 @@ async def test_batch_export_return_and_reconcile(api):
     content = return_file(pipe, lambda seq: ("成功", "") if seq <= 3 else ("失败", "户名与帐号不符"))
     rows = content.decode("gb18030").split("\r\n")
     fifth = rows[4]
-    rows = rows[:4] + ["99|某某|6228000000000000000|1.00|620102199001011234|成功||",
-                       fifth.replace("300.00", "300.01")] + [""]
+    rows = (
+        rows[:4]
+        + ["99|某某|6228000000000000000|1.00|620102199001011234|成功||", fifth.replace("300.00", "300.01")]
+        + [""]
+    )
     content = "\r\n".join(rows).encode("gb18030")
     r = await import_return(api, bid, content)
     assert r.status_code == 201, r.text
@@ -145,16 +161,25 @@ async def test_batch_export_return_and_reconcile(api):
     assert "批次中没有序号 99" in reasons[99] and "金额不符" in reasons[5] and reasons[4] == "户名与帐号不符"
 
     # The same file again changes nothing.
-    before = await fetch(api, "SELECT (SELECT count(*) FROM payable_payments) AS p, (SELECT count(*) FROM journal_entries) AS e")
+    before = await fetch(
+        api, "SELECT (SELECT count(*) FROM payable_payments) AS p, (SELECT count(*) FROM journal_entries) AS e"
+    )
     r = await import_return(api, bid, content)
     again = r.json()
     assert (again["paid"], again["failed"], again["already_paid"], again["already_failed"]) == (0, 0, 3, 1)
-    after = await fetch(api, "SELECT (SELECT count(*) FROM payable_payments) AS p, (SELECT count(*) FROM journal_entries) AS e")
+    after = await fetch(
+        api, "SELECT (SELECT count(*) FROM payable_payments) AS p, (SELECT count(*) FROM journal_entries) AS e"
+    )
     assert before == after and after[0]["p"] == 3
 
     r = await call(api, "shenji", "GET", f"/payment-batches/{bid}/reconciliation")
     rec = r.json()
-    assert (rec["sent_fen"], rec["paid_fen"], rec["failed_fen"], rec["pending_fen"]) == (150_000, 90_000, 30_000, 30_000)
+    assert (rec["sent_fen"], rec["paid_fen"], rec["failed_fen"], rec["pending_fen"]) == (
+        150_000,
+        90_000,
+        30_000,
+        30_000,
+    )
     assert rec["difference_fen"] == 0 and rec["ledger_fen"] == 90_000 and rec["payments_fen"] == 90_000 and rec["ok"]
 
     # The last line settles and the batch closes.
@@ -167,15 +192,23 @@ async def test_batch_export_return_and_reconcile(api):
     assert r.status_code == 201 and r.json()["paid"] == 1 and r.json()["batch_status"] == "closed", r.text
     r = await call(api, "caizheng", "GET", f"/payment-batches/{bid}")
     detail = r.json()
-    assert (detail["status"], detail["paid_count"], detail["failed_count"], detail["pending_count"]) == ("closed", 4, 1, 0)
+    assert (detail["status"], detail["paid_count"], detail["failed_count"], detail["pending_count"]) == (
+        "closed",
+        4,
+        1,
+        0,
+    )
     assert [line["status"] for line in detail["lines"]] == ["paid", "paid", "paid", "failed", "paid"]
 
     # Paid payables: once each, on today's date, Dr payable (party household) / Cr bank.
     paid = await fetch(api, "SELECT id, status, paid_on, batch_id FROM payables WHERE status = 'paid'")
     assert len(paid) == 4 and all(p["batch_id"] is None and p["paid_on"] is not None for p in paid)
-    legs = await fetch(api, """SELECT l.amount_fen, l.party_id, a.code FROM journal_lines l
+    legs = await fetch(
+        api,
+        """SELECT l.amount_fen, l.party_id, a.code FROM journal_lines l
                                JOIN journal_entries e ON e.id = l.entry_id JOIN accounts a ON a.id = l.account_id
-                               WHERE e.source_type = 'bank_return' ORDER BY l.entry_id, l.line_no""")
+                               WHERE e.source_type = 'bank_return' ORDER BY l.entry_id, l.line_no""",
+    )
     assert sum(l["amount_fen"] for l in legs if l["code"] == "award_payable") == 120_000
     assert sum(l["amount_fen"] for l in legs if l["code"] == "treasury") == -120_000
     assert all(l["party_id"] is not None for l in legs)
@@ -186,11 +219,21 @@ async def test_batch_export_return_and_reconcile(api):
     (item,) = r.json()["items"]
     assert item["id"] == failed_id and item["failure_reason"] == "户名与帐号不符"
     household = detail["lines"][3]["household_id"]
-    r = await call(api, "caizheng", "PUT", f"/households/{household}/bank-account",
-                   json={"bank_name": "甘肃农信", "bank_account": "6228480402564890018"})
+    r = await call(
+        api,
+        "caizheng",
+        "PUT",
+        f"/households/{household}/bank-account",
+        json={"bank_name": "甘肃农信", "bank_account": "6228480402564890018"},
+    )
     assert r.status_code == 403
-    r = await call(api, "cunwei", "PUT", f"/households/{household}/bank-account",
-                   json={"bank_name": "甘肃农信", "bank_account": "6228480402564890018"})
+    r = await call(
+        api,
+        "cunwei",
+        "PUT",
+        f"/households/{household}/bank-account",
+        json={"bank_name": "甘肃农信", "bank_account": "6228480402564890018"},
+    )
     assert r.status_code == 200 and r.json()["bank_account"] == "6228 **** **** 0018", r.text
     assert (await fetch(api, "SELECT count(*) FROM audit_log WHERE action = 'household.bank_account'"))[0][0] == 1
     again = await approved_batch(api, payable_ids=[failed_id])
@@ -277,16 +320,27 @@ async def test_idempotency_key_replays_a_return_import(api):
 
 
 async def test_two_officers_build_from_overlapping_selections(api):
-    r = await api.as_("admin", "POST", "/users", json={"username": "caizheng3", "password": "huinong-demo",
-                                                        "role": "finance_officer", "region_code": COUNTY})
+    r = await api.as_(
+        "admin",
+        "POST",
+        "/users",
+        json={"username": "caizheng3", "password": "huinong-demo", "role": "finance_officer", "region_code": COUNTY},
+    )
     assert r.status_code == 201, r.text
     for user in ("caizheng", "caizheng3"):
         await api.login(user)  # once, not once per concurrent call
     hh = await households(api, 60) + await households(api, 30, "621223100202")
     ids = await payables_for(api, hh, 1_000) + await payables_for(api, hh, 2_000, source="settlement")
-    selections = [{"source": "award"}, {"village_code": VILLAGE}, {}, {"source": "settlement"},
-                  {"payable_ids": ids[:50]}, {"payable_ids": ids[40:120]}, {"village_code": "621223100202"},
-                  {"payable_ids": ids[100:180:3]}]
+    selections = [
+        {"source": "award"},
+        {"village_code": VILLAGE},
+        {},
+        {"source": "settlement"},
+        {"payable_ids": ids[:50]},
+        {"payable_ids": ids[40:120]},
+        {"village_code": "621223100202"},
+        {"payable_ids": ids[100:180:3]},
+    ]
     calls = [build(api, user=("caizheng", "caizheng3")[n % 2], **selections[n % len(selections)]) for n in range(24)]
     answers = await asyncio.gather(*calls)
     assert {r.status_code for r in answers} <= {201, 409}, [r.text for r in answers if r.status_code not in (201, 409)]
@@ -308,21 +362,26 @@ async def test_hundred_concurrent_approvals_and_imports_pay_once(api):
     await payables_for(api, hh, 12_345)
     r = await build(api, source="award")
     bid = r.json()["id"]
-    approvals = await asyncio.gather(*[
-        api.as_("caizheng2", "POST", f"/payment-batches/{bid}/approve") for _ in range(100)])
+    approvals = await asyncio.gather(
+        *[api.as_("caizheng2", "POST", f"/payment-batches/{bid}/approve") for _ in range(100)]
+    )
     assert sorted(r.status_code for r in approvals) == [200] + [409] * 99
     content = return_file(await bank_file(api, bid))
-    imports = await asyncio.gather(*[import_return(api, bid, content, user=("caizheng", "caizheng2")[n % 2])
-                                     for n in range(100)])
+    imports = await asyncio.gather(
+        *[import_return(api, bid, content, user=("caizheng", "caizheng2")[n % 2]) for n in range(100)]
+    )
     assert all(r.status_code == 201 for r in imports), [r.text for r in imports if r.status_code != 201][:1]
     results = [r.json() for r in imports]
     assert sorted(r["paid"] for r in results) == [0] * 99 + [50]
     assert all(r["already_paid"] == 50 for r in results if r["paid"] == 0)
     payments = await fetch(api, "SELECT count(*), count(DISTINCT payable_id) FROM payable_payments")
     assert tuple(payments[0]) == (50, 50)
-    legs = await fetch(api, """SELECT count(DISTINCT e.id) AS entries, sum(l.amount_fen) FILTER (WHERE l.amount_fen > 0) AS paid
+    legs = await fetch(
+        api,
+        """SELECT count(DISTINCT e.id) AS entries, sum(l.amount_fen) FILTER (WHERE l.amount_fen > 0) AS paid
                                FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
-                               WHERE e.source_type = 'bank_return'""")
+                               WHERE e.source_type = 'bank_return'""",
+    )
     assert (legs[0]["entries"], legs[0]["paid"]) == (1, 50 * 12_345)
     r = await api.as_("shenji", "GET", f"/payment-batches/{bid}/reconciliation")
     assert r.json()["ok"] and r.json()["paid_fen"] == 50 * 12_345 and r.json()["difference_fen"] == 0

@@ -9,9 +9,9 @@ import logging
 import re
 
 from service.core.crypto import CARD_CONTEXT, ID_CONTEXT, DataCipher
+from service.registry import routes as registry_routes
 from tests.api.test_access_matrix import HOME, PLAYERS, ROUTES, build_world
 from tests.api.test_household_import import card_number, count_rows, household_json, household_row, id_number, upload
-from service.registry import routes as registry_routes
 from tests.conftest import DATA_KEY, FULL_CARD, FULL_ID, assert_no_full_numbers
 
 # Audit hashes and digests are hex; a run of sixteen decimal digits turns up in about one in a
@@ -42,8 +42,14 @@ async def test_no_answer_or_log_line_carries_a_full_number(api, caplog):
 
     created = household_json(60_001, head_name="张小三")
     answers.append(await api.as_("cunwei", "POST", "/households", json=created))
-    answers.append(await api.as_("cunwei", "POST", "/households/import",
-                                 **upload("csv-gb18030", [household_row(n) for n in range(60_002, 60_005)])))
+    answers.append(
+        await api.as_(
+            "cunwei",
+            "POST",
+            "/households/import",
+            **upload("csv-gb18030", [household_row(n) for n in range(60_002, 60_005)]),
+        )
+    )
     # Columns swapped by mistake: the ID lands where the card goes and the card where the ID goes.
     swapped = household_row(60_005, head_id_number=card_number(60_005), bank_account=id_number(60_005))
     broken = household_row(60_006, head_id_number=id_number(60_006)[:17] + "Y")
@@ -94,8 +100,13 @@ async def test_a_failure_deep_inside_logs_no_full_number(api, caplog, monkeypatc
 
 
 async def test_numbers_and_names_are_masked_as_on_public_notices(api):
-    body = household_json(60_010, head_name="张小三", head_id_number="620102199001010070",
-                          bank_account="6228480402564890018", phone="13912345678")
+    body = household_json(
+        60_010,
+        head_name="张小三",
+        head_id_number="620102199001010070",
+        bank_account="6228480402564890018",
+        phone="13912345678",
+    )
     r = await api.as_("xiangzhen", "POST", "/households", json=body)
     assert r.status_code == 201, r.text
     got = r.json()
@@ -115,12 +126,14 @@ async def test_numbers_rest_encrypted(api):
     assert r.status_code == 201, r.text
     conn = await api.connect()
     try:
-        row = await conn.fetchrow("SELECT head_id_enc, bank_account_enc FROM households WHERE id = $1::uuid",
-                                  r.json()["id"])
+        row = await conn.fetchrow(
+            "SELECT head_id_enc, bank_account_enc FROM households WHERE id = $1::uuid", r.json()["id"]
+        )
         demo = await conn.fetchval("SELECT head_id_enc FROM households WHERE household_no = '621223100201-001'")
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        dump = "\n".join([await conn.fetchval(f'SELECT coalesce(string_agg(t::text, E\'\\n\'), \'\') FROM "{t[0]}" t')
-                          for t in tables])
+        dump = "\n".join(
+            [await conn.fetchval(f"SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM \"{t[0]}\" t") for t in tables]
+        )
     finally:
         await conn.close()
     cipher = DataCipher(DATA_KEY)

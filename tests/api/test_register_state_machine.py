@@ -32,26 +32,50 @@ import asyncpg
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (
-    RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
 )
 
 from db import ledger
-from service.ledger.rules import AlreadyReversed, LedgerError
 from db.pool import init_connection
 from service.core.clock import CHINA_TZ
-from service.ledger import chart
-from service.ventures.rules import NegativeHoldingError, ShareMovement, holdings_as_of
 from service.core.money import round_half_up_div
+from service.ledger import chart
+from service.ledger.rules import AlreadyReversed, LedgerError
+from service.ventures.rules import NegativeHoldingError, ShareMovement, holdings_as_of
 from tests.conftest import _api
 
 COUNTY = "621223000000"
 VILLAGE = "621223100201"
 HOUSEHOLDS = ("621223100201-001", "621223100201-002")
-DATES = tuple(dt.date(2025, m, d) for m, d in (
-    (1, 1), (1, 15), (2, 28), (3, 31), (4, 15), (5, 31), (6, 30), (7, 1), (8, 15), (9, 30), (11, 11), (12, 31)))
+DATES = tuple(
+    dt.date(2025, m, d)
+    for m, d in (
+        (1, 1),
+        (1, 15),
+        (2, 28),
+        (3, 31),
+        (4, 15),
+        (5, 31),
+        (6, 30),
+        (7, 1),
+        (8, 15),
+        (9, 30),
+        (11, 11),
+        (12, 31),
+    )
+)
 YEAR_END = dt.date(2025, 12, 31)
-SETTINGS = settings(max_examples=200, deadline=None, stateful_step_count=10,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    stateful_step_count=10,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 @dataclass
@@ -125,8 +149,12 @@ class RegisterMachine(RuleBasedStateMachine):
 
     # --- setup -------------------------------------------------------------------------------
 
-    @initialize(model=st.sampled_from(["cooperative", "cooperative", "branch_company", "enterprise"]),
-                day=st.sampled_from(DATES[:4]), shares=st.integers(1, 1000), price=st.sampled_from([0, 100, 1234]))
+    @initialize(
+        model=st.sampled_from(["cooperative", "cooperative", "branch_company", "enterprise"]),
+        day=st.sampled_from(DATES[:4]),
+        shares=st.integers(1, 1000),
+        price=st.sampled_from([0, 100, 1234]),
+    )
     def open_venture(self, model, day, shares, price):
         """A venture whose collective subscribes its original shares, so that steps have
         something to allocate, transfer and redeem from the start."""
@@ -134,15 +162,31 @@ class RegisterMachine(RuleBasedStateMachine):
         self.m = Model()
         self.swept: tuple | None = None
         self.run(self._open(model))
-        self._movement({"kind": "subscribe", "share_class": "ordinary", "shares": shares,
-                        "capital_fen": shares * price, "effective_date": day.isoformat(),
-                        "to_member_id": self.collective}, None)
+        self._movement(
+            {
+                "kind": "subscribe",
+                "share_class": "ordinary",
+                "shares": shares,
+                "capital_fen": shares * price,
+                "effective_date": day.isoformat(),
+                "to_member_id": self.collective,
+            },
+            None,
+        )
 
     async def _open(self, model):
         api = self.harness.api
-        r = await api.client.post("/ventures", headers=self.harness.auth, json={
-            "name": "状态机合作社", "model": model, "village_code": VILLAGE, "registered_capital_fen": 100_000_000,
-            "charter": {"patronage_bp": 7000, "reserve_bp": 1000}})
+        r = await api.client.post(
+            "/ventures",
+            headers=self.harness.auth,
+            json={
+                "name": "状态机合作社",
+                "model": model,
+                "village_code": VILLAGE,
+                "registered_capital_fen": 100_000_000,
+                "charter": {"patronage_bp": 7000, "reserve_bp": 1000},
+            },
+        )
         assert r.status_code == 201, r.text
         self.vid = r.json()["id"]
         # member id → kind, in creation order: draws index into it, so it must not depend on the ids.
@@ -167,7 +211,8 @@ class RegisterMachine(RuleBasedStateMachine):
                       (SELECT count(*) FROM share_movements WHERE venture_id = $1) AS movements,
                       (SELECT count(*) FROM subsidies WHERE venture_id = $1) AS subsidies,
                       (SELECT count(*) FROM member_account_movements WHERE venture_id = $1) AS accounts""",
-            uuid.UUID(self.vid))
+            uuid.UUID(self.vid),
+        )
         return tuple(row)
 
     async def _post(self, url: str, body: dict, key: str | None):
@@ -184,9 +229,15 @@ class RegisterMachine(RuleBasedStateMachine):
         return f"sm-{uuid.uuid4().hex}" if data.draw(st.booleans(), label="with key") else None
 
     def _movement(self, body: dict, key: str | None) -> None:
-        candidate = ShareMovement(body["kind"], body.get("from_member_id"), body.get("to_member_id"),
-                                  body["share_class"], body["shares"], body["capital_fen"],
-                                  dt.date.fromisoformat(body["effective_date"]))
+        candidate = ShareMovement(
+            body["kind"],
+            body.get("from_member_id"),
+            body.get("to_member_id"),
+            body["share_class"],
+            body["shares"],
+            body["capital_fen"],
+            dt.date.fromisoformat(body["effective_date"]),
+        )
         refusal = replay([*self.m.movements, candidate])
         url = f"/ventures/{self.vid}/share-movements"
         before = self.run(self._effects())
@@ -200,8 +251,15 @@ class RegisterMachine(RuleBasedStateMachine):
             if body["kind"] in ("subscribe", "redeem") and capital:
                 sign = 1 if body["kind"] == "subscribe" else -1
                 assert out["entry_id"], out
-                self.m.entries.append(Entry(out["entry_id"], {chart.BANK_CODE[self.model_kind]: sign * capital,
-                                                              chart.CAPITAL_CODE[self.model_kind]: -sign * capital}))
+                self.m.entries.append(
+                    Entry(
+                        out["entry_id"],
+                        {
+                            chart.BANK_CODE[self.model_kind]: sign * capital,
+                            chart.CAPITAL_CODE[self.model_kind]: -sign * capital,
+                        },
+                    )
+                )
             else:
                 assert out["entry_id"] is None, out
         else:
@@ -252,8 +310,14 @@ class RegisterMachine(RuleBasedStateMachine):
             capital = 0
         else:
             capital = data.draw(st.integers(0, capital_held + 1000), label="capital_fen")
-        body = {"kind": kind, "share_class": share_class, "shares": shares, "capital_fen": capital,
-                "effective_date": day.isoformat(), "from_member_id": source}
+        body = {
+            "kind": kind,
+            "share_class": share_class,
+            "shares": shares,
+            "capital_fen": capital,
+            "effective_date": day.isoformat(),
+            "from_member_id": source,
+        }
         if target is not None:
             body["to_member_id"] = target
         self._movement(body, self._key(data))
@@ -266,10 +330,17 @@ class RegisterMachine(RuleBasedStateMachine):
         target = data.draw(st.sampled_from([self.collective, *self.members]), label="to")
         shares = data.draw(st.integers(1, 500), label="shares")
         price = data.draw(st.sampled_from([0, 1, 100, 1000, 1234]), label="price")
-        self._movement({
-            "kind": "subscribe", "share_class": data.draw(st.sampled_from(["ordinary", "poverty"])),
-            "shares": shares, "capital_fen": shares * price,
-            "effective_date": data.draw(st.sampled_from(DATES)).isoformat(), "to_member_id": target}, self._key(data))
+        self._movement(
+            {
+                "kind": "subscribe",
+                "share_class": data.draw(st.sampled_from(["ordinary", "poverty"])),
+                "shares": shares,
+                "capital_fen": shares * price,
+                "effective_date": data.draw(st.sampled_from(DATES)).isoformat(),
+                "to_member_id": target,
+            },
+            self._key(data),
+        )
 
     @rule(data=st.data())
     def allocate(self, data):
@@ -359,12 +430,22 @@ class RegisterMachine(RuleBasedStateMachine):
             name = "effective_date" if "effective_date" in body else "received_on"
             body[name] = "2025-06-01" if body[name] != "2025-06-01" else "2025-06-02"
         elif url.endswith("/subsidies"):
-            url, body = f"/ventures/{self.vid}/share-movements", {
-                "kind": "subscribe", "share_class": "ordinary", "shares": 1, "capital_fen": 1,
-                "effective_date": "2025-01-01", "to_member_id": self.collective}
+            url, body = (
+                f"/ventures/{self.vid}/share-movements",
+                {
+                    "kind": "subscribe",
+                    "share_class": "ordinary",
+                    "shares": 1,
+                    "capital_fen": 1,
+                    "effective_date": "2025-01-01",
+                    "to_member_id": self.collective,
+                },
+            )
         else:
-            url, body = f"/ventures/{self.vid}/subsidies", {
-                "amount_fen": 1, "source": "补助", "received_on": "2025-01-01"}
+            url, body = (
+                f"/ventures/{self.vid}/subsidies",
+                {"amount_fen": 1, "source": "补助", "received_on": "2025-01-01"},
+            )
         before = self.run(self._effects())
         headers = {**self.harness.auth, "Idempotency-Key": sent.key}
         r = self.run(self.harness.api.client.post(url, json=body, headers=headers))
@@ -392,7 +473,8 @@ class RegisterMachine(RuleBasedStateMachine):
                       (SELECT count(*) FROM account_balances b FULL JOIN (
                           SELECT county_code, account_id, sum(amount_fen) AS total FROM journal_lines GROUP BY 1, 2) s
                         ON s.county_code = b.county_code AND s.account_id = b.account_id
-                       WHERE coalesce(b.balance_fen, 0) <> coalesce(s.total, 0)) AS disagreeing""")
+                       WHERE coalesce(b.balance_fen, 0) <> coalesce(s.total, 0)) AS disagreeing"""
+        )
         assert dict(books) == {"unbalanced": 0, "lines_total": 0, "balances_total": 0, "disagreeing": 0}, dict(books)
 
         expected_balances: dict[str, int] = defaultdict(int)
@@ -402,9 +484,12 @@ class RegisterMachine(RuleBasedStateMachine):
         rows = await conn.fetch(
             """SELECT a.code, coalesce(b.balance_fen, 0) AS balance FROM accounts a
                LEFT JOIN account_balances b ON b.county_code = a.county_code AND b.account_id = a.id
-               WHERE a.owner_type = 'venture' AND a.owner_id = $1""", self.vid)
-        assert {r["code"]: r["balance"] for r in rows if r["balance"]} == \
-            {c: a for c, a in expected_balances.items() if a}
+               WHERE a.owner_type = 'venture' AND a.owner_id = $1""",
+            self.vid,
+        )
+        assert {r["code"]: r["balance"] for r in rows if r["balance"]} == {
+            c: a for c, a in expected_balances.items() if a
+        }
 
         # The register and the member accounts derive only from share_movements and
         # member_account_movements, both append-only: when their counts have not moved since the
@@ -415,20 +500,25 @@ class RegisterMachine(RuleBasedStateMachine):
         client, auth = self.harness.api.client, self.harness.auth
         base = f"/ventures/{self.vid}"
         registers = await asyncio.gather(
-            *(client.get(f"{base}/register", params={"as_of": d.isoformat()}, headers=auth) for d in days))
+            *(client.get(f"{base}/register", params={"as_of": d.isoformat()}, headers=auth) for d in days)
+        )
         for day, r in zip(days, registers, strict=True):
             assert r.status_code == 200, r.text
             reg = r.json()
             got = {(i["member_id"], i["share_class"]): (i["shares"], i["capital_fen"]) for i in reg["items"]}
             assert all(s > 0 and c >= 0 for s, c in got.values()), got
-            expected = {k: (h.shares, h.capital_fen) for k, h in holdings_as_of(self.m.movements, day).items()
-                        if h.shares > 0}
+            expected = {
+                k: (h.shares, h.capital_fen) for k, h in holdings_as_of(self.m.movements, day).items() if h.shares > 0
+            }
             assert got == expected, f"register as of {day}"
             # Independently of the replay: shares only appear by subscription and leave by redemption.
             upto = [m for m in self.m.movements if m.effective_date <= day]
-            issued = sum(m.shares for m in upto if m.kind == "subscribe") - sum(m.shares for m in upto if m.kind == "redeem")
-            paid_in = sum(m.capital_fen for m in upto if m.kind == "subscribe") - \
-                sum(m.capital_fen for m in upto if m.kind == "redeem")
+            issued = sum(m.shares for m in upto if m.kind == "subscribe") - sum(
+                m.shares for m in upto if m.kind == "redeem"
+            )
+            paid_in = sum(m.capital_fen for m in upto if m.kind == "subscribe") - sum(
+                m.capital_fen for m in upto if m.kind == "redeem"
+            )
             assert (reg["total_shares"], reg["total_capital_fen"]) == (issued, paid_in), f"totals as of {day}"
         if full:
             await self._check_accounts()
@@ -437,8 +527,9 @@ class RegisterMachine(RuleBasedStateMachine):
     async def _check_accounts(self):
         client, auth = self.harness.api.client, self.harness.auth
         base = f"/ventures/{self.vid}"
-        accounts = await asyncio.gather(*(
-            client.get(f"{base}/members/{m}/account", params={"year": 2025}, headers=auth) for m in self.members))
+        accounts = await asyncio.gather(
+            *(client.get(f"{base}/members/{m}/account", params={"year": 2025}, headers=auth) for m in self.members)
+        )
         at_year_end = holdings_as_of(self.m.movements, YEAR_END)
         for member, r in zip(self.members, accounts, strict=True):
             assert r.status_code == 200, r.text
@@ -461,8 +552,9 @@ class RegisterMachine(RuleBasedStateMachine):
         assert r.status_code == 200, r.text
         got = {(i["member_id"], i["share_class"]): (i["shares"], i["capital_fen"]) for i in r.json()["items"]}
         today = dt.datetime.now(CHINA_TZ).date()
-        assert got == {k: (h.shares, h.capital_fen) for k, h in holdings_as_of(self.m.movements, today).items()
-                       if h.shares > 0}
+        assert got == {
+            k: (h.shares, h.capital_fen) for k, h in holdings_as_of(self.m.movements, today).items() if h.shares > 0
+        }
         r = await client.get("/ledger/verify", headers=self.harness.auditor)
         assert r.status_code == 200 and r.json()["ok"], r.text
 
@@ -498,9 +590,19 @@ def test_register_and_ledger_state_machine(demo_db):
         seen = RegisterMachine.harness.seen
         print(dict(sorted(seen.items())))
         # Every kind of step, accepted and refused, was exercised.
-        for outcome in ("subscribe accepted", "allocate accepted", "transfer accepted", "redeem accepted",
-                        "allocate refused", "transfer refused", "redeem refused", "reverse done",
-                        "reverse already", "replay 201", "replay 422"):
+        for outcome in (
+            "subscribe accepted",
+            "allocate accepted",
+            "transfer accepted",
+            "redeem accepted",
+            "allocate refused",
+            "transfer refused",
+            "redeem refused",
+            "reverse done",
+            "reverse already",
+            "replay 201",
+            "replay 422",
+        ):
             assert seen[outcome] > 0, (outcome, seen)
     finally:
         if conn is not None:

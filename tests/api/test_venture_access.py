@@ -30,16 +30,22 @@ from tests.conftest import DEMO_PASSWORD
 
 VILLAGE = "621223100201"
 OTHER_VILLAGE = "621223100202"
-READERS = frozenset({"admin", "accountant", "auditor", "township_approver", "village_reviewer",
-                     "finance_officer", "finance_approver"})
+READERS = frozenset(
+    {"admin", "accountant", "auditor", "township_approver", "village_reviewer", "finance_officer", "finance_approver"}
+)
 WRITERS = frozenset({"admin", "accountant"})
 AUDITORS = frozenset({"admin", "auditor"})
 
 # login, role; the demo staff all cover the demo village 621223100201.
 PLAYERS = [
-    ("admin", "admin"), ("kuaiji", "accountant"), ("cunwei", "village_reviewer"),
-    ("xiangzhen", "township_approver"), ("caizheng", "finance_officer"), ("caizheng2", "finance_approver"),
-    ("shenji", "auditor"), ("621223100201-003", "household"),
+    ("admin", "admin"),
+    ("kuaiji", "accountant"),
+    ("cunwei", "village_reviewer"),
+    ("xiangzhen", "township_approver"),
+    ("caizheng", "finance_officer"),
+    ("caizheng2", "finance_approver"),
+    ("shenji", "auditor"),
+    ("621223100201-003", "household"),
 ]
 
 
@@ -86,8 +92,15 @@ class Route:
 
 
 def _venture(ctx: Ctx) -> dict:
-    return {"json": {"name": f"合作社{ctx.next()}", "model": "cooperative", "village_code": VILLAGE,
-                     "registered_capital_fen": 1_000_000, "charter": {"patronage_bp": 7000}}}
+    return {
+        "json": {
+            "name": f"合作社{ctx.next()}",
+            "model": "cooperative",
+            "village_code": VILLAGE,
+            "registered_capital_fen": 1_000_000,
+            "charter": {"patronage_bp": 7000},
+        }
+    }
 
 
 def _member(ctx: Ctx) -> dict:
@@ -95,8 +108,16 @@ def _member(ctx: Ctx) -> dict:
 
 
 def _subscribe(ctx: Ctx) -> dict:
-    return {"json": {"kind": "subscribe", "share_class": "ordinary", "shares": 10, "capital_fen": 1_000,
-                     "effective_date": "2025-02-01", "to_member_id": ctx.world.ids["member"]}}
+    return {
+        "json": {
+            "kind": "subscribe",
+            "share_class": "ordinary",
+            "shares": 10,
+            "capital_fen": 1_000,
+            "effective_date": "2025-02-01",
+            "to_member_id": ctx.world.ids["member"],
+        }
+    }
 
 
 def _subsidy(ctx: Ctx) -> dict:
@@ -104,8 +125,15 @@ def _subsidy(ctx: Ctx) -> dict:
 
 
 def _trade(ctx: Ctx) -> dict:
-    return {"json": {"traded_on": "2025-05-01", "product": "鸡蛋", "quantity_g": 1000, "amount_fen": 1200,
-                     "member_id": ctx.world.ids["member"]}}
+    return {
+        "json": {
+            "traded_on": "2025-05-01",
+            "product": "鸡蛋",
+            "quantity_g": 1000,
+            "amount_fen": 1200,
+            "member_id": ctx.world.ids["member"],
+        }
+    }
 
 
 def _trade_file(ctx: Ctx) -> dict:
@@ -118,8 +146,16 @@ def _confirm(ctx: Ctx) -> dict:
 
 
 def _contract(ctx: Ctx) -> dict:
-    return {"json": {"household_id": ctx.world.ids["household"], "crop": f"马铃薯{ctx.next()}", "season_year": 2025,
-                     "contracted_g": 1_000_000, "floor_price_fen_per_kg": 120, "premium_bp": 500}}
+    return {
+        "json": {
+            "household_id": ctx.world.ids["household"],
+            "crop": f"马铃薯{ctx.next()}",
+            "season_year": 2025,
+            "contracted_g": 1_000_000,
+            "floor_price_fen_per_kg": 120,
+            "premium_bp": 500,
+        }
+    }
 
 
 def _purchase_file(ctx: Ctx) -> dict:
@@ -187,8 +223,16 @@ class World:
         """Counts that any accepted write under /ventures would change."""
         conn = await self.api.connect()
         try:
-            tables = ("ventures", "venture_members", "share_movements", "subsidies", "trades", "journal_entries",
-                      "member_account_movements", "idempotency_keys")
+            tables = (
+                "ventures",
+                "venture_members",
+                "share_movements",
+                "subsidies",
+                "trades",
+                "journal_entries",
+                "member_account_movements",
+                "idempotency_keys",
+            )
             counts = [await conn.fetchval(f"SELECT count(*) FROM {t}") for t in tables]
             confirmed = await conn.fetchval("SELECT count(*) FROM reallocation_proposals WHERE status <> 'proposed'")
             return (*counts, confirmed)
@@ -204,41 +248,84 @@ async def _create(api, login: str, url: str, body: dict) -> str:
 
 async def build_world(api) -> World:
     world = World(api)
-    world.served = {(m, re.sub(r"\{[^}]*\}", "{}", r.path)) for r in api.app.routes
-                    for h in r.route_handlers for m in h.http_methods if m not in ("OPTIONS", "HEAD")}
-    venture = {"name": "南沿沟养鸡合作社", "model": "cooperative", "village_code": VILLAGE,
-               "registered_capital_fen": 100_000_000,
-               "charter": {"patronage_bp": 7000, "poverty_follows_status": True}}
+    world.served = {
+        (m, re.sub(r"\{[^}]*\}", "{}", r.path))
+        for r in api.app.routes
+        for h in r.route_handlers
+        for m in h.http_methods
+        if m not in ("OPTIONS", "HEAD")
+    }
+    venture = {
+        "name": "南沿沟养鸡合作社",
+        "model": "cooperative",
+        "village_code": VILLAGE,
+        "registered_capital_fen": 100_000_000,
+        "charter": {"patronage_bp": 7000, "poverty_follows_status": True},
+    }
     coop = world.ids["coop"] = await _create(api, "kuaiji", "/ventures", venture)
-    world.ids["company"] = await _create(api, "kuaiji", "/ventures", {
-        **venture, "name": "宕昌马铃薯公司", "model": "enterprise", "charter": {}})
+    world.ids["company"] = await _create(
+        api, "kuaiji", "/ventures", {**venture, "name": "宕昌马铃薯公司", "model": "enterprise", "charter": {}}
+    )
     world.ids["household"] = await api.household_id("621223100201-002")
     collective = await _create(api, "kuaiji", f"/ventures/{coop}/members", {"kind": "collective", "name": "村集体"})
-    leaving = await _create(api, "kuaiji", f"/ventures/{coop}/members", {
-        "kind": "household", "name": "甲", "household_id": await api.household_id("621223100201-001")})
-    world.ids["member"] = await _create(api, "kuaiji", f"/ventures/{coop}/members", {
-        "kind": "household", "name": "乙", "household_id": world.ids["household"]})
-    for body in ({"kind": "subscribe", "to_member_id": collective, "share_class": "ordinary", "shares": 1000,
-                  "capital_fen": 1_000_000, "effective_date": "2025-01-01"},
-                 {"kind": "allocate", "from_member_id": collective, "to_member_id": leaving, "share_class": "poverty",
-                  "shares": 100, "capital_fen": 100_000, "effective_date": "2025-01-02"}):
+    leaving = await _create(
+        api,
+        "kuaiji",
+        f"/ventures/{coop}/members",
+        {"kind": "household", "name": "甲", "household_id": await api.household_id("621223100201-001")},
+    )
+    world.ids["member"] = await _create(
+        api,
+        "kuaiji",
+        f"/ventures/{coop}/members",
+        {"kind": "household", "name": "乙", "household_id": world.ids["household"]},
+    )
+    for body in (
+        {
+            "kind": "subscribe",
+            "to_member_id": collective,
+            "share_class": "ordinary",
+            "shares": 1000,
+            "capital_fen": 1_000_000,
+            "effective_date": "2025-01-01",
+        },
+        {
+            "kind": "allocate",
+            "from_member_id": collective,
+            "to_member_id": leaving,
+            "share_class": "poverty",
+            "shares": 100,
+            "capital_fen": 100_000,
+            "effective_date": "2025-01-02",
+        },
+    ):
         await _create(api, "kuaiji", f"/ventures/{coop}/share-movements", body)
     # 谁贫困谁享受: household 001 exits, its poverty shares return and a reallocation is proposed.
-    r = await api.as_("cunwei", "POST", f"/households/{await api.household_id('621223100201-001')}/status-events",
-                      json={"kind": "exited", "year": 2025, "effective_date": "2025-06-30"})
+    r = await api.as_(
+        "cunwei",
+        "POST",
+        f"/households/{await api.household_id('621223100201-001')}/status-events",
+        json={"kind": "exited", "year": 2025, "effective_date": "2025-06-30"},
+    )
     assert r.status_code == 201, r.text
     proposals = (await api.as_("kuaiji", "GET", f"/ventures/{coop}/reallocations")).json()
     assert len(proposals) == 1, proposals
     world.ids["proposal"] = proposals[0]["id"]
 
-    r = await api.as_("admin", "POST", "/users", json={"username": "kuaiji2", "password": DEMO_PASSWORD,
-                                                       "role": "accountant"})
+    r = await api.as_(
+        "admin", "POST", "/users", json={"username": "kuaiji2", "password": DEMO_PASSWORD, "role": "accountant"}
+    )
     assert r.status_code == 201, r.text
     theirs = world.ids["theirs"] = await _create(api, "kuaiji2", "/ventures", {**venture, "name": "别家合作社"})
-    world.ids["their_member"] = await _create(api, "kuaiji2", f"/ventures/{theirs}/members",
-                                              {"kind": "person", "name": "别家社员"})
-    world.ids["elsewhere"] = await _create(api, "kuaiji", "/ventures", {
-        **venture, "name": "化马村合作社", "village_code": OTHER_VILLAGE, "charter": {"patronage_bp": 7000}})
+    world.ids["their_member"] = await _create(
+        api, "kuaiji2", f"/ventures/{theirs}/members", {"kind": "person", "name": "别家社员"}
+    )
+    world.ids["elsewhere"] = await _create(
+        api,
+        "kuaiji",
+        "/ventures",
+        {**venture, "name": "化马村合作社", "village_code": OTHER_VILLAGE, "charter": {"patronage_bp": 7000}},
+    )
     return world
 
 
@@ -330,16 +417,24 @@ async def test_objects_of_another_venture_are_not_reached_through_ones_own(world
     coop, theirs = world.ids["coop"], world.ids["their_member"]
     r = await world.api.as_("kuaiji", "GET", f"/ventures/{coop}/members/{theirs}/account")
     assert r.status_code == 404, r.text
-    for body in ({"kind": "subscribe", "to_member_id": theirs},
-                 {"kind": "redeem", "from_member_id": theirs}):
-        r = await world.api.as_("kuaiji", "POST", f"/ventures/{coop}/share-movements", json={
-            **body, "share_class": "ordinary", "shares": 1, "capital_fen": 0, "effective_date": "2025-03-01"})
+    for body in ({"kind": "subscribe", "to_member_id": theirs}, {"kind": "redeem", "from_member_id": theirs}):
+        r = await world.api.as_(
+            "kuaiji",
+            "POST",
+            f"/ventures/{coop}/share-movements",
+            json={**body, "share_class": "ordinary", "shares": 1, "capital_fen": 0, "effective_date": "2025-03-01"},
+        )
         assert r.status_code == 422, r.text
-    r = await world.api.as_("kuaiji", "POST", f"/ventures/{coop}/transactions", json={
-        "traded_on": "2025-05-01", "product": "鸡蛋", "quantity_g": 1, "amount_fen": 1, "member_id": theirs})
+    r = await world.api.as_(
+        "kuaiji",
+        "POST",
+        f"/ventures/{coop}/transactions",
+        json={"traded_on": "2025-05-01", "product": "鸡蛋", "quantity_g": 1, "amount_fen": 1, "member_id": theirs},
+    )
     assert r.status_code == 422, r.text
-    r = await world.api.as_("kuaiji2", "POST", f"/ventures/{world.ids['theirs']}/reallocations/"
-                            f"{world.ids['proposal']}/confirm", json={})
+    r = await world.api.as_(
+        "kuaiji2", "POST", f"/ventures/{world.ids['theirs']}/reallocations/{world.ids['proposal']}/confirm", json={}
+    )
     assert r.status_code == 404, r.text
     r = await world.api.as_("kuaiji", "GET", f"/ventures/{uuid.uuid4()}")
     assert r.status_code == 404, r.text
@@ -347,15 +442,27 @@ async def test_objects_of_another_venture_are_not_reached_through_ones_own(world
 
 
 async def test_a_township_accountant_creates_ventures_only_in_its_township(api):
-    for code, name, level, parent in (("621223101000", "哈达铺镇", "township", "621223000000"),
-                                      ("621223101201", "哈达铺村", "village", "621223101000")):
-        r = await api.as_("admin", "PUT", f"/regions/{code}", json={"name": name, "level": level, "parent_code": parent})
+    for code, name, level, parent in (
+        ("621223101000", "哈达铺镇", "township", "621223000000"),
+        ("621223101201", "哈达铺村", "village", "621223101000"),
+    ):
+        r = await api.as_(
+            "admin", "PUT", f"/regions/{code}", json={"name": name, "level": level, "parent_code": parent}
+        )
         assert r.status_code in (200, 201), r.text
-    r = await api.as_("admin", "POST", "/users", json={"username": "kuaiji3", "password": DEMO_PASSWORD,
-                                                       "role": "accountant", "region_code": "621223100000"})
+    r = await api.as_(
+        "admin",
+        "POST",
+        "/users",
+        json={"username": "kuaiji3", "password": DEMO_PASSWORD, "role": "accountant", "region_code": "621223100000"},
+    )
     assert r.status_code == 201, r.text
-    body = {"name": "合作社", "model": "cooperative", "registered_capital_fen": 1_000_000,
-            "charter": {"patronage_bp": 7000}}
+    body = {
+        "name": "合作社",
+        "model": "cooperative",
+        "registered_capital_fen": 1_000_000,
+        "charter": {"patronage_bp": 7000},
+    }
     r = await api.as_("kuaiji3", "POST", "/ventures", json={**body, "village_code": VILLAGE})
     assert r.status_code == 201, r.text
     r = await api.as_("kuaiji3", "POST", "/ventures", json={**body, "village_code": "621223101201"})

@@ -15,8 +15,8 @@ import asyncpg
 
 from db import awards as q
 from db.pool import init_connection
-from service.core.audit import Actor
 from service.awards.routes import grant_program, publish_notice, record_reviews, submit_applications
+from service.core.audit import Actor
 from service.core.crypto import DataCipher
 from service.demo import demo_card_number, demo_id_number
 from service.ledger.checks import verify_ledger
@@ -32,13 +32,17 @@ CHUNK = 1_000
 
 async def seed(conn: asyncpg.Connection, cipher: DataCipher) -> list[str]:
     rng = random.Random(15000)
-    regions = [("620000000000", "甘肃省", "province", None, None), ("629900000000", "测试市", "city", "620000000000", None),
-               (COUNTY, "测试县", "county", "629900000000", COUNTY)]
+    regions = [
+        ("620000000000", "甘肃省", "province", None, None),
+        ("629900000000", "测试市", "city", "620000000000", None),
+        (COUNTY, "测试县", "county", "629900000000", COUNTY),
+    ]
     regions += [(t, f"第{i + 1}镇", "township", COUNTY, COUNTY) for i, t in enumerate(TOWNSHIPS)]
     villages = [f"{TOWNSHIPS[v % 3][:9]}{200 + v:03d}" for v in range(VILLAGES)]
     regions += [(v, f"第{i + 1}村", "village", v[:9] + "000", COUNTY) for i, v in enumerate(villages)]
-    await conn.executemany("INSERT INTO regions (code, name, level, parent_code, county_code) VALUES ($1, $2, $3, $4, $5)",
-                           regions)
+    await conn.executemany(
+        "INSERT INTO regions (code, name, level, parent_code, county_code) VALUES ($1, $2, $3, $4, $5)", regions
+    )
     known = dict.fromkeys(villages, COUNTY)
     records, seen = [], set()
     for n in range(HOUSEHOLDS):
@@ -47,9 +51,19 @@ async def seed(conn: asyncpg.Connection, cipher: DataCipher) -> list[str]:
         while id_number in seen:
             id_number = demo_id_number(rng)
         seen.add(id_number)
-        draft, errors = check_row(n, {"household_no": f"{village}-{n:05d}", "village_code": village,
-                                      "head_name": "王建国", "head_id_number": id_number, "members": "3",
-                                      "bank_name": "农村信用社", "bank_account": demo_card_number(rng)}, known)
+        draft, errors = check_row(
+            n,
+            {
+                "household_no": f"{village}-{n:05d}",
+                "village_code": village,
+                "head_name": "王建国",
+                "head_id_number": id_number,
+                "members": "3",
+                "bank_name": "农村信用社",
+                "bank_account": demo_card_number(rng),
+            },
+            known,
+        )
         assert draft is not None, errors
         records.append(to_record(draft, cipher))
     await conn.copy_records_to_table("households", records=records, columns=STORED_COLUMNS)
@@ -57,7 +71,11 @@ async def seed(conn: asyncpg.Connection, cipher: DataCipher) -> list[str]:
         await conn.execute(
             """INSERT INTO household_status_events (county_code, household_id, kind, year, effective_date, recorded_by)
                SELECT county_code, id, $2, $3, $4, 'bench' FROM households WHERE county_code = $1""",
-            COUNTY, kind, year, day)
+            COUNTY,
+            kind,
+            year,
+            day,
+        )
     await conn.execute("UPDATE households SET status = 'exited' WHERE county_code = $1", COUNTY)
     await conn.execute("INSERT INTO poverty_lines VALUES (2025, 400000, 1000000)")
     return villages
@@ -77,25 +95,43 @@ async def main() -> None:
                 """INSERT INTO award_programs (county_code, kind, year, name, amount_fen, budget_fen, province_bp,
                        city_bp, county_bp, notice_days, created_by)
                    VALUES ($1, 'exit', 2025, '测试县2025年度脱贫奖', $2, $3, 5000, 3000, 2000, 7, 'bench') RETURNING *""",
-                COUNTY, AMOUNT_FEN, AMOUNT_FEN * HOUSEHOLDS)
+                COUNTY,
+                AMOUNT_FEN,
+                AMOUNT_FEN * HOUSEHOLDS,
+            )
             households = [r["id"] for r in await conn.fetch("SELECT id FROM households ORDER BY household_no")]
 
             with timed(figures, "apply (eligibility from the registry)"):
                 for start in range(0, len(households), CHUNK):
                     async with conn.transaction():
-                        await submit_applications(conn, actor, p, [(h, 450_000) for h in households[start:start + CHUNK]])
+                        await submit_applications(
+                            conn, actor, p, [(h, 450_000) for h in households[start : start + CHUNK]]
+                        )
             apps = await conn.fetch("SELECT id, village_code FROM award_applications WHERE program_id = $1", p["id"])
             with timed(figures, "village review (30 villages)"):
                 for village in villages:
                     async with conn.transaction():
-                        await record_reviews(conn, actor, COUNTY, [a["id"] for a in apps if a["village_code"] == village],
-                                             "village", "approve", "村两委评议通过")
+                        await record_reviews(
+                            conn,
+                            actor,
+                            COUNTY,
+                            [a["id"] for a in apps if a["village_code"] == village],
+                            "village",
+                            "approve",
+                            "村两委评议通过",
+                        )
             with timed(figures, "township review (3 townships)"):
                 for township in TOWNSHIPS:
                     async with conn.transaction():
-                        await record_reviews(conn, actor, COUNTY,
-                                             [a["id"] for a in apps if a["village_code"][:9] == township[:9]],
-                                             "township", "approve", "乡镇党委审核通过")
+                        await record_reviews(
+                            conn,
+                            actor,
+                            COUNTY,
+                            [a["id"] for a in apps if a["village_code"][:9] == township[:9]],
+                            "township",
+                            "approve",
+                            "乡镇党委审核通过",
+                        )
             with timed(figures, "publish notice (公示)"):
                 async with conn.transaction():
                     notice, published = await publish_notice(conn, actor, p, "", today, "测试县")

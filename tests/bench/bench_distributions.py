@@ -20,8 +20,8 @@ import asyncpg
 
 from db import ledger
 from db.pool import init_connection
-from service.distributions import facts as dist
 from service.demo import demo_id_number
+from service.distributions import facts as dist
 from tests.bench.common import fresh_database, peak_child_rss_mib, peak_rss_mib, report
 
 VENTURES = int(os.environ.get("BENCH_VENTURES", "10000"))
@@ -31,8 +31,16 @@ CHUNK = 250
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 WRITERS = int(os.environ.get("BENCH_WRITERS", "2"))
 YEAR = 2025
-CHARTER = {"weighting": "record_date", "reserve_bp": 1000, "discretionary_bp": 500, "patronage_bp": 6000,
-           "floor_mode": "minimum", "floor_bp": 500, "poverty_participates": True, "poverty_follows_status": False}
+CHARTER = {
+    "weighting": "record_date",
+    "reserve_bp": 1000,
+    "discretionary_bp": 500,
+    "patronage_bp": 6000,
+    "floor_mode": "minimum",
+    "floor_bp": 500,
+    "poverty_participates": True,
+    "poverty_follows_status": False,
+}
 
 
 def county(i: int) -> str:
@@ -44,12 +52,17 @@ async def build_province(conn: asyncpg.Connection) -> None:
     import random
 
     rng = random.Random(7)
-    regions = [("620000000000", "甘肃省", "province", None, None), ("621200000000", "陇南市", "city", "620000000000", None)]
+    regions = [
+        ("620000000000", "甘肃省", "province", None, None),
+        ("621200000000", "陇南市", "city", "620000000000", None),
+    ]
     for c in range(COUNTIES):
         code = county(c + 1)
-        regions += [(code, f"县{c + 1}", "county", "621200000000", code),
-                    (code[:6] + "100000", "镇", "township", code, code),
-                    (code[:6] + "100201", "村", "village", code[:6] + "100000", code)]
+        regions += [
+            (code, f"县{c + 1}", "county", "621200000000", code),
+            (code[:6] + "100000", "镇", "township", code, code),
+            (code[:6] + "100201", "村", "village", code[:6] + "100000", code),
+        ]
     await conn.executemany("INSERT INTO regions VALUES ($1, $2, $3, $4, $5)", regions)
     # Written in slices so the setup's own lists do not dominate the run's peak memory.
     for first in range(0, VENTURES, 500):
@@ -61,27 +74,104 @@ async def build_province(conn: asyncpg.Connection) -> None:
             ventures.append((c, vid, f"经营主体{v}", "branch_company", village, 10**9, "12-31", CHARTER))
             for h in range(HOLDERS_PER_VENTURE):
                 hid, mid = uuid.uuid4(), uuid.uuid4()
-                households.append((c, hid, f"B{v:05d}-{h:03d}", village, "户主", "户*", b"x", os.urandom(16),
-                                   demo_id_number(rng)[:6] + "********0000", 3, "信用社", b"x", os.urandom(16),
-                                   "6228 **** **** 0000", "poor"))
+                households.append(
+                    (
+                        c,
+                        hid,
+                        f"B{v:05d}-{h:03d}",
+                        village,
+                        "户主",
+                        "户*",
+                        b"x",
+                        os.urandom(16),
+                        demo_id_number(rng)[:6] + "********0000",
+                        3,
+                        "信用社",
+                        b"x",
+                        os.urandom(16),
+                        "6228 **** **** 0000",
+                        "poor",
+                    )
+                )
                 members.append((c, mid, vid, h + 1, "household", hid, "户主"))
                 poverty = h % 10 == 0
                 shares = rng.randrange(10, 1000)
-                movements.append((c, uuid.uuid4(), vid, h + 1, "subscribe", None, mid,
-                                  "poverty" if poverty else "ordinary", shares, shares * 100,
-                                  dt.date(YEAR - 1, 6, 1), "", "bench"))
-        await conn.copy_records_to_table("households", records=households, columns=[
-            "county_code", "id", "household_no", "village_code", "head_name", "head_name_masked", "head_id_enc",
-            "head_id_hash", "head_id_masked", "members", "bank_name", "bank_account_enc", "bank_account_hash",
-            "bank_account_masked", "status"])
-        await conn.copy_records_to_table("ventures", records=ventures, columns=[
-            "county_code", "id", "name", "model", "village_code", "registered_capital_fen", "record_date_mmdd",
-            "charter"])
-        await conn.copy_records_to_table("venture_members", records=members, columns=[
-            "county_code", "id", "venture_id", "member_no", "kind", "household_id", "name"])
-        await conn.copy_records_to_table("share_movements", records=movements, columns=[
-            "county_code", "id", "venture_id", "register_no", "kind", "from_member_id", "to_member_id",
-            "share_class", "shares", "capital_fen", "effective_date", "reason", "recorded_by"])
+                movements.append(
+                    (
+                        c,
+                        uuid.uuid4(),
+                        vid,
+                        h + 1,
+                        "subscribe",
+                        None,
+                        mid,
+                        "poverty" if poverty else "ordinary",
+                        shares,
+                        shares * 100,
+                        dt.date(YEAR - 1, 6, 1),
+                        "",
+                        "bench",
+                    )
+                )
+        await conn.copy_records_to_table(
+            "households",
+            records=households,
+            columns=[
+                "county_code",
+                "id",
+                "household_no",
+                "village_code",
+                "head_name",
+                "head_name_masked",
+                "head_id_enc",
+                "head_id_hash",
+                "head_id_masked",
+                "members",
+                "bank_name",
+                "bank_account_enc",
+                "bank_account_hash",
+                "bank_account_masked",
+                "status",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "ventures",
+            records=ventures,
+            columns=[
+                "county_code",
+                "id",
+                "name",
+                "model",
+                "village_code",
+                "registered_capital_fen",
+                "record_date_mmdd",
+                "charter",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "venture_members",
+            records=members,
+            columns=["county_code", "id", "venture_id", "member_no", "kind", "household_id", "name"],
+        )
+        await conn.copy_records_to_table(
+            "share_movements",
+            records=movements,
+            columns=[
+                "county_code",
+                "id",
+                "venture_id",
+                "register_no",
+                "kind",
+                "from_member_id",
+                "to_member_id",
+                "share_class",
+                "shares",
+                "capital_fen",
+                "effective_date",
+                "reason",
+                "recorded_by",
+            ],
+        )
     await conn.execute("ANALYZE")
 
 
@@ -107,11 +197,36 @@ async def prepare_chunk(conn: asyncpg.Connection, venture_ids: list[uuid.UUID], 
             drafts.append(entry)
             pending.append((did, f, payable_lines, accounts["bank"]))
             kept = [pl for pl in plan.lines if pl.amount_fen]
-            rows.append((county_code, did, v["id"], YEAR, profit, "posted", dist.waterfall_of(plan),
-                         dist.carried_json(f.carried), dist.carried_json(plan.carried), len(kept),
-                         sum(pl.amount_fen for pl in kept), "bench"))
-            lines += [(county_code, did, n, f.uuid(pl.member_id), f.uuid(pl.household_id) if pl.household_id else None,
-                       pl.basis, pl.weight, pl.amount_fen, pl.explanation) for n, pl in enumerate(kept, start=1)]
+            rows.append(
+                (
+                    county_code,
+                    did,
+                    v["id"],
+                    YEAR,
+                    profit,
+                    "posted",
+                    dist.waterfall_of(plan),
+                    dist.carried_json(f.carried),
+                    dist.carried_json(plan.carried),
+                    len(kept),
+                    sum(pl.amount_fen for pl in kept),
+                    "bench",
+                )
+            )
+            lines += [
+                (
+                    county_code,
+                    did,
+                    n,
+                    f.uuid(pl.member_id),
+                    f.uuid(pl.household_id) if pl.household_id else None,
+                    pl.basis,
+                    pl.weight,
+                    pl.amount_fen,
+                    pl.explanation,
+                )
+                for n, pl in enumerate(kept, start=1)
+            ]
         entry_ids, entries, entry_lines = ledger.entry_records(county_code, drafts)
         payables = []
         for entry_id, (did, f, payable_lines, bank) in zip(entry_ids, pending, strict=True):
@@ -125,9 +240,24 @@ async def write_prepared(conn: asyncpg.Connection, prepared: list[tuple], counts
     async with conn.transaction():
         for entries, entry_lines, rows, lines, payable_rows in prepared:
             await ledger.copy_entries(conn, entries, entry_lines)
-            await conn.copy_records_to_table("distributions", records=rows, columns=[
-                "county_code", "id", "venture_id", "fiscal_year", "profit_fen", "status", "waterfall", "carried_in",
-                "carried_out", "lines_count", "lines_total_fen", "created_by"])
+            await conn.copy_records_to_table(
+                "distributions",
+                records=rows,
+                columns=[
+                    "county_code",
+                    "id",
+                    "venture_id",
+                    "fiscal_year",
+                    "profit_fen",
+                    "status",
+                    "waterfall",
+                    "carried_in",
+                    "carried_out",
+                    "lines_count",
+                    "lines_total_fen",
+                    "created_by",
+                ],
+            )
             await conn.copy_records_to_table("distribution_lines", records=lines, columns=dist.LINE_COLUMNS)
             await conn.copy_records_to_table("payables", records=payable_rows, columns=ledger.PAYABLE_COLUMNS)
             counts["journal_lines"] += len(entry_lines)
@@ -156,7 +286,7 @@ async def run_province(url: str, conn: asyncpg.Connection) -> dict[str, int]:
     counts = {"journal_lines": 0, "payables": 0, "distribution_lines": 0, "writer_waited_s": 0.0, "writer_wrote_s": 0.0}
     posted_on = dt.date(YEAR + 1, 2, 1)
     ids = [r["id"] for r in await conn.fetch("SELECT id FROM ventures ORDER BY county_code, id")]
-    chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
     loop = asyncio.get_running_loop()
     ready: asyncio.Queue = asyncio.Queue(maxsize=WORKERS)
 
@@ -229,20 +359,29 @@ async def main() -> None:
             await conn.close()
     waited, wrote = counts.pop("writer_waited_s"), counts.pop("writer_wrote_s")
     rows = sum(counts.values())
-    report("Distributions: a province in one run", [
-        ("ventures / holders", f"{VENTURES:,} / {VENTURES * HOLDERS_PER_VENTURE:,}"),
-        ("setup (not measured)", f"{setup:.1f} s"),
-        ("compute + post", f"{run:.1f} s"),
-        ("rows written", f"{rows:,} ({counts['journal_lines']:,} journal lines, {counts['payables']:,} payables, "
-                         f"{counts['distribution_lines']:,} distribution lines)"),
-        ("rows/s", f"{rows / run:,.0f}"),
-        (f"{WRITERS} writers, summed: writing / waiting", f"{wrote:.1f} s / {waited:.1f} s"),
-        ("raw COPY of the same rows", f"{raw:.1f} s"),
-        ("ratio to raw COPY", f"{run / raw:.2f}× (target ≤ 3×)"),
-        ("peak RSS", f"writer {peak_rss_mib()} MiB + {WORKERS} workers ≤ {peak_child_rss_mib()} MiB each = "
-                     f"≤ {peak_rss_mib() + WORKERS * peak_child_rss_mib()} MiB (target < 1024)"),
-        ("ledger sums to zero", str(verify_ok)),
-    ])
+    report(
+        "Distributions: a province in one run",
+        [
+            ("ventures / holders", f"{VENTURES:,} / {VENTURES * HOLDERS_PER_VENTURE:,}"),
+            ("setup (not measured)", f"{setup:.1f} s"),
+            ("compute + post", f"{run:.1f} s"),
+            (
+                "rows written",
+                f"{rows:,} ({counts['journal_lines']:,} journal lines, {counts['payables']:,} payables, "
+                f"{counts['distribution_lines']:,} distribution lines)",
+            ),
+            ("rows/s", f"{rows / run:,.0f}"),
+            (f"{WRITERS} writers, summed: writing / waiting", f"{wrote:.1f} s / {waited:.1f} s"),
+            ("raw COPY of the same rows", f"{raw:.1f} s"),
+            ("ratio to raw COPY", f"{run / raw:.2f}× (target ≤ 3×)"),
+            (
+                "peak RSS",
+                f"writer {peak_rss_mib()} MiB + {WORKERS} workers ≤ {peak_child_rss_mib()} MiB each = "
+                f"≤ {peak_rss_mib() + WORKERS * peak_child_rss_mib()} MiB (target < 1024)",
+            ),
+            ("ledger sums to zero", str(verify_ok)),
+        ],
+    )
 
 
 if __name__ == "__main__":

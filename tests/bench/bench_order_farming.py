@@ -15,11 +15,11 @@ import asyncpg
 
 from db.pool import init_connection
 from service.core.audit import Actor
-from service.order_farming.routes import import_purchase_table, record_advance_in, settle_season
 from service.core.crypto import DataCipher
+from service.core.tabular import read_table
 from service.demo import COUNTY, seed_demo
 from service.ledger.checks import verify_ledger
-from service.core.tabular import read_table
+from service.order_farming.routes import import_purchase_table, record_advance_in, settle_season
 from tests.bench.common import fresh_database, peak_rss_mib, report, timed
 
 CONTRACTS = 14_500
@@ -40,8 +40,14 @@ async def _households(conn: asyncpg.Connection) -> list:
                   sha256(('bench-id-' || n)::bytea), '620102********0000', 1 + n % 6, '农村信用社', '\\x00',
                   sha256(('bench-card-' || n)::bytea), '6228***********0000', 'poor'
            FROM generate_series(1, $3) AS n""",
-        COUNTY, VILLAGES, CONTRACTS)
-    return [r["id"] for r in await conn.fetch("SELECT id FROM households WHERE household_no LIKE 'B%' ORDER BY household_no")]
+        COUNTY,
+        VILLAGES,
+        CONTRACTS,
+    )
+    return [
+        r["id"]
+        for r in await conn.fetch("SELECT id FROM households WHERE household_no LIKE 'B%' ORDER BY household_no")
+    ]
 
 
 def _sheet(contract_ids: list, rng: random.Random) -> bytes:
@@ -50,8 +56,10 @@ def _sheet(contract_ids: list, rng: random.Random) -> bytes:
     for i in range(PURCHASES):
         cid = contract_ids[i % len(contract_ids)]
         day = dt.date(SEASON, 9, 1) + dt.timedelta(days=rng.randrange(90))
-        out.write(f"{cid},{day.isoformat()},{rng.choice(('一等', '二等', '统货'))},{rng.randrange(500, 60_000)},"
-                  f"{rng.randrange(900, 1600)}\n")
+        out.write(
+            f"{cid},{day.isoformat()},{rng.choice(('一等', '二等', '统货'))},{rng.randrange(500, 60_000)},"
+            f"{rng.randrange(900, 1600)}\n"
+        )
     return out.getvalue().encode()
 
 
@@ -67,15 +75,41 @@ async def main() -> None:
             v = await conn.fetchrow(
                 """INSERT INTO ventures (county_code, name, model, village_code, registered_capital_fen, record_date_mmdd,
                        charter) VALUES ($1, '宕昌中药材有限公司', 'enterprise', $2, 5000000000, '12-31', '{}') RETURNING *""",
-                COUNTY, VILLAGES[0])
+                COUNTY,
+                VILLAGES[0],
+            )
             await conn.copy_records_to_table(
                 "farming_contracts",
-                records=[(COUNTY, v["id"], h, "当归", SEASON, rng.randrange(20, 200) * 1000, rng.choice((1100, 1200, 1300)),
-                          rng.choice((0, 300, 500)), "bench") for h in households],
-                columns=["county_code", "venture_id", "household_id", "crop", "season_year", "contracted_g",
-                         "floor_price_fen_per_kg", "premium_bp", "created_by"])
-            contract_ids = [r["id"] for r in await conn.fetch(
-                "SELECT id FROM farming_contracts WHERE venture_id = $1 ORDER BY id", v["id"])]
+                records=[
+                    (
+                        COUNTY,
+                        v["id"],
+                        h,
+                        "当归",
+                        SEASON,
+                        rng.randrange(20, 200) * 1000,
+                        rng.choice((1100, 1200, 1300)),
+                        rng.choice((0, 300, 500)),
+                        "bench",
+                    )
+                    for h in households
+                ],
+                columns=[
+                    "county_code",
+                    "venture_id",
+                    "household_id",
+                    "crop",
+                    "season_year",
+                    "contracted_g",
+                    "floor_price_fen_per_kg",
+                    "premium_bp",
+                    "created_by",
+                ],
+            )
+            contract_ids = [
+                r["id"]
+                for r in await conn.fetch("SELECT id FROM farming_contracts WHERE venture_id = $1 ORDER BY id", v["id"])
+            ]
             # Advances through the same path as POST /contracts/{id}/advances.
             await _advances(conn, v, contract_ids[:ADVANCES], rng)
 
@@ -100,25 +134,37 @@ async def main() -> None:
     gross = sum(i.gross_fen for i in run.items)
     assert gross == sum(i.advances_deducted_fen + i.payable_fen for i in run.items)
     assert verification.ok, verification
-    report("order farming: a county season", [
-        ("contracts", f"{CONTRACTS:,}"),
-        ("purchase rows", f"{PURCHASES:,} ({len(households):,} households, {ADVANCES:,} with advances)"),
-        ("parse sheet (CSV)", f"{figures['parse']:.2f} s"),
-        ("check + COPY import", f"{figures['import']:.2f} s, {PURCHASES / (figures['parse'] + figures['import']):,.0f} rows/s "
-                                "incl. parsing"),
-        ("settle season", f"{figures['settle']:.2f} s, {len(run.items):,} settlements, {lines:,} priced lines, "
-                          f"{payables:,} payables"),
-        ("settlement rate", f"{lines / figures['settle']:,.0f} lines/s, {len(run.items) / figures['settle']:,.0f} "
-                            "contracts/s"),
-        ("gross / payable", f"{gross:,} fen / {sum(i.payable_fen for i in run.items):,} fen"),
-        ("verify ledger", f"{figures['verify']:.2f} s, ok"),
-        ("peak RSS", f"{peak_rss_mib()} MiB"),
-    ])
+    report(
+        "order farming: a county season",
+        [
+            ("contracts", f"{CONTRACTS:,}"),
+            ("purchase rows", f"{PURCHASES:,} ({len(households):,} households, {ADVANCES:,} with advances)"),
+            ("parse sheet (CSV)", f"{figures['parse']:.2f} s"),
+            (
+                "check + COPY import",
+                f"{figures['import']:.2f} s, {PURCHASES / (figures['parse'] + figures['import']):,.0f} rows/s "
+                "incl. parsing",
+            ),
+            (
+                "settle season",
+                f"{figures['settle']:.2f} s, {len(run.items):,} settlements, {lines:,} priced lines, "
+                f"{payables:,} payables",
+            ),
+            (
+                "settlement rate",
+                f"{lines / figures['settle']:,.0f} lines/s, {len(run.items) / figures['settle']:,.0f} contracts/s",
+            ),
+            ("gross / payable", f"{gross:,} fen / {sum(i.payable_fen for i in run.items):,} fen"),
+            ("verify ledger", f"{figures['verify']:.2f} s, ok"),
+            ("peak RSS", f"{peak_rss_mib()} MiB"),
+        ],
+    )
 
 
 async def _advances(conn: asyncpg.Connection, v, contract_ids: list, rng: random.Random) -> None:
     async with conn.transaction():
         for cid in contract_ids:
             c = await conn.fetchrow("SELECT * FROM farming_contracts WHERE id = $1", cid)
-            await record_advance_in(conn, Actor.system("bench"), v, c, rng.randrange(5_000, 80_000),
-                                    dt.date(SEASON, 3, 1), "当归种苗")
+            await record_advance_in(
+                conn, Actor.system("bench"), v, c, rng.randrange(5_000, 80_000), dt.date(SEASON, 3, 1), "当归种苗"
+            )

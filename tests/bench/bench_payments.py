@@ -15,10 +15,10 @@ import asyncpg
 from db.pool import init_connection
 from schemas.payments import BatchCreate
 from service.core.audit import Actor
-from service.payments.routes import approve_batch, build_batch, export_bank_file, import_return, parse_upload
 from service.core.crypto import DataCipher
-from service.demo import COUNTY, seed_demo
 from service.core.principal import Principal
+from service.demo import COUNTY, seed_demo
+from service.payments.routes import approve_batch, build_batch, export_bank_file, import_return, parse_upload
 from tests.bench.common import fresh_database, peak_rss_mib, report, timed
 from tests.payables_factory import make_payables
 
@@ -40,8 +40,9 @@ async def run() -> None:
     figures: dict[str, float] = {}
     cipher = DataCipher(b"d" * 32)
     maker = Principal(kind="user", id="bench-maker", name="bench-maker", role="finance_officer", region_code=COUNTY)
-    checker = Principal(kind="user", id="bench-checker", name="bench-checker", role="finance_approver",
-                        region_code=COUNTY)
+    checker = Principal(
+        kind="user", id="bench-checker", name="bench-checker", role="finance_approver", region_code=COUNTY
+    )
     async with fresh_database() as url:
         conn = await asyncpg.connect(url)
         await init_connection(conn)
@@ -49,12 +50,17 @@ async def run() -> None:
             await seed_demo(conn, cipher)
             households = [r["id"] for r in await conn.fetch("SELECT id FROM households ORDER BY household_no")]
             with timed(figures, "payables"):
-                await make_payables(conn, COUNTY, [households[n % len(households)] for n in range(PAYABLES)],
-                                    AMOUNT_FEN)
+                await make_payables(
+                    conn, COUNTY, [households[n % len(households)] for n in range(PAYABLES)], AMOUNT_FEN
+                )
             with timed(figures, "build"):
                 async with conn.transaction():
-                    batch = await build_batch(conn, Actor("finance_officer:bench-maker", None), maker,
-                                              BatchCreate(county_code=COUNTY, source="award"))
+                    batch = await build_batch(
+                        conn,
+                        Actor("finance_officer:bench-maker", None),
+                        maker,
+                        BatchCreate(county_code=COUNTY, source="award"),
+                    )
             assert batch.count == PAYABLES and batch.total_fen == PAYABLES * AMOUNT_FEN
             async with conn.transaction():
                 await approve_batch(conn, Actor("finance_approver:bench-checker", None), checker, batch.id)
@@ -64,32 +70,49 @@ async def run() -> None:
                 with timed(figures, f"export {profile}"):
                     async with conn.transaction():
                         files[profile], _, _ = await export_bank_file(
-                            conn, Actor("finance_officer:bench-maker", None), cipher, row, profile)
+                            conn, Actor("finance_officer:bench-maker", None), cipher, row, profile
+                        )
             answer = bank_answer(files["pipe"])
             with timed(figures, "import return"):
                 returned = parse_upload(answer, "huipan.txt")
                 async with conn.transaction():
-                    result = await import_return(conn, Actor("finance_officer:bench-maker", None), row["id"], returned,
-                                                 filename="huipan.txt", file_sha256=hashlib.sha256(answer).hexdigest(),
-                                                 today=TODAY)
+                    result = await import_return(
+                        conn,
+                        Actor("finance_officer:bench-maker", None),
+                        row["id"],
+                        returned,
+                        filename="huipan.txt",
+                        file_sha256=hashlib.sha256(answer).hexdigest(),
+                        today=TODAY,
+                    )
             assert (result.paid, result.failed) == (PAYABLES - PAYABLES // 50, PAYABLES // 50)
             assert result.batch_status == "closed"
             with timed(figures, "import again (no change)"):
                 async with conn.transaction():
-                    again = await import_return(conn, Actor("finance_officer:bench-maker", None), row["id"], returned,
-                                                filename="huipan.txt", file_sha256="", today=TODAY)
+                    again = await import_return(
+                        conn,
+                        Actor("finance_officer:bench-maker", None),
+                        row["id"],
+                        returned,
+                        filename="huipan.txt",
+                        file_sha256="",
+                        today=TODAY,
+                    )
             assert again.paid == 0 and again.already_paid == result.paid
         finally:
             await conn.close()
     sizes = {p: f"{len(c) / 2**20:.1f} MiB" for p, c in files.items()}
-    report(f"payments: a batch of {PAYABLES:,} payables", [
-        ("make payables (COPY, setup)", f"{figures['payables']:.2f} s"),
-        ("build batch", f"{figures['build']:.2f} s"),
-        *[(f"export {p} ({sizes[p]})", f"{figures[f'export {p}']:.2f} s") for p in ("pipe", "csv", "xlsx")],
-        (f"import return ({result.paid:,} paid, {result.failed:,} failed)", f"{figures['import return']:.2f} s"),
-        ("import the same file again", f"{figures['import again (no change)']:.2f} s"),
-        ("peak RSS", f"{peak_rss_mib()} MiB"),
-    ])
+    report(
+        f"payments: a batch of {PAYABLES:,} payables",
+        [
+            ("make payables (COPY, setup)", f"{figures['payables']:.2f} s"),
+            ("build batch", f"{figures['build']:.2f} s"),
+            *[(f"export {p} ({sizes[p]})", f"{figures[f'export {p}']:.2f} s") for p in ("pipe", "csv", "xlsx")],
+            (f"import return ({result.paid:,} paid, {result.failed:,} failed)", f"{figures['import return']:.2f} s"),
+            ("import the same file again", f"{figures['import again (no change)']:.2f} s"),
+            ("peak RSS", f"{peak_rss_mib()} MiB"),
+        ],
+    )
 
 
 def main() -> None:

@@ -39,8 +39,6 @@ def peak_child_rss_mib() -> int:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
 
 
-
-
 @asynccontextmanager
 async def fresh_database():
     """A migrated, empty database for one benchmark, dropped afterwards. Yields its URL."""

@@ -24,8 +24,16 @@ from service.app import create_app
 from tests.conftest import Api, test_settings
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PHONE = {"width": 360, "height": 740}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
@@ -72,8 +80,9 @@ async def chromium():
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM)
-                                                   else shutil.which("chromium"), args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
         try:
             yield browser
         finally:
@@ -83,8 +92,15 @@ async def chromium():
 @pytest.fixture
 async def phone(chromium, live):
     """A fresh browser context the size of a cheap phone, reading Chinese, with downloads allowed."""
-    context = await chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                         locale="zh-CN", accept_downloads=True, base_url=str(live.client.base_url))
+    context = await chromium.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        accept_downloads=True,
+        base_url=str(live.client.base_url),
+    )
     page = await context.new_page()
     try:
         yield page

@@ -11,7 +11,17 @@ import pytest
 
 from tests.api.test_distribution_workflow import cooperative_of_design_md, set_today
 from tests.api.test_statements import (
-    A, AWARD_A, B, CAPITAL_A, PATRONAGE_A, SETTLEMENT_A, exit_award, ok, pdf_text, seed_household_year, yuan,
+    AWARD_A,
+    CAPITAL_A,
+    PATRONAGE_A,
+    SETTLEMENT_A,
+    A,
+    B,
+    exit_award,
+    ok,
+    pdf_text,
+    seed_household_year,
+    yuan,
 )
 from tests.conftest import assert_no_full_numbers
 
@@ -79,8 +89,10 @@ async def log_in(page, household_no: str, pin: str = "123456") -> None:
 async def test_household_logs_in_sees_its_lines_and_downloads_its_pdf(live, phone, artifacts):
     seeded = await seed_household_year(live)
     bearer = await live.household_login(A)
-    st = await ok(await live.client.get(f"/households/{seeded['household_id']}/statement",
-                                        params={"year": 2025}, headers=bearer), 200)
+    st = await ok(
+        await live.client.get(f"/households/{seeded['household_id']}/statement", params={"year": 2025}, headers=bearer),
+        200,
+    )
 
     # Not signed in: the statement sends the reader to the login page.
     await phone.goto("/h/statement?year=2025")
@@ -163,8 +175,13 @@ async def test_another_households_statement_is_refused(live, phone, artifacts):
 async def test_visitor_files_an_objection_on_a_notice_page(live, phone, artifacts):
     await set_today(live, "2026-01-10")
     vid, _ = await cooperative_of_design_md(live)
-    did = (await ok(await live.as_("kuaiji", "POST", f"/ventures/{vid}/distributions",
-                                   json={"fiscal_year": 2025, "profit_fen": 40_000_000})))["id"]
+    did = (
+        await ok(
+            await live.as_(
+                "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 40_000_000}
+            )
+        )
+    )["id"]
     await ok(await live.as_("kuaiji", "POST", f"/distributions/{did}/submit"))
     notice_id = (await ok(await live.as_("xiangzhen", "POST", f"/distributions/{did}/approve")))["notice_id"]
 
@@ -177,7 +194,7 @@ async def test_visitor_files_an_objection_on_a_notice_page(live, phone, artifact
     # Spaces only are no reason: the page says so and nothing is filed.
     await phone.click("text=对此户提出异议 >> nth=0")
     await phone.fill("#reason", "   ")
-    await phone.click("button:has-text(\"提交异议\")")
+    await phone.click('button:has-text("提交异议")')
     assert "请选择对哪一户有异议，并写明理由" in await check_page(phone, artifacts, "objection-missing-reason")
     # The answer opens at the form and its message, not at the top of a long list.
     assert await phone.evaluate("window.scrollY") > 0
@@ -185,7 +202,7 @@ async def test_visitor_files_an_objection_on_a_notice_page(live, phone, artifact
     subject = await phone.eval_on_selector("#subject_id", "s => s.value")
     assert subject
     await phone.fill("#reason", "他家鸡蛋交售量登记多了 <b>一倍</b>")
-    await phone.click("button:has-text(\"提交异议\")")
+    await phone.click('button:has-text("提交异议")')
     text = await check_page(phone, artifacts, "objection-filed")
     assert "您的异议已收到" in text and "他家鸡蛋交售量登记多了 <b>一倍</b>" in text  # shown as typed, escaped
 

@@ -54,10 +54,12 @@ def test_income_exactly_at_the_line_passes_and_one_fen_below_fails():
 
 
 def test_split_household_with_earlier_exit_award_is_ineligible():
-    result = check_eligibility(facts(
-        earlier_exit_awards=(EarlierAward("h-parent", 2019, "split_from"),),
-        split_after_registration=True,
-    ))
+    result = check_eligibility(
+        facts(
+            earlier_exit_awards=(EarlierAward("h-parent", 2019, "split_from"),),
+            split_after_registration=True,
+        )
+    )
     assert result.outcome == "ineligible"
     checks = by_name(result)
     assert not checks["no_earlier_exit_award"].passed
@@ -80,36 +82,43 @@ def test_cross_check_hit_holds_the_application():
 
 
 def test_plain_tuples_are_accepted_for_events_and_hits():
-    result = check_eligibility(facts(
-        status_events=(("registered", 2014, date(2014, 6, 1)), ("exited", 2024, date(2024, 11, 20))),
-        cross_check_hits=(("public_payroll", "县教育局"),),
-    ))
+    result = check_eligibility(
+        facts(
+            status_events=(("registered", 2014, date(2014, 6, 1)), ("exited", 2024, date(2024, 11, 20))),
+            cross_check_hits=(("public_payroll", "县教育局"),),
+        )
+    )
     assert result.outcome == "held"
 
 
 def test_not_registered_at_year_start():
     # Registered in March 2024: not a registered poor household on 1 January 2024.
-    result = check_eligibility(facts(status_events=(
-        StatusEvent("registered", 2024, date(2024, 3, 1)), EXITED_2024)))
+    result = check_eligibility(facts(status_events=(StatusEvent("registered", 2024, date(2024, 3, 1)), EXITED_2024)))
     assert result.outcome == "ineligible"
     assert [c.name for c in result.failed] == ["registered_poor_at_year_start"]
 
 
 def test_exit_of_another_year_or_returned_to_poverty():
-    no_exit_this_year = check_eligibility(facts(status_events=(
-        REGISTERED_2014, StatusEvent("exited", 2023, date(2023, 11, 1)))))
+    no_exit_this_year = check_eligibility(
+        facts(status_events=(REGISTERED_2014, StatusEvent("exited", 2023, date(2023, 11, 1))))
+    )
     assert no_exit_this_year.outcome == "ineligible"
     assert {c.name for c in no_exit_this_year.failed} == {"registered_poor_at_year_start", "exit_recorded"}
 
-    returned = check_eligibility(facts(status_events=(
-        REGISTERED_2014, EXITED_2024, StatusEvent("returned", 2024, date(2024, 12, 10)))))
+    returned = check_eligibility(
+        facts(status_events=(REGISTERED_2014, EXITED_2024, StatusEvent("returned", 2024, date(2024, 12, 10))))
+    )
     assert [c.name for c in returned.failed] == ["exit_recorded"]
     assert "返贫" in returned.failed[0].detail
 
 
 def test_returned_household_counts_as_registered_at_year_start():
-    events = (REGISTERED_2014, StatusEvent("exited", 2020, date(2020, 11, 1)),
-              StatusEvent("returned", 2021, date(2021, 5, 1)), EXITED_2024)
+    events = (
+        REGISTERED_2014,
+        StatusEvent("exited", 2020, date(2020, 11, 1)),
+        StatusEvent("returned", 2021, date(2021, 5, 1)),
+        EXITED_2024,
+    )
     assert check_eligibility(facts(status_events=events)).outcome == "eligible"
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service.core.money import percent_of
 from service.distributions.rules import (
     CarriedState,
     Charter,
@@ -20,7 +21,6 @@ from service.distributions.rules import (
     cooperative_plan,
     patronage_return_fen,
 )
-from service.core.money import percent_of
 
 
 def holder(member, share_class, shares, capital, weight=None, floor=0, household=None):
@@ -37,9 +37,7 @@ def holder(member, share_class, shares, capital, weight=None, floor=0, household
 
 
 def account(member, capital, reserve_share, subsidy, volume):
-    return MemberAccountInput(
-        member, f"hh-{member}", member, capital, reserve_share, subsidy, volume
-    )
+    return MemberAccountInput(member, f"hh-{member}", member, capital, reserve_share, subsidy, volume)
 
 
 def amounts(plan: Plan, basis=None) -> dict[str, int]:
@@ -82,9 +80,7 @@ def test_design_cooperative_example():
         account("B", 6_000_000, 1_800_000, 1_000_000, 30_000_000),
         account("C", 8_000_000, 0, 1_200_000, 20_000_000),
     ]
-    plan = cooperative_plan(
-        40_000_000, Charter(reserve_bp=1_000, patronage_bp=7_000), CarriedState(), accounts
-    )
+    plan = cooperative_plan(40_000_000, Charter(reserve_bp=1_000, patronage_bp=7_000), CarriedState(), accounts)
     assert plan.reserve_fen == 4_000_000  # 400,000 × 10% = 40,000 yuan
     assert plan.distributable_fen == 36_000_000  # 400,000 − 40,000 = 360,000 yuan
     assert plan.patronage_fen == 25_200_000  # 360,000 × 70% = 252,000 yuan
@@ -120,9 +116,7 @@ def test_patronage_rounds_up_rather_than_fall_under_sixty_percent():
 
 def test_cooperative_refuses_patronage_below_sixty_percent():
     with pytest.raises(ValueError, match="60%"):
-        cooperative_plan(
-            1_000_000, Charter(patronage_bp=5_999), CarriedState(), [account("A", 1, 0, 0, 1)]
-        )
+        cooperative_plan(1_000_000, Charter(patronage_bp=5_999), CarriedState(), [account("A", 1, 0, 0, 1)])
 
 
 def test_company_losses_carried_and_reserve_cap_reached_mid_year():
@@ -211,8 +205,7 @@ def test_fixed_floor_is_paid_in_a_loss_year_and_grows_the_loss():
     check_identity(plan, -50_000)
     p1 = next(line for line in plan.lines if line.member_id == "P1")
     assert p1.explanation == (
-        "贫困户股保底收益：本金 2,000.00 元 × 年 5%，应得 100.00 元；固定保底，无论当年盈亏都支付，"
-        "实付 100.00 元"
+        "贫困户股保底收益：本金 2,000.00 元 × 年 5%，应得 100.00 元；固定保底，无论当年盈亏都支付，实付 100.00 元"
     )
 
 
@@ -358,9 +351,7 @@ def test_company_plan_conserves_money(profit, registered, charter, carried, hold
     owed_floors = sum(h.floor_base_fen for h in holders) if charter.floor_mode == "preferred" else 0
     current_floors_paid = plan.floor_paid_fen if charter.floor_mode == "preferred" else 0
     carried_arrears = sum(carried.arrears_by_member.values())
-    assert plan.arrears_fen == (
-        carried_arrears - plan.arrears_paid_fen + owed_floors - current_floors_paid
-    )
+    assert plan.arrears_fen == (carried_arrears - plan.arrears_paid_fen + owed_floors - current_floors_paid)
     if charter.floor_mode == "fixed":
         assert plan.floor_expense_fen == sum(h.floor_base_fen for h in holders)
     else:
@@ -416,9 +407,7 @@ member_accounts = st.integers(0, 2**32).map(_random_accounts)
     accounts=member_accounts,
     floors=st.lists(st.integers(0, 10**5), max_size=3),
 )
-def test_cooperative_plan_conserves_money_and_returns_sixty_percent(
-    surplus, charter, carried, accounts, floors
-):
+def test_cooperative_plan_conserves_money_and_returns_sixty_percent(surplus, charter, carried, accounts, floors):
     poverty = [
         holder(accounts[i].member_id, "poverty", 10, 100_000, floor=floor)
         for i, floor in enumerate(floors[: len(accounts)])

@@ -7,14 +7,6 @@ import pytest
 import xlsxwriter
 from pypdf import PdfReader
 
-from service.payments.bank_files import (
-    PROFILES,
-    BankLine,
-    ReturnFileError,
-    ReturnLine,
-    parse_return_file,
-    render_bank_file,
-)
 from service.documents.fonts import cjk_font_available, document_fonts
 from service.documents.pdf import (
     CertificateData,
@@ -23,6 +15,14 @@ from service.documents.pdf import (
     award_certificate_pdf,
     household_statement_pdf,
     statement_totals,
+)
+from service.payments.bank_files import (
+    PROFILES,
+    BankLine,
+    ReturnFileError,
+    ReturnLine,
+    parse_return_file,
+    render_bank_file,
 )
 
 needs_cjk_font = pytest.mark.skipif(
@@ -53,8 +53,16 @@ CERTIFICATE = CertificateData(
 @needs_cjk_font
 def test_exit_certificate_renders_chinese():
     text = pdf_text(award_certificate_pdf(CERTIFICATE))
-    for expected in ("光荣脱贫证", "张*三", "城关镇新城村", "TP-620000-2024-000123", "300.00",
-                     "叁佰元整", "宕昌县人民政府", CERTIFICATE.verify_url):
+    for expected in (
+        "光荣脱贫证",
+        "张*三",
+        "城关镇新城村",
+        "TP-620000-2024-000123",
+        "300.00",
+        "叁佰元整",
+        "宕昌县人民政府",
+        CERTIFICATE.verify_url,
+    ):
         assert expected in text.replace("\n", ""), expected
 
 
@@ -69,10 +77,16 @@ def test_xiaokang_certificate_has_its_own_title():
 
 LINES = (
     StatementLine("dividend", "新城村中药材合作社", "按 10 股分红", 12345, "paid", date(2024, 12, 1)),
-    StatementLine("guaranteed_return", "新城村中药材合作社", "扶贫资金入股保底收益 5%", 50000, "paid",
-                  date(2024, 12, 1)),
-    StatementLine("settlement", "岷归药业有限公司", "交售 52.300 公斤，合同内按保底价 12.00 元/公斤，计 627.60 元",
-                  62760, "unpaid"),
+    StatementLine(
+        "guaranteed_return", "新城村中药材合作社", "扶贫资金入股保底收益 5%", 50000, "paid", date(2024, 12, 1)
+    ),
+    StatementLine(
+        "settlement",
+        "岷归药业有限公司",
+        "交售 52.300 公斤，合同内按保底价 12.00 元/公斤，计 627.60 元",
+        62760,
+        "unpaid",
+    ),
     StatementLine("award", "2024 年脱贫奖", "光荣脱贫奖励", 30000, "in_batch"),
 )
 
@@ -90,8 +104,16 @@ def test_household_statement_shows_lines_and_totals():
     text = pdf_text(household_statement_pdf(data))
     flat = text.replace("\n", "")
     assert "李*四" in text and "2024 年家庭收益明细" in text
-    for expected in ("财产性收入：623.45 元", "生产经营性收入：627.60 元", "转移性收入：300.00 元",
-                     "全年合计：1551.05 元", "已发放", "待发放", "发放中", "2024-12-01"):
+    for expected in (
+        "财产性收入：623.45 元",
+        "生产经营性收入：627.60 元",
+        "转移性收入：300.00 元",
+        "全年合计：1551.05 元",
+        "已发放",
+        "待发放",
+        "发放中",
+        "2024-12-01",
+    ):
         assert expected in flat, expected
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service.core.money import round_half_up_div
 from service.ventures.rules import (
     NegativeHoldingError,
     ShareMovement,
@@ -14,7 +15,6 @@ from service.ventures.rules import (
     prorated_floor_fen,
     year_weights,
 )
-from service.core.money import round_half_up_div
 
 COLLECTIVE = "collective"
 
@@ -193,9 +193,7 @@ def test_share_days_agree_with_day_by_day_holdings(movements):
             share_days[key] = share_days.get(key, 0) + held.shares * length
             capital_days[key] = capital_days.get(key, 0) + held.capital_fen * length
 
-    assert {k: w.share_days for k, w in weights.items() if w.share_days} == {
-        k: v for k, v in share_days.items() if v
-    }
+    assert {k: w.share_days for k, w in weights.items() if w.share_days} == {k: v for k, v in share_days.items() if v}
     for key, weight in weights.items():
         if weight.share_days:
             assert weight.capital_days == capital_days[key]

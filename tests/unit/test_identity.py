@@ -7,8 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.core.identity import (
-    card_number_problem, check_digit, id_number_problem, mask_card_number, mask_id_number, mask_name,
-    mask_phone, normalize_card_number, normalize_id_number,
+    card_number_problem,
+    check_digit,
+    id_number_problem,
+    mask_card_number,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    normalize_card_number,
+    normalize_id_number,
 )
 from tests.conftest import assert_no_full_numbers
 
@@ -43,17 +50,20 @@ def test_lower_case_x_is_the_same_number():
     assert id_number_problem("11010519491231002x") is None
 
 
-@pytest.mark.parametrize(("value", "why"), [
-    ("110105194912310021", "校验位"),   # the check character should be X
-    ("620102199001010071", "校验位"),   # should be 0
-    ("620102199002300070", "出生日期"),  # 30 February
-    ("620102199013010070", "出生日期"),  # month 13
-    ("62010219900101007", "18位"),      # 17 characters
-    ("6201021990010100700", "18位"),    # 19 characters
-    ("020102199001010070", "18位"),     # no region starts with 0
-    ("62010219900101007Y", "18位"),
-    ("", "18位"),
-])
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("110105194912310021", "校验位"),  # the check character should be X
+        ("620102199001010071", "校验位"),  # should be 0
+        ("620102199002300070", "出生日期"),  # 30 February
+        ("620102199013010070", "出生日期"),  # month 13
+        ("62010219900101007", "18位"),  # 17 characters
+        ("6201021990010100700", "18位"),  # 19 characters
+        ("020102199001010070", "18位"),  # no region starts with 0
+        ("62010219900101007Y", "18位"),
+        ("", "18位"),
+    ],
+)
 def test_bad_id_numbers_say_what_is_wrong(value, why):
     problem = id_number_problem(value)
     assert problem is not None and why in problem
@@ -64,14 +74,14 @@ _first17 = st.from_regex(r"\A[1-9][0-9]{16}\Z")
 
 @given(_first17, st.integers(0, 16), st.integers(1, 9))
 def test_any_one_mistyped_digit_is_caught(first17, position, shift):
-    wrong = first17[:position] + str((int(first17[position]) + shift) % 10) + first17[position + 1:]
+    wrong = first17[:position] + str((int(first17[position]) + shift) % 10) + first17[position + 1 :]
     assert check_digit(wrong) != check_digit(first17)
 
 
 @given(_first17, st.integers(0, 15))
 def test_any_swap_of_neighbouring_digits_is_caught(first17, position):
     a, b = first17[position], first17[position + 1]
-    swapped = first17[:position] + b + a + first17[position + 2:]
+    swapped = first17[:position] + b + a + first17[position + 2 :]
     assert (a == b) or check_digit(swapped) != check_digit(first17)
 
 
@@ -85,13 +95,16 @@ def test_masks_keep_only_what_a_public_notice_shows():
         assert_no_full_numbers(masked)
 
 
-@pytest.mark.parametrize(("name", "masked"), [
-    ("张小三", "张*三"),
-    ("张三", "张*"),
-    ("欧阳小明", "欧**明"),
-    ("李", "李"),
-    (" 王建国 ", "王*国"),
-])
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张小三", "张*三"),
+        ("张三", "张*"),
+        ("欧阳小明", "欧**明"),
+        ("李", "李"),
+        (" 王建国 ", "王*国"),
+    ],
+)
 def test_names_are_masked_like_zhang_star_san(name, masked):
     assert mask_name(name) == masked
 

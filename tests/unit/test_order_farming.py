@@ -84,7 +84,11 @@ def test_settlement_with_small_advance():
     # Gross 627.60; advance 100.00 deducted; payable 527.60; nothing carried.
     result = settle(CONTRACT, [purchase("p1", 1, 52_300, 1000)], 10000)
     assert (result.gross_fen, result.advances_deducted_fen, result.payable_fen, result.advance_carried_fen) == (
-        62760, 10000, 52760, 0)
+        62760,
+        10000,
+        52760,
+        0,
+    )
     assert "结转" not in result.explanation
 
 
