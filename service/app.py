@@ -23,6 +23,7 @@ from service.core.deps import DEPENDENCIES
 from service.core.hooks import Hooks
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
+from service.core.uploads import apply_upload_limit
 from service.distributions import routes as distributions
 from service.ledger import routes as ledger
 from service.notices import routes as notices
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await pool.close()
 
+    apply_upload_limit(ROUTE_HANDLERS, settings.max_upload_bytes)
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[database],

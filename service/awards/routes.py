@@ -65,6 +65,7 @@ from service.core.policy import application_for, household_or_404, program_for
 from service.core.principal import Principal, county_of, region_prefix
 from service.core.settings import Settings
 from service.core.tabular import read_table
+from service.core.uploads import UPLOAD
 from service.documents.pdf import CERTIFICATE_TITLES, CertificateData, award_certificate_pdf
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line, NewPayable
@@ -77,7 +78,6 @@ STAFF = ("village_reviewer", "township_approver", "finance_officer", "finance_ap
 READERS = allow(*STAFF)
 CERTIFICATE_READERS = allow(*STAFF, "household")
 PUBLIC = {"exclude_from_auth": True}
-UPLOAD_LIMIT = 50_000_000
 
 LEVELS = ("province", "city", "county")
 KIND_WORDS = {"exit": "脱贫奖", "xiaokang": "小康奖"}
@@ -918,7 +918,7 @@ class AwardController(Controller):
         "/cross-check-lists/import",
         guards=[allow("finance_officer")],
         operation_id="import_cross_check_list",
-        request_max_body_size=UPLOAD_LIMIT,
+        opt=UPLOAD,
     )
     async def import_cross_check(
         self,

@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from litestar import Request
 
 from service.core.principal import Principal
 
@@ -27,10 +26,8 @@ class Actor(msgspec.Struct, frozen=True):
     address: str | None
 
     @classmethod
-    def of(cls, request: Request) -> Actor:
-        principal: Principal | None = request.scope.get("user")
-        client = request.client
-        address = client.host if client else None
+    def of(cls, principal: Principal | None, address: str | None) -> Actor:
+        """Who did it, as the audit log names them: role and user, a household, or anonymous."""
         if principal is None:
             return cls("anonymous", address)
         prefix = "household" if principal.kind == "household" else principal.role

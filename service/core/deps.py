@@ -39,7 +39,7 @@ def provide_hooks(state: State) -> Hooks:
 
 
 def provide_actor(request: Request) -> Actor:
-    return Actor.of(request)
+    return Actor.of(request.scope.get("user"), request.client.host if request.client else None)
 
 
 def provide_principal(request: Request) -> Principal:

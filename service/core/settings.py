@@ -9,7 +9,7 @@ from pathlib import Path
 
 import msgspec
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = PROJECT_ROOT / ".data"
 
 

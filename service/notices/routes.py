@@ -137,7 +137,7 @@ class NoticeController(Controller):
         today = clock.today()
         if _state(n, today) != "open":
             raise conflict("notice-not-open", f"只能在公示期内（{n['starts_on']} 至 {n['ends_on']}）提出异议")
-        actor = Actor.of(request)
+        actor = Actor.of(None, request.client.host if request.client else None)
         recent = await conn.fetchval(
             "SELECT count(*) FROM objections WHERE filed_from = $1 AND created_at > now() - interval '1 hour'",
             actor.address,

@@ -46,10 +46,11 @@ from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, pag
 from service.core.policy import contract_for, venture_for
 from service.core.principal import Principal
 from service.core.tabular import Table, read_table
+from service.core.uploads import UPLOAD
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
 from service.order_farming.rules import Advance, Contract, Purchase, Settlement, settle, total_advances_fen
-from service.ventures.routes import UPLOAD_LIMIT, VENTURE_READERS, VENTURE_WRITERS
+from service.ventures.routes import VENTURE_READERS, VENTURE_WRITERS
 
 BUYING_MODELS = ("enterprise", "branch_company")
 SETTLEMENT_READERS = allow(
@@ -488,7 +489,7 @@ class OrderFarmingController(Controller):
         "/ventures/{venture_id:str}/purchases/import",
         guards=[VENTURE_WRITERS],
         operation_id="import_purchases",
-        request_max_body_size=UPLOAD_LIMIT,
+        opt=UPLOAD,
     )
     async def import_purchases(
         self,

@@ -50,6 +50,7 @@ from service.core.money import format_yuan
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
 from service.core.policy import batch_for, can_register_in, household_or_404, require_county
 from service.core.principal import Principal
+from service.core.uploads import UPLOAD
 from service.ledger.rules import Line
 from service.payments.bank_files import (
     PROFILES,
@@ -66,7 +67,6 @@ APPROVERS = allow("finance_approver")
 FINANCE = allow("finance_officer", "finance_approver")
 READERS = allow("finance_officer", "finance_approver", "auditor")
 REGISTRARS = allow("village_reviewer", "township_approver")
-UPLOAD_LIMIT = 50_000_000
 NO_REASON = "银行未注明原因"
 
 
@@ -637,7 +637,7 @@ class PaymentBatchController(Controller):
         "/{batch_id:str}/returns",
         guards=[FINANCE],
         operation_id="import_bank_return",
-        request_max_body_size=UPLOAD_LIMIT,
+        opt=UPLOAD,
         before_request=keep_raw_body,
     )
     async def import_returns(

@@ -34,6 +34,7 @@ from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, pag
 from service.core.policy import can_register_in, household_or_404
 from service.core.principal import Principal, county_of, region_prefix
 from service.core.tabular import read_table
+from service.core.uploads import UPLOAD
 from service.registry.rules import (
     REQUIRED_COLUMNS,
     STATUS_AFTER_EVENT,
@@ -43,7 +44,6 @@ from service.registry.rules import (
     to_record,
 )
 
-UPLOAD_LIMIT = 50_000_000
 _LEVEL_DEPTH = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
 _GROUPS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))
 
@@ -236,7 +236,7 @@ class HouseholdController(Controller):
         (new_id,) = await insert_drafts(conn, actor, cipher, [draft], action="household.create")
         return household_out(await q.household(conn, str(new_id)))
 
-    @post("/import", guards=[REGISTRARS], operation_id="import_households", request_max_body_size=UPLOAD_LIMIT)
+    @post("/import", guards=[REGISTRARS], operation_id="import_households", opt=UPLOAD)
     async def import_households(
         self,
         data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],

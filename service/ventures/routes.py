@@ -44,6 +44,7 @@ from service.core.idempotency import run_idempotent
 from service.core.policy import venture_for
 from service.core.principal import Principal, region_prefix
 from service.core.tabular import read_table
+from service.core.uploads import UPLOAD
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line
 from service.ventures.rules import NegativeHoldingError, ShareMovement, holdings_as_of
@@ -52,7 +53,6 @@ VENTURE_WRITERS = allow("accountant")
 VENTURE_READERS = allow(
     "accountant", "auditor", "township_approver", "village_reviewer", "finance_officer", "finance_approver"
 )
-UPLOAD_LIMIT = 50_000_000
 
 
 def venture_out(row: asyncpg.Record) -> VentureOut:
@@ -433,7 +433,7 @@ class VentureController(Controller):
         "/{venture_id:str}/transactions/import",
         guards=[VENTURE_WRITERS],
         operation_id="import_trades",
-        request_max_body_size=UPLOAD_LIMIT,
+        opt=UPLOAD,
     )
     async def import_trades(
         self,
