@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m tests.layout_check
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(ONLY)

@@ -55,6 +55,11 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     household_id: str | None = None
     county_code: str | None = None
 
+    @classmethod
+    def system(cls, name: str) -> Principal:
+        """The service acting for itself (CLI, demo loader, benchmarks): admin scope, named in the audit."""
+        return cls(kind="user", id="00000000-0000-0000-0000-000000000000", name=name, role=Role.ADMIN)
+
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
