@@ -9,8 +9,6 @@ import msgspec
 
 T = TypeVar("T")
 
-MAX_PAGE = 500
-
 RegionCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{12}$", description="12-digit statistical code")]
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15, description="money in fen (分)")]
 SignedFen = Annotated[int, msgspec.Meta(ge=-(10**15), le=10**15, description="money in fen, may be negative")]

@@ -29,8 +29,11 @@ def long_functions(path: Path) -> list[str]:
 def sql_in_edges(path: Path) -> list[str]:
     if path.name not in ("routes.py", "pages.py"):
         return []
-    return [f"{path.relative_to(ROOT)}:{n} SQL in {path.name}: {line.strip()[:60]}"
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if SQL.search(line)]
+    return [
+        f"{path.relative_to(ROOT)}:{n} SQL in {path.name}: {line.strip()[:60]}"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if SQL.search(line)
+    ]
 
 
 def main() -> int:

@@ -164,3 +164,10 @@ async def record_failure(conn: asyncpg.Connection, keys: list[str]) -> None:
         FAILURE_WINDOW_SECONDS,
     )
     await conn.executemany("INSERT INTO login_failures (key) VALUES ($1)", [(k,) for k in keys])
+
+
+# Who keeps a venture's books, and who may read them (each within its scope, service/core/policy.py).
+VENTURE_WRITERS = allow("accountant")
+VENTURE_READERS = allow(
+    "accountant", "auditor", "township_approver", "village_reviewer", "finance_officer", "finance_approver"
+)

@@ -16,7 +16,7 @@ from db import ventures as vq
 from schemas.common import Page
 from schemas.distributions import Approve, DistributionCreate, DistributionLine, DistributionOut, Waterfall
 from service.core.audit import Actor, record
-from service.core.auth import allow
+from service.core.auth import VENTURE_READERS, allow
 from service.core.clock import Clock
 from service.core.errors import conflict, forbidden, invalid_field, not_found
 from service.core.hooks import ObjectionHooks
@@ -28,7 +28,6 @@ from service.core.settings import Settings
 from service.distributions import facts as dist
 from service.distributions.rules import ConservationError
 from service.notices.workflow import open_notice, open_objections_for
-from service.ventures.routes import VENTURE_READERS
 
 
 def notice_days_for(model: str, settings: Settings) -> int:

@@ -37,7 +37,7 @@ from schemas.order_farming import (
     SettlementRunOut,
 )
 from service.core.audit import Actor, record
-from service.core.auth import allow
+from service.core.auth import VENTURE_READERS, VENTURE_WRITERS, allow
 from service.core.clock import Clock
 from service.core.errors import bad_input, conflict, field_error, invalid_field, not_found
 from service.core.idempotency import run_idempotent
@@ -50,7 +50,6 @@ from service.core.uploads import UPLOAD
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
 from service.order_farming.rules import Advance, Contract, Purchase, Settlement, settle, total_advances_fen
-from service.ventures.routes import VENTURE_READERS, VENTURE_WRITERS
 
 BUYING_MODELS = ("enterprise", "branch_company")
 SETTLEMENT_READERS = allow(

@@ -60,7 +60,7 @@ from service.payments.bank_files import (
     parse_return_file,
     render_bank_file,
 )
-from service.registry.routes import household_out
+from service.registry.workflow import household_out
 
 MAKERS = allow("finance_officer")
 APPROVERS = allow("finance_approver")

@@ -43,6 +43,7 @@ from service.registry.rules import (
     check_row,
     to_record,
 )
+from service.registry.workflow import household_out
 
 _LEVEL_DEPTH = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
 _GROUPS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))
@@ -56,24 +57,6 @@ STAFF_READERS = allow(
 @dataclass
 class FileUpload:
     file: UploadFile
-
-
-def household_out(row: asyncpg.Record) -> HouseholdOut:
-    return HouseholdOut(
-        id=str(row["id"]),
-        household_no=row["household_no"],
-        county_code=row["county_code"],
-        village_code=row["village_code"],
-        head_name=row["head_name_masked"],
-        head_id_number=row["head_id_masked"],
-        members=row["members"],
-        bank_name=row["bank_name"],
-        bank_account=row["bank_account_masked"],
-        phone=row["phone_masked"],
-        status=row["status"],
-        split_from=str(row["split_from"]) if row["split_from"] else None,
-        created_at=row["created_at"],
-    )
 
 
 def _region_shape_problem(code: str, level: str) -> str | None:

@@ -37,7 +37,7 @@ from schemas.ventures import (
 )
 from service.core.allocation import allocate
 from service.core.audit import Actor, record
-from service.core.auth import allow
+from service.core.auth import VENTURE_READERS, VENTURE_WRITERS
 from service.core.clock import Clock
 from service.core.errors import bad_input, field_error, forbidden, invalid_field, not_found
 from service.core.idempotency import run_idempotent
@@ -48,11 +48,6 @@ from service.core.uploads import UPLOAD
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line
 from service.ventures.rules import NegativeHoldingError, ShareMovement, holdings_as_of
-
-VENTURE_WRITERS = allow("accountant")
-VENTURE_READERS = allow(
-    "accountant", "auditor", "township_approver", "village_reviewer", "finance_officer", "finance_approver"
-)
 
 
 def venture_out(row: asyncpg.Record) -> VentureOut:
