@@ -22,6 +22,7 @@ from litestar.params import Parameter
 from db import ledger
 from db import order_farming as q
 from db import ventures as vq
+from db.ids import as_uuid
 from schemas.common import Created, Page
 from schemas.order_farming import (
     AdvanceCreate,
@@ -107,9 +108,7 @@ async def venture_accounts(conn: asyncpg.Connection, v: asyncpg.Record, codes: l
 async def lock_for_recording(conn: asyncpg.Connection, c: asyncpg.Record) -> None:
     """A delivery or an advance may only join a contract that is not settled. The venture's row is
     share-locked against a settlement run, which takes it exclusively."""
-    await conn.execute(
-        "SELECT 1 FROM ventures WHERE county_code = $1 AND id = $2 FOR SHARE", c["county_code"], c["venture_id"]
-    )
+    await q.share_lock_venture(conn, c["county_code"], c["venture_id"])
     if await q.live_settlement(conn, c["county_code"], c["id"]) is not None:
         raise conflict("contract-settled", "该合同本季已结算；如需更正，请先冲销结算")
 
@@ -181,12 +180,7 @@ async def settle_season(
     the venture's row exclusively): priced lines, journal entries, payables, all or nothing."""
     contracts = await q.unsettled_contracts(conn, v["id"], season_year)
     if not contracts:
-        exists = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM farming_contracts WHERE venture_id = $1 AND season_year = $2)",
-            v["id"],
-            season_year,
-        )
-        if exists:
+        if await q.season_has_contracts(conn, v["id"], season_year):
             raise conflict("already-settled", f"{season_year}年的订单合同均已结算；如需更正，请先冲销再结算")
         raise invalid_field("season_year", f"{season_year}年没有订单合同")
     ids = [c["id"] for c in contracts]
@@ -358,25 +352,22 @@ class OrderFarmingController(Controller):
         v = await venture_for(conn, principal, venture_id, write=True)
         if v["model"] not in BUYING_MODELS:
             raise invalid_field("venture_id", "只有企业或支部控股公司可以签订订单收购合同")
-        household_id = vq.as_uuid(data.household_id)
-        hh = household_id and await conn.fetchrow("SELECT county_code FROM households WHERE id = $1", household_id)
-        if not hh or hh["county_code"] != v["county_code"]:
+        household_id = as_uuid(data.household_id)
+        if household_id is None or await q.household_county(conn, household_id) != v["county_code"]:
             raise invalid_field("household_id", "农户不存在或不属于本县")
 
         async def work(tx: asyncpg.Connection) -> ContractOut:
-            row = await tx.fetchrow(
-                """INSERT INTO farming_contracts (county_code, venture_id, household_id, crop, season_year, contracted_g,
-                       floor_price_fen_per_kg, premium_bp, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                   RETURNING *""",
+            row = await q.insert_contract(
+                tx,
                 v["county_code"],
                 v["id"],
                 household_id,
-                data.crop,
-                data.season_year,
-                data.contracted_g,
-                data.floor_price_fen_per_kg,
-                data.premium_bp,
-                actor.name,
+                crop=data.crop,
+                season_year=data.season_year,
+                contracted_g=data.contracted_g,
+                floor_price_fen_per_kg=data.floor_price_fen_per_kg,
+                premium_bp=data.premium_bp,
+                created_by=actor.name,
             )
             out = contract_out(row)
             await record(
@@ -409,7 +400,7 @@ class OrderFarmingController(Controller):
             conn,
             v["id"],
             season_year=season_year,
-            household_id=vq.as_uuid(household_id) if household_id else None,
+            household_id=as_uuid(household_id) if household_id else None,
             after=after[0] if after else None,
             limit=limit,
         )
@@ -458,15 +449,14 @@ class OrderFarmingController(Controller):
 
         async def work(tx: asyncpg.Connection) -> PurchaseOut:
             await lock_for_recording(tx, c)
-            purchase_id = await tx.fetchval(
-                """INSERT INTO farming_purchases (county_code, contract_id, bought_on, grade, weight_g,
-                       market_price_fen_per_kg) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+            purchase_id = await q.insert_purchase(
+                tx,
                 c["county_code"],
                 c["id"],
-                data.bought_on,
-                data.grade,
-                data.weight_g,
-                data.market_price_fen_per_kg,
+                bought_on=data.bought_on,
+                grade=data.grade,
+                weight_g=data.weight_g,
+                market_price_fen_per_kg=data.market_price_fen_per_kg,
             )
             out = PurchaseOut(
                 str(purchase_id), str(c["id"]), data.bought_on, data.grade, data.weight_g, data.market_price_fen_per_kg
@@ -652,7 +642,7 @@ async def import_purchase_table(
     conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, table: Table, today: dt.date
 ) -> Created:
     """Check every row, then COPY them all, in the caller's transaction."""
-    await conn.execute("SELECT 1 FROM ventures WHERE county_code = $1 AND id = $2 FOR SHARE", v["county_code"], v["id"])
+    await q.share_lock_venture(conn, v["county_code"], v["id"])
     contracts = await q.venture_contracts(conn, v["id"])
     settled = await q.settled_contract_ids(conn, v["id"])
     records, errors = parse_purchase_rows(table, v["county_code"], contracts, settled, today)
@@ -696,16 +686,15 @@ async def record_advance_in(
         memo=f"赊销农资：{item}，合同 {c['id']}",
         lines=[Line(receivable, amount_fen, c["household_id"]), Line(bank, -amount_fen)],
     )
-    await conn.execute(
-        """INSERT INTO farming_advances (county_code, id, contract_id, amount_fen, given_on, item, entry_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+    await q.insert_advance(
+        conn,
         c["county_code"],
         advance_id,
         c["id"],
-        amount_fen,
-        given_on,
-        item,
-        entry_id,
+        amount_fen=amount_fen,
+        given_on=given_on,
+        item=item,
+        entry_id=entry_id,
     )
     out = AdvanceOut(str(advance_id), str(c["id"]), amount_fen, given_on, item, str(entry_id))
     await record(
