@@ -170,11 +170,10 @@ async def contracts_page(
     )
 
 
-async def venture_contracts(conn: asyncpg.Connection, venture_id: uuid.UUID) -> dict[str, asyncpg.Record]:
-    rows = await conn.fetch(
-        "SELECT id, county_code, household_id, season_year FROM farming_contracts WHERE venture_id = $1", venture_id
-    )
-    return {str(r["id"]): r for r in rows}
+async def venture_contract_ids(conn: asyncpg.Connection, venture_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    """The venture's contract ids, by their text (lower case, as str() of a uuid gives it)."""
+    rows = await conn.fetch("SELECT id FROM farming_contracts WHERE venture_id = $1", venture_id)
+    return {str(r["id"]): r["id"] for r in rows}
 
 
 async def settled_contract_ids(conn: asyncpg.Connection, venture_id: uuid.UUID) -> set[str]:

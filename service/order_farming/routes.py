@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 import uuid
 from typing import Annotated
 
@@ -40,9 +39,8 @@ from schemas.order_farming import (
 from service.core.audit import Actor, record
 from service.core.auth import VENTURE_READERS, VENTURE_WRITERS, allow
 from service.core.clock import Clock
-from service.core.errors import bad_input, conflict, field_error, invalid_field, not_found
+from service.core.errors import bad_input, conflict, invalid_field, not_found
 from service.core.idempotency import run_idempotent
-from service.core.money import format_bp, format_yuan
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
 from service.core.policy import contract_for, venture_for
 from service.core.principal import Principal
@@ -50,15 +48,23 @@ from service.core.tabular import Table, read_table
 from service.core.uploads import UPLOAD
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
-from service.order_farming.rules import Advance, Contract, Purchase, Settlement, settle, total_advances_fen
+from service.order_farming.rules import (
+    PURCHASE_SHEET_COLUMNS,
+    Advance,
+    Contract,
+    ContractSeason,
+    LineWords,
+    Purchase,
+    Settlement,
+    parse_purchase_rows,
+    settle_household,
+    settlement_detail,
+)
 
 BUYING_MODELS = ("enterprise", "branch_company")
 SETTLEMENT_READERS = allow(
     "accountant", "auditor", "township_approver", "village_reviewer", "finance_officer", "finance_approver", "household"
 )
-PURCHASE_SHEET_COLUMNS = ["contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"]
-_WHOLE = re.compile(r"[0-9]{1,13}")
-_MAX_WEIGHT_G, _MAX_PRICE = 10**12, 10**9
 
 RAW_MATERIALS, PAYABLE, RECEIVABLE, BANK = "1403", "2202", "1221", "1002"
 
@@ -113,66 +119,6 @@ async def lock_for_recording(conn: asyncpg.Connection, c: asyncpg.Record) -> Non
         raise conflict("contract-settled", "该合同本季已结算；如需更正，请先冲销结算")
 
 
-def parse_purchase_rows(
-    table: Table, county_code: str, contracts: dict[str, asyncpg.Record], settled: set[str], today: dt.date
-) -> tuple[list[tuple], list[dict]]:
-    """The weighing station's sheet, every row checked before anything is written (all rows or none)."""
-    records: list[tuple] = []
-    errors: list[dict] = []
-    for number, row in table.rows:
-        bad = len(errors)
-        ref = row["contract_id"]
-        c = contracts.get(ref.lower())
-        if c is None:
-            errors.append(
-                field_error("contract_id", f"本经营主体没有订单合同 {ref}" if ref else "合同编号不能为空", number)
-            )
-        elif ref.lower() in settled:
-            errors.append(field_error("contract_id", "该合同本季已结算，不能再录入交售", number))
-        try:
-            bought_on = dt.date.fromisoformat(row["bought_on"])
-            if bought_on > today:
-                errors.append(field_error("bought_on", "收购日期不能晚于今天", number))
-        except ValueError:
-            errors.append(field_error("bought_on", "日期应为 YYYY-MM-DD", number))
-        grade = row["grade"]
-        if not 1 <= len(grade) <= 50:
-            errors.append(field_error("grade", "等级不能为空，且不超过50个字", number))
-        weight, price = row["weight_g"], row["market_price_fen_per_kg"]
-        if not _WHOLE.fullmatch(weight) or not 0 < int(weight) <= _MAX_WEIGHT_G:
-            errors.append(field_error("weight_g", "重量应为正整数（克）", number))
-        if not _WHOLE.fullmatch(price) or int(price) > _MAX_PRICE:
-            errors.append(field_error("market_price_fen_per_kg", "市场价应为非负整数（分/公斤）", number))
-        if len(errors) == bad:
-            records.append((county_code, c["id"], bought_on, grade, int(weight), int(price)))
-    return records, errors
-
-
-def _advances_text(carried_in: int, own: list[asyncpg.Record]) -> str:
-    if not carried_in and not own:
-        return "本合同没有赊销农资"
-    parts = []
-    if carried_in:
-        parts.append(f"往季结转未扣清的农资款 {format_yuan(carried_in)} 元")
-    if own:
-        detail = "、".join(f"{a['given_on']:%Y-%m-%d} {a['item']} {format_yuan(a['amount_fen'])} 元" for a in own)
-        parts.append(f"本合同赊销农资 {format_yuan(sum(a['amount_fen'] for a in own))} 元（{detail}）")
-    text = "农资款：" + "，".join(parts)
-    if carried_in and own:
-        text += "；先扣往季结转的部分"
-    return text + "，从货款中扣除，最多扣到货款为止"
-
-
-def _summary(c: asyncpg.Record, s: Settlement, carried_in: int, own: list[asyncpg.Record]) -> str:
-    terms = f"保底价 {format_yuan(c['floor_price_fen_per_kg'])} 元/公斤"
-    if c["premium_bp"]:
-        terms += f"，按市场价{'加' if c['premium_bp'] > 0 else '减'}价 {format_bp(abs(c['premium_bp']))}"
-    return (
-        f"{c['season_year']}年{c['crop']}订单（{terms}；合同内按保底价与市场价中较高者收购，超出合同数量按市场价）。"
-        f"{_advances_text(carried_in, own)}。{s.explanation}。"
-    )
-
-
 async def settle_season(
     conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, season_year: int, today: dt.date
 ) -> SettlementRunOut:
@@ -195,27 +141,25 @@ async def settle_season(
     settled: list[tuple[asyncpg.Record, Settlement, int, int, str, dict[str, asyncpg.Record]]] = []
     for household_id, group in itertools.groupby(contracts, key=lambda c: c["household_id"]):
         group = list(group)
-        pool = pools.get(household_id, 0)
-        for position, c in enumerate(group):
-            # The domain orders a day's deliveries by purchase id: give it the recording order.
-            by_key = {f"{p['seq']:020d}": p for p in purchases.get(c["id"], [])}
-            domain_contract = Contract(
-                str(c["id"]), str(household_id), c["contracted_g"], c["floor_price_fen_per_kg"], c["premium_bp"]
+        # The domain orders a day's deliveries by purchase id: give it the recording order.
+        keyed = [{f"{p['seq']:020d}": p for p in purchases.get(c["id"], [])} for c in group]
+        seasons = [
+            ContractSeason(
+                Contract(
+                    str(c["id"]), str(household_id), c["contracted_g"], c["floor_price_fen_per_kg"], c["premium_bp"]
+                ),
+                c["crop"],
+                c["season_year"],
+                tuple(
+                    Purchase(key, p["bought_on"], p["grade"], p["weight_g"], p["market_price_fen_per_kg"])
+                    for key, p in by_key.items()
+                ),
+                tuple(Advance(a["amount_fen"], a["given_on"], a["item"]) for a in advances.get(c["id"], [])),
             )
-            domain_purchases = [
-                Purchase(key, p["bought_on"], p["grade"], p["weight_g"], p["market_price_fen_per_kg"])
-                for key, p in by_key.items()
-            ]
-            own_rows = advances.get(c["id"], [])
-            own = total_advances_fen(Advance(a["amount_fen"], a["given_on"], a["item"]) for a in own_rows)
-            # Advances carried from earlier seasons are recovered first, from the household's
-            # contracts in the order they were signed; the last contract carries what is left.
-            carried_in = pool
-            if pool and position < len(group) - 1:
-                carried_in = min(pool, settle(domain_contract, domain_purchases, 0).gross_fen)
-            pool -= carried_in
-            result = settle(domain_contract, domain_purchases, carried_in + own)
-            settled.append((c, result, carried_in, own, _summary(c, result, carried_in, own_rows), by_key))
+            for c, by_key in zip(group, keyed)
+        ]
+        for c, by_key, h in zip(group, keyed, settle_household(pools.get(household_id, 0), seasons)):
+            settled.append((c, h.settlement, h.carried_in_fen, h.own_advances_fen, h.summary, by_key))
 
     ids = [uuid.uuid4() for _ in settled]
     drafts = [
@@ -572,13 +516,11 @@ class OrderFarmingController(Controller):
             )
             for r in rows
         ]
-        explanation = s["explanation"]
-        if lines:
-            explanation += (
-                "明细：" + "；".join(f"{r['bought_on']:%Y-%m-%d} {r['grade']} {r['explanation']}" for r in rows) + "。"
-            )
-        if s["status"] == "reversed":
-            explanation += f"该结算已于 {s['reversed_on']:%Y-%m-%d} 冲销作废。"
+        explanation = settlement_detail(
+            s["explanation"],
+            [LineWords(r["bought_on"], r["grade"], r["explanation"]) for r in rows],
+            s["reversed_on"] if s["status"] == "reversed" else None,
+        )
         return settlement_item(s, lines, explanation)
 
     @post("/settlements/{settlement_id:str}/reverse", guards=[VENTURE_WRITERS], operation_id="reverse_settlement")
@@ -643,14 +585,14 @@ async def import_purchase_table(
 ) -> Created:
     """Check every row, then COPY them all, in the caller's transaction."""
     await q.share_lock_venture(conn, v["county_code"], v["id"])
-    contracts = await q.venture_contracts(conn, v["id"])
+    contracts = await q.venture_contract_ids(conn, v["id"])
     settled = await q.settled_contract_ids(conn, v["id"])
-    records, errors = parse_purchase_rows(table, v["county_code"], contracts, settled, today)
+    rows, errors = parse_purchase_rows(table.rows, contracts, settled, today)
     if errors:
         raise bad_input(f"{len({e['row'] for e in errors})} 行有误，未导入任何数据", errors)
-    if not records:
+    if not rows:
         raise invalid_field("file", "文件中没有交售记录")
-    await q.copy_purchases(conn, records)
+    await q.copy_purchases(conn, [(v["county_code"], *r) for r in rows])
     await record(
         conn,
         actor,
@@ -658,9 +600,9 @@ async def import_purchase_table(
         action="purchase.import",
         object_type="venture",
         object_id=str(v["id"]),
-        detail={"count": len(records), "weight_g": sum(r[4] for r in records)},
+        detail={"count": len(rows), "weight_g": sum(r.weight_g for r in rows)},
     )
-    return Created(created=len(records))
+    return Created(created=len(rows))
 
 
 async def record_advance_in(
