@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
@@ -44,13 +46,6 @@ LINE_COLUMNS = [
 ]
 
 
-async def _by_id(conn: asyncpg.Connection, table: str, object_id: str, for_update: bool) -> asyncpg.Record | None:
-    key = as_uuid(object_id)
-    if key is None:
-        return None
-    return await conn.fetchrow(f"SELECT * FROM {table} WHERE id = $1{' FOR UPDATE' if for_update else ''}", key)
-
-
 def _grouped(rows: list[asyncpg.Record]) -> dict[uuid.UUID, list[asyncpg.Record]]:
     grouped: dict[uuid.UUID, list[asyncpg.Record]] = defaultdict(list)
     for r in rows:
@@ -59,7 +54,98 @@ def _grouped(rows: list[asyncpg.Record]) -> dict[uuid.UUID, list[asyncpg.Record]
 
 
 async def contract(conn: asyncpg.Connection, contract_id: str) -> asyncpg.Record | None:
-    return await _by_id(conn, "farming_contracts", contract_id, False)
+    key = as_uuid(contract_id)
+    if key is None:
+        return None
+    return await conn.fetchrow("SELECT * FROM farming_contracts WHERE id = $1", key)
+
+
+async def household_county(conn: asyncpg.Connection, household_id: uuid.UUID) -> str | None:
+    """The county a household is registered in, or None when there is no such household."""
+    return await conn.fetchval("SELECT county_code FROM households WHERE id = $1", household_id)
+
+
+async def insert_contract(
+    conn: asyncpg.Connection,
+    county_code: str,
+    venture_id: uuid.UUID,
+    household_id: uuid.UUID,
+    *,
+    crop: str,
+    season_year: int,
+    contracted_g: int,
+    floor_price_fen_per_kg: int,
+    premium_bp: int,
+    created_by: str,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """INSERT INTO farming_contracts (county_code, venture_id, household_id, crop, season_year, contracted_g,
+               floor_price_fen_per_kg, premium_bp, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           RETURNING *""",
+        county_code,
+        venture_id,
+        household_id,
+        crop,
+        season_year,
+        contracted_g,
+        floor_price_fen_per_kg,
+        premium_bp,
+        created_by,
+    )
+    assert row is not None
+    return row
+
+
+async def share_lock_venture(conn: asyncpg.Connection, county_code: str, venture_id: uuid.UUID) -> None:
+    """Hold the venture's row against a settlement run, which takes it exclusively."""
+    await conn.execute("SELECT 1 FROM ventures WHERE county_code = $1 AND id = $2 FOR SHARE", county_code, venture_id)
+
+
+async def insert_purchase(
+    conn: asyncpg.Connection,
+    county_code: str,
+    contract_id: uuid.UUID,
+    *,
+    bought_on: dt.date,
+    grade: str,
+    weight_g: int,
+    market_price_fen_per_kg: int,
+) -> uuid.UUID:
+    purchase_id: uuid.UUID = await conn.fetchval(
+        """INSERT INTO farming_purchases (county_code, contract_id, bought_on, grade, weight_g,
+               market_price_fen_per_kg) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+        county_code,
+        contract_id,
+        bought_on,
+        grade,
+        weight_g,
+        market_price_fen_per_kg,
+    )
+    return purchase_id
+
+
+async def insert_advance(
+    conn: asyncpg.Connection,
+    county_code: str,
+    advance_id: uuid.UUID,
+    contract_id: uuid.UUID,
+    *,
+    amount_fen: int,
+    given_on: dt.date,
+    item: str,
+    entry_id: uuid.UUID,
+) -> None:
+    await conn.execute(
+        """INSERT INTO farming_advances (county_code, id, contract_id, amount_fen, given_on, item, entry_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        county_code,
+        advance_id,
+        contract_id,
+        amount_fen,
+        given_on,
+        item,
+        entry_id,
+    )
 
 
 async def contracts_page(
@@ -84,11 +170,10 @@ async def contracts_page(
     )
 
 
-async def venture_contracts(conn: asyncpg.Connection, venture_id: uuid.UUID) -> dict[str, asyncpg.Record]:
-    rows = await conn.fetch(
-        "SELECT id, county_code, household_id, season_year FROM farming_contracts WHERE venture_id = $1", venture_id
-    )
-    return {str(r["id"]): r for r in rows}
+async def venture_contract_ids(conn: asyncpg.Connection, venture_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    """The venture's contract ids, by their text (lower case, as str() of a uuid gives it)."""
+    rows = await conn.fetch("SELECT id FROM farming_contracts WHERE venture_id = $1", venture_id)
+    return {str(r["id"]): r["id"] for r in rows}
 
 
 async def settled_contract_ids(conn: asyncpg.Connection, venture_id: uuid.UUID) -> set[str]:
@@ -106,7 +191,7 @@ async def live_settlement(conn: asyncpg.Connection, county_code: str, contract_i
     )
 
 
-async def copy_purchases(conn: asyncpg.Connection, records: Sequence[tuple]) -> None:
+async def copy_purchases(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]]) -> None:
     await conn.copy_records_to_table("farming_purchases", records=records, columns=PURCHASE_COLUMNS)
 
 
@@ -168,15 +253,32 @@ async def carried_pools(conn: asyncpg.Connection, venture_id: uuid.UUID, season_
     return {r["household_id"]: max(0, r["pool"]) for r in rows if r["pool"] > 0}
 
 
-async def copy_settlements(conn: asyncpg.Connection, records: Sequence[tuple], lines: Sequence[tuple]) -> None:
+async def copy_settlements(
+    conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], lines: Sequence[tuple[Any, ...]]
+) -> None:
     await conn.copy_records_to_table("farming_settlements", records=records, columns=SETTLEMENT_COLUMNS)
     await conn.copy_records_to_table("farming_settlement_lines", records=lines, columns=LINE_COLUMNS)
+
+
+async def season_has_contracts(conn: asyncpg.Connection, venture_id: uuid.UUID, season_year: int) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM farming_contracts WHERE venture_id = $1 AND season_year = $2)",
+            venture_id,
+            season_year,
+        )
+    )
 
 
 async def settlement(
     conn: asyncpg.Connection, settlement_id: str, *, for_update: bool = False
 ) -> asyncpg.Record | None:
-    return await _by_id(conn, "farming_settlements", settlement_id, for_update)
+    key = as_uuid(settlement_id)
+    if key is None:
+        return None
+    if for_update:
+        return await conn.fetchrow("SELECT * FROM farming_settlements WHERE id = $1 FOR UPDATE", key)
+    return await conn.fetchrow("SELECT * FROM farming_settlements WHERE id = $1", key)
 
 
 async def settlement_lines(
@@ -220,7 +322,11 @@ async def later_carry_taken(conn: asyncpg.Connection, s: asyncpg.Record) -> bool
 
 
 async def mark_reversed(
-    conn: asyncpg.Connection, s: asyncpg.Record, reversal_entry_id: uuid.UUID | None, reversed_on, reversed_by: str
+    conn: asyncpg.Connection,
+    s: asyncpg.Record,
+    reversal_entry_id: uuid.UUID | None,
+    reversed_on: dt.date,
+    reversed_by: str,
 ) -> None:
     await conn.execute(
         """UPDATE farming_settlements SET status = 'reversed', reversal_entry_id = $3, reversed_on = $4, reversed_by = $5

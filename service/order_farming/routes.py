@@ -1,17 +1,7 @@
-"""Order farming (订单农业, 企业+贫困户): contracts, advances on credit, weighed purchases and the
-year-end purchase settlement, posted to the enterprise's books.
-
-Ledger (enterprise chart): an advance given is Dr 1221 其他应收款 / Cr 1002 银行存款; a settlement
-is Dr 1403 原材料 gross / Cr 2202 应付账款, and the advances it recovers Dr 2202 / Cr 1221, every
-household-side line carrying the household as party. What stays on 2202 is the household's payable.
-"""
+"""Order farming (订单农业) over HTTP: thin controllers over service/order_farming/workflow.py."""
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
-import re
-import uuid
 from typing import Annotated
 
 import asyncpg
@@ -19,9 +9,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import Parameter
 
-from db import ledger
-from db import order_farming as q
-from db import ventures as vq
 from schemas.common import Created, Page
 from schemas.order_farming import (
     AdvanceCreate,
@@ -32,313 +19,21 @@ from schemas.order_farming import (
     PurchaseOut,
     ReversalOut,
     SettlementItem,
-    SettlementLineOut,
     SettlementRun,
     SettlementRunOut,
 )
-from service.core.audit import Actor, record
+from service.core.audit import Actor
 from service.core.auth import VENTURE_READERS, VENTURE_WRITERS, allow
 from service.core.clock import Clock
-from service.core.errors import bad_input, conflict, field_error, invalid_field, not_found
 from service.core.idempotency import run_idempotent
-from service.core.money import format_bp, format_yuan
-from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
-from service.core.policy import contract_for, venture_for
+from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.principal import Principal
-from service.core.tabular import Table, read_table
 from service.core.uploads import UPLOAD
-from service.ledger import chart
-from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
-from service.order_farming.rules import Advance, Contract, Purchase, Settlement, settle, total_advances_fen
+from service.order_farming import workflow
 
-BUYING_MODELS = ("enterprise", "branch_company")
 SETTLEMENT_READERS = allow(
     "accountant", "auditor", "township_approver", "village_reviewer", "finance_officer", "finance_approver", "household"
 )
-PURCHASE_SHEET_COLUMNS = ["contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"]
-_WHOLE = re.compile(r"[0-9]{1,13}")
-_MAX_WEIGHT_G, _MAX_PRICE = 10**12, 10**9
-
-RAW_MATERIALS, PAYABLE, RECEIVABLE, BANK = "1403", "2202", "1221", "1002"
-
-
-def contract_out(row: asyncpg.Record) -> ContractOut:
-    return ContractOut(
-        str(row["id"]),
-        str(row["venture_id"]),
-        str(row["household_id"]),
-        row["crop"],
-        row["season_year"],
-        row["contracted_g"],
-        row["floor_price_fen_per_kg"],
-        row["premium_bp"],
-    )
-
-
-def settlement_item(
-    row: asyncpg.Record, lines: list[SettlementLineOut] | None = None, explanation: str | None = None
-) -> SettlementItem:
-    return SettlementItem(
-        id=str(row["id"]),
-        contract_id=str(row["contract_id"]),
-        household_id=str(row["household_id"]),
-        season_year=row["season_year"],
-        gross_fen=row["gross_fen"],
-        advances_deducted_fen=row["advances_deducted_fen"],
-        payable_fen=row["payable_fen"],
-        advance_carried_fen=row["advance_carried_fen"],
-        carried_in_fen=row["carried_in_fen"],
-        own_advances_fen=row["own_advances_fen"],
-        delivered_g=row["delivered_g"],
-        status=row["status"],
-        explanation=explanation if explanation is not None else row["explanation"],
-        entry_id=str(row["entry_id"]) if row["entry_id"] else None,
-        reversal_entry_id=str(row["reversal_entry_id"]) if row["reversal_entry_id"] else None,
-        lines=lines,
-    )
-
-
-async def venture_accounts(conn: asyncpg.Connection, v: asyncpg.Record, codes: list[str]) -> list[uuid.UUID]:
-    specs = [AccountSpec("venture", str(v["id"]), code, chart.account_name(v["model"], code)) for code in codes]
-    found = await ledger.accounts(conn, v["county_code"], specs)
-    return [found[s] for s in specs]
-
-
-async def lock_for_recording(conn: asyncpg.Connection, c: asyncpg.Record) -> None:
-    """A delivery or an advance may only join a contract that is not settled. The venture's row is
-    share-locked against a settlement run, which takes it exclusively."""
-    await conn.execute(
-        "SELECT 1 FROM ventures WHERE county_code = $1 AND id = $2 FOR SHARE", c["county_code"], c["venture_id"]
-    )
-    if await q.live_settlement(conn, c["county_code"], c["id"]) is not None:
-        raise conflict("contract-settled", "该合同本季已结算；如需更正，请先冲销结算")
-
-
-def parse_purchase_rows(
-    table: Table, county_code: str, contracts: dict[str, asyncpg.Record], settled: set[str], today: dt.date
-) -> tuple[list[tuple], list[dict]]:
-    """The weighing station's sheet, every row checked before anything is written (all rows or none)."""
-    records: list[tuple] = []
-    errors: list[dict] = []
-    for number, row in table.rows:
-        bad = len(errors)
-        ref = row["contract_id"]
-        c = contracts.get(ref.lower())
-        if c is None:
-            errors.append(
-                field_error("contract_id", f"本经营主体没有订单合同 {ref}" if ref else "合同编号不能为空", number)
-            )
-        elif ref.lower() in settled:
-            errors.append(field_error("contract_id", "该合同本季已结算，不能再录入交售", number))
-        try:
-            bought_on = dt.date.fromisoformat(row["bought_on"])
-            if bought_on > today:
-                errors.append(field_error("bought_on", "收购日期不能晚于今天", number))
-        except ValueError:
-            errors.append(field_error("bought_on", "日期应为 YYYY-MM-DD", number))
-        grade = row["grade"]
-        if not 1 <= len(grade) <= 50:
-            errors.append(field_error("grade", "等级不能为空，且不超过50个字", number))
-        weight, price = row["weight_g"], row["market_price_fen_per_kg"]
-        if not _WHOLE.fullmatch(weight) or not 0 < int(weight) <= _MAX_WEIGHT_G:
-            errors.append(field_error("weight_g", "重量应为正整数（克）", number))
-        if not _WHOLE.fullmatch(price) or int(price) > _MAX_PRICE:
-            errors.append(field_error("market_price_fen_per_kg", "市场价应为非负整数（分/公斤）", number))
-        if len(errors) == bad:
-            records.append((county_code, c["id"], bought_on, grade, int(weight), int(price)))
-    return records, errors
-
-
-def _advances_text(carried_in: int, own: list[asyncpg.Record]) -> str:
-    if not carried_in and not own:
-        return "本合同没有赊销农资"
-    parts = []
-    if carried_in:
-        parts.append(f"往季结转未扣清的农资款 {format_yuan(carried_in)} 元")
-    if own:
-        detail = "、".join(f"{a['given_on']:%Y-%m-%d} {a['item']} {format_yuan(a['amount_fen'])} 元" for a in own)
-        parts.append(f"本合同赊销农资 {format_yuan(sum(a['amount_fen'] for a in own))} 元（{detail}）")
-    text = "农资款：" + "，".join(parts)
-    if carried_in and own:
-        text += "；先扣往季结转的部分"
-    return text + "，从货款中扣除，最多扣到货款为止"
-
-
-def _summary(c: asyncpg.Record, s: Settlement, carried_in: int, own: list[asyncpg.Record]) -> str:
-    terms = f"保底价 {format_yuan(c['floor_price_fen_per_kg'])} 元/公斤"
-    if c["premium_bp"]:
-        terms += f"，按市场价{'加' if c['premium_bp'] > 0 else '减'}价 {format_bp(abs(c['premium_bp']))}"
-    return (
-        f"{c['season_year']}年{c['crop']}订单（{terms}；合同内按保底价与市场价中较高者收购，超出合同数量按市场价）。"
-        f"{_advances_text(carried_in, own)}。{s.explanation}。"
-    )
-
-
-async def settle_season(
-    conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, season_year: int, today: dt.date
-) -> SettlementRunOut:
-    """Settle every contract of the season not yet settled, in the caller's transaction (which holds
-    the venture's row exclusively): priced lines, journal entries, payables, all or nothing."""
-    contracts = await q.unsettled_contracts(conn, v["id"], season_year)
-    if not contracts:
-        exists = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM farming_contracts WHERE venture_id = $1 AND season_year = $2)",
-            v["id"],
-            season_year,
-        )
-        if exists:
-            raise conflict("already-settled", f"{season_year}年的订单合同均已结算；如需更正，请先冲销再结算")
-        raise invalid_field("season_year", f"{season_year}年没有订单合同")
-    ids = [c["id"] for c in contracts]
-    purchases = await q.purchases_by_contract(conn, ids)
-    advances = await q.advances_by_contract(conn, ids)
-    pools = await q.carried_pools(conn, v["id"], season_year)
-    raw_materials, payable_account, receivable, bank = await venture_accounts(
-        conn, v, [RAW_MATERIALS, PAYABLE, RECEIVABLE, BANK]
-    )
-    county = v["county_code"]
-
-    settled: list[tuple[asyncpg.Record, Settlement, int, int, str, dict[str, asyncpg.Record]]] = []
-    for household_id, group in itertools.groupby(contracts, key=lambda c: c["household_id"]):
-        group = list(group)
-        pool = pools.get(household_id, 0)
-        for position, c in enumerate(group):
-            # The domain orders a day's deliveries by purchase id: give it the recording order.
-            by_key = {f"{p['seq']:020d}": p for p in purchases.get(c["id"], [])}
-            domain_contract = Contract(
-                str(c["id"]), str(household_id), c["contracted_g"], c["floor_price_fen_per_kg"], c["premium_bp"]
-            )
-            domain_purchases = [
-                Purchase(key, p["bought_on"], p["grade"], p["weight_g"], p["market_price_fen_per_kg"])
-                for key, p in by_key.items()
-            ]
-            own_rows = advances.get(c["id"], [])
-            own = total_advances_fen(Advance(a["amount_fen"], a["given_on"], a["item"]) for a in own_rows)
-            # Advances carried from earlier seasons are recovered first, from the household's
-            # contracts in the order they were signed; the last contract carries what is left.
-            carried_in = pool
-            if pool and position < len(group) - 1:
-                carried_in = min(pool, settle(domain_contract, domain_purchases, 0).gross_fen)
-            pool -= carried_in
-            result = settle(domain_contract, domain_purchases, carried_in + own)
-            settled.append((c, result, carried_in, own, _summary(c, result, carried_in, own_rows), by_key))
-
-    ids = [uuid.uuid4() for _ in settled]
-    drafts = [
-        EntryDraft(
-            source_type="settlement",
-            source_id=str(sid),
-            idempotency_key=f"settlement:{sid}",
-            posted_on=today,
-            memo=f"订单收购结算：{season_year}年{c['crop']}，合同 {c['id']}",
-            lines=[
-                Line(raw_materials, r.gross_fen),
-                Line(payable_account, -r.gross_fen, c["household_id"]),
-                Line(payable_account, r.advances_deducted_fen, c["household_id"]),
-                Line(receivable, -r.advances_deducted_fen, c["household_id"]),
-            ],
-        )
-        for sid, (c, r, *_) in zip(ids, settled)
-        if r.gross_fen
-    ]
-    # One COPY for all the entries and one for all their lines; nothing delivered, nothing posted.
-    entry_ids = iter(await ledger.post_entries(conn, county, drafts))
-
-    settlements, lines, payables, items = [], [], [], []
-    for sid, (c, r, carried_in, own, summary, by_key) in zip(ids, settled):
-        entry_id = next(entry_ids) if r.gross_fen else None
-        delivered = sum(p["weight_g"] for p in by_key.values())
-        settlements.append(
-            (
-                county,
-                sid,
-                v["id"],
-                c["id"],
-                c["household_id"],
-                season_year,
-                delivered,
-                r.gross_fen,
-                carried_in,
-                own,
-                r.advances_deducted_fen,
-                r.payable_fen,
-                r.advance_carried_fen,
-                summary,
-                entry_id,
-                today,
-                actor.name,
-            )
-        )
-        lines.extend(
-            (
-                county,
-                sid,
-                n,
-                by_key[line.purchase.purchase_id]["id"],
-                line.weight_g,
-                line.price_fen_per_kg_x10000,
-                line.reason,
-                line.amount_fen,
-                line.explanation,
-            )
-            for n, line in enumerate(r.lines, start=1)
-        )
-        if r.payable_fen:
-            payables.append(
-                NewPayable(
-                    household_id=c["household_id"],
-                    source="settlement",
-                    source_id=str(sid),
-                    source_ref=str(c["id"]),
-                    amount_fen=r.payable_fen,
-                    explanation=summary,
-                    entry_id=entry_id,
-                    payable_account_id=payable_account,
-                    paying_account_id=bank,
-                    village_code=c["village_code"],
-                    venture_id=v["id"],
-                )
-            )
-        items.append(
-            SettlementItem(
-                id=str(sid),
-                contract_id=str(c["id"]),
-                household_id=str(c["household_id"]),
-                season_year=season_year,
-                gross_fen=r.gross_fen,
-                advances_deducted_fen=r.advances_deducted_fen,
-                payable_fen=r.payable_fen,
-                advance_carried_fen=r.advance_carried_fen,
-                carried_in_fen=carried_in,
-                own_advances_fen=own,
-                delivered_g=delivered,
-                status="settled",
-                explanation=summary,
-                entry_id=str(entry_id) if entry_id else None,
-            )
-        )
-    try:
-        await q.copy_settlements(conn, settlements, lines)
-    except asyncpg.UniqueViolationError:
-        raise conflict("already-settled", "该季有合同已被同时结算，请刷新后重试") from None
-    await ledger.create_payables(conn, county, payables)
-    await record(
-        conn,
-        actor,
-        county_code=county,
-        action="settlement.run",
-        object_type="venture",
-        object_id=str(v["id"]),
-        detail={
-            "season_year": season_year,
-            "settlements": len(items),
-            "gross_fen": sum(i.gross_fen for i in items),
-            "payable_fen": sum(i.payable_fen for i in items),
-            "advances_deducted_fen": sum(i.advances_deducted_fen for i in items),
-            "advance_carried_fen": sum(i.advance_carried_fen for i in items),
-        },
-    )
-    return SettlementRunOut(str(v["id"]), season_year, items)
 
 
 class OrderFarmingController(Controller):
@@ -355,40 +50,8 @@ class OrderFarmingController(Controller):
         actor: Actor,
         principal: Principal,
     ) -> Response:
-        v = await venture_for(conn, principal, venture_id, write=True)
-        if v["model"] not in BUYING_MODELS:
-            raise invalid_field("venture_id", "只有企业或支部控股公司可以签订订单收购合同")
-        household_id = vq.as_uuid(data.household_id)
-        hh = household_id and await conn.fetchrow("SELECT county_code FROM households WHERE id = $1", household_id)
-        if not hh or hh["county_code"] != v["county_code"]:
-            raise invalid_field("household_id", "农户不存在或不属于本县")
-
         async def work(tx: asyncpg.Connection) -> ContractOut:
-            row = await tx.fetchrow(
-                """INSERT INTO farming_contracts (county_code, venture_id, household_id, crop, season_year, contracted_g,
-                       floor_price_fen_per_kg, premium_bp, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                   RETURNING *""",
-                v["county_code"],
-                v["id"],
-                household_id,
-                data.crop,
-                data.season_year,
-                data.contracted_g,
-                data.floor_price_fen_per_kg,
-                data.premium_bp,
-                actor.name,
-            )
-            out = contract_out(row)
-            await record(
-                tx,
-                actor,
-                county_code=v["county_code"],
-                action="contract.create",
-                object_type="contract",
-                object_id=out.id,
-                after=data,
-            )
-            return out
+            return await workflow.create_contract(tx, actor, principal, venture_id, data)
 
         return await run_idempotent(request, conn, principal, work)
 
@@ -403,23 +66,13 @@ class OrderFarmingController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[ContractOut]:
-        v = await venture_for(conn, principal, venture_id)
-        after = decode_cursor(cursor, 1)
-        rows = await q.contracts_page(
-            conn,
-            v["id"],
-            season_year=season_year,
-            household_id=vq.as_uuid(household_id) if household_id else None,
-            after=after[0] if after else None,
-            limit=limit,
+        return await workflow.list_contracts(
+            conn, principal, venture_id, season_year=season_year, household_id=household_id, limit=limit, cursor=cursor
         )
-        rows, next_cursor = page_of(list(rows), limit, lambda r: [str(r["id"])])
-        return Page([contract_out(r) for r in rows], next_cursor)
 
     @get("/contracts/{contract_id:str}", guards=[VENTURE_READERS], operation_id="get_contract")
     async def get_contract(self, contract_id: str, conn: asyncpg.Connection, principal: Principal) -> ContractOut:
-        c, _ = await contract_for(conn, principal, contract_id)
-        return contract_out(c)
+        return await workflow.get_contract(conn, principal, contract_id)
 
     @post("/contracts/{contract_id:str}/advances", guards=[VENTURE_WRITERS], operation_id="record_advance")
     async def record_advance(
@@ -432,12 +85,8 @@ class OrderFarmingController(Controller):
         principal: Principal,
         clock: Clock,
     ) -> Response:
-        c, v = await contract_for(conn, principal, contract_id, write=True)
-        if data.given_on > clock.today():
-            raise invalid_field("given_on", "赊销日期不能晚于今天")
-
         async def work(tx: asyncpg.Connection) -> AdvanceOut:
-            return await record_advance_in(tx, actor, v, c, data.amount_fen, data.given_on, data.item)
+            return await workflow.record_advance(tx, actor, principal, contract_id, data, clock.today())
 
         return await run_idempotent(request, conn, principal, work)
 
@@ -452,35 +101,8 @@ class OrderFarmingController(Controller):
         principal: Principal,
         clock: Clock,
     ) -> Response:
-        c, _ = await contract_for(conn, principal, contract_id, write=True)
-        if data.bought_on > clock.today():
-            raise invalid_field("bought_on", "收购日期不能晚于今天")
-
         async def work(tx: asyncpg.Connection) -> PurchaseOut:
-            await lock_for_recording(tx, c)
-            purchase_id = await tx.fetchval(
-                """INSERT INTO farming_purchases (county_code, contract_id, bought_on, grade, weight_g,
-                       market_price_fen_per_kg) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
-                c["county_code"],
-                c["id"],
-                data.bought_on,
-                data.grade,
-                data.weight_g,
-                data.market_price_fen_per_kg,
-            )
-            out = PurchaseOut(
-                str(purchase_id), str(c["id"]), data.bought_on, data.grade, data.weight_g, data.market_price_fen_per_kg
-            )
-            await record(
-                tx,
-                actor,
-                county_code=c["county_code"],
-                action="purchase.record",
-                object_type="purchase",
-                object_id=out.id,
-                after=out,
-            )
-            return out
+            return await workflow.record_purchase(tx, actor, principal, contract_id, data, clock.today())
 
         return await run_idempotent(request, conn, principal, work)
 
@@ -500,18 +122,14 @@ class OrderFarmingController(Controller):
         clock: Clock,
     ) -> Response:
         """multipart/form-data with the sheet in `file` (CSV or xlsx)."""
-        v = await venture_for(conn, principal, venture_id, write=True)
         # The whole body is read before the form is parsed: the Idempotency-Key digest needs the
         # raw bytes, and a form parsed straight from the stream would leave none to read.
         await request.body()
         upload = (await request.form()).get("file")
-        if not isinstance(upload, UploadFile):
-            raise invalid_field("file", "请上传称重单文件（字段名 file）")
-        table = read_table(await upload.read(), upload.filename)
-        table.require(PURCHASE_SHEET_COLUMNS)
+        content, filename = (await upload.read(), upload.filename) if isinstance(upload, UploadFile) else (None, None)
 
         async def work(tx: asyncpg.Connection) -> Created:
-            return await import_purchase_table(tx, actor, v, table, clock.today())
+            return await workflow.import_purchases(tx, actor, principal, venture_id, content, filename, clock.today())
 
         return await run_idempotent(request, conn, principal, work)
 
@@ -526,13 +144,8 @@ class OrderFarmingController(Controller):
         principal: Principal,
         clock: Clock,
     ) -> Response:
-        await venture_for(conn, principal, venture_id, write=True)
-
         async def work(tx: asyncpg.Connection) -> SettlementRunOut:
-            v = await vq.venture(tx, venture_id, for_update=True)
-            if v["model"] not in BUYING_MODELS:
-                raise invalid_field("venture_id", "只有企业或支部控股公司办理订单收购结算")
-            return await settle_season(tx, actor, v, data.season_year, clock.today())
+            return await workflow.settle_season(tx, actor, principal, venture_id, data.season_year, clock.today())
 
         return await run_idempotent(request, conn, principal, work)
 
@@ -546,50 +159,15 @@ class OrderFarmingController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[SettlementItem]:
-        v = await venture_for(conn, principal, venture_id)
-        after = decode_cursor(cursor, 1)
-        rows = await q.settlements_page(
-            conn, v["id"], season_year=season_year, after=after[0] if after else None, limit=limit
+        return await workflow.list_settlements(
+            conn, principal, venture_id, season_year=season_year, limit=limit, cursor=cursor
         )
-        rows, next_cursor = page_of(list(rows), limit, lambda r: [str(r["id"])])
-        return Page([settlement_item(r) for r in rows], next_cursor)
 
     @get("/settlements/{settlement_id:str}", guards=[SETTLEMENT_READERS], operation_id="get_settlement")
     async def get_settlement(
         self, settlement_id: str, conn: asyncpg.Connection, principal: Principal
     ) -> SettlementItem:
-        s = await q.settlement(conn, settlement_id)
-        if s is None:
-            raise not_found("结算单")
-        if principal.role == "household":
-            if principal.household_id != str(s["household_id"]):
-                raise not_found("结算单")
-        else:
-            await venture_for(conn, principal, str(s["venture_id"]))
-        rows = await q.settlement_lines(conn, s["county_code"], s["id"])
-        lines = [
-            SettlementLineOut(
-                r["line_no"],
-                str(r["purchase_id"]),
-                r["bought_on"],
-                r["grade"],
-                r["weight_g"],
-                r["market_price_fen_per_kg"],
-                r["price_fen_per_kg_x10000"],
-                r["reason"],
-                r["amount_fen"],
-                r["explanation"],
-            )
-            for r in rows
-        ]
-        explanation = s["explanation"]
-        if lines:
-            explanation += (
-                "明细：" + "；".join(f"{r['bought_on']:%Y-%m-%d} {r['grade']} {r['explanation']}" for r in rows) + "。"
-            )
-        if s["status"] == "reversed":
-            explanation += f"该结算已于 {s['reversed_on']:%Y-%m-%d} 冲销作废。"
-        return settlement_item(s, lines, explanation)
+        return await workflow.get_settlement(conn, principal, settlement_id)
 
     @post("/settlements/{settlement_id:str}/reverse", guards=[VENTURE_WRITERS], operation_id="reverse_settlement")
     async def reverse(
@@ -601,123 +179,10 @@ class OrderFarmingController(Controller):
         principal: Principal,
         clock: Clock,
     ) -> Response:
-        s = await q.settlement(conn, settlement_id)
-        if s is None:
-            raise not_found("结算单")
-        await venture_for(conn, principal, str(s["venture_id"]), write=True)
-
         async def work(tx: asyncpg.Connection) -> ReversalOut:
-            await vq.venture(tx, str(s["venture_id"]), for_update=True)
-            live = await q.settlement(tx, settlement_id, for_update=True)
-            if live["status"] != "settled":
-                raise conflict("already-reversed", "该结算已冲销")
-            payables = await q.payables_of(tx, live["county_code"], live["id"])
-            held = [p for p in payables if p["status"] in ("in_batch", "paid")]
-            if held:
-                raise conflict(
-                    "payable-in-payment",
-                    "该结算的应付款已进入支付批次或已支付，不能冲销",
-                    payable_ids=[str(p["id"]) for p in held],
-                )
-            if live["advance_carried_fen"] and await q.later_carry_taken(tx, live):
-                raise conflict("carry-taken", "之后的结算已扣除本次结转的农资款，请先冲销之后的结算")
-            reversal = None
-            if live["entry_id"] is not None:
-                reversal = await ledger.reverse_entry(
-                    tx,
-                    live["county_code"],
-                    live["entry_id"],
-                    memo=f"冲销订单收购结算 {live['id']}",
-                    posted_on=clock.today(),
-                )
-            cancelled = await ledger.cancel_unpaid_payables(tx, live["county_code"], "settlement", str(live["id"]))
-            await q.mark_reversed(tx, live, reversal, clock.today(), actor.name)
-            out = ReversalOut(str(live["id"]), "reversed", str(reversal) if reversal else None, cancelled)
-            await record(
-                tx,
-                actor,
-                county_code=live["county_code"],
-                action="settlement.reverse",
-                object_type="settlement",
-                object_id=out.id,
-                before={"status": "settled"},
-                after=out,
-            )
-            return out
+            return await workflow.reverse_settlement(tx, actor, principal, settlement_id, clock.today())
 
         return await run_idempotent(request, conn, principal, work, status_code=200)
-
-
-async def import_purchase_table(
-    conn: asyncpg.Connection, actor: Actor, v: asyncpg.Record, table: Table, today: dt.date
-) -> Created:
-    """Check every row, then COPY them all, in the caller's transaction."""
-    await conn.execute("SELECT 1 FROM ventures WHERE county_code = $1 AND id = $2 FOR SHARE", v["county_code"], v["id"])
-    contracts = await q.venture_contracts(conn, v["id"])
-    settled = await q.settled_contract_ids(conn, v["id"])
-    records, errors = parse_purchase_rows(table, v["county_code"], contracts, settled, today)
-    if errors:
-        raise bad_input(f"{len({e['row'] for e in errors})} 行有误，未导入任何数据", errors)
-    if not records:
-        raise invalid_field("file", "文件中没有交售记录")
-    await q.copy_purchases(conn, records)
-    await record(
-        conn,
-        actor,
-        county_code=v["county_code"],
-        action="purchase.import",
-        object_type="venture",
-        object_id=str(v["id"]),
-        detail={"count": len(records), "weight_g": sum(r[4] for r in records)},
-    )
-    return Created(created=len(records))
-
-
-async def record_advance_in(
-    conn: asyncpg.Connection,
-    actor: Actor,
-    v: asyncpg.Record,
-    c: asyncpg.Record,
-    amount_fen: int,
-    given_on: dt.date,
-    item: str,
-) -> AdvanceOut:
-    """An advance on credit: Dr 1221 其他应收款 (party the household) / Cr 1002, in the caller's transaction."""
-    await lock_for_recording(conn, c)
-    receivable, bank = await venture_accounts(conn, v, [RECEIVABLE, BANK])
-    advance_id = uuid.uuid4()
-    entry_id = await ledger.post_entry(
-        conn,
-        county_code=c["county_code"],
-        source_type="advance",
-        source_id=str(advance_id),
-        idempotency_key=f"advance:{advance_id}",
-        posted_on=given_on,
-        memo=f"赊销农资：{item}，合同 {c['id']}",
-        lines=[Line(receivable, amount_fen, c["household_id"]), Line(bank, -amount_fen)],
-    )
-    await conn.execute(
-        """INSERT INTO farming_advances (county_code, id, contract_id, amount_fen, given_on, item, entry_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        c["county_code"],
-        advance_id,
-        c["id"],
-        amount_fen,
-        given_on,
-        item,
-        entry_id,
-    )
-    out = AdvanceOut(str(advance_id), str(c["id"]), amount_fen, given_on, item, str(entry_id))
-    await record(
-        conn,
-        actor,
-        county_code=c["county_code"],
-        action="advance.record",
-        object_type="advance",
-        object_id=out.id,
-        after=out,
-    )
-    return out
 
 
 ROUTES = [OrderFarmingController]

@@ -12,12 +12,16 @@ scale is exact because the premium is in basis points (1 bp = 1/10000).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, NamedTuple
 
+from service.core.errors import FieldErrors, field_error
 from service.core.money import BP_WHOLE, format_bp, format_yuan, round_half_up_div
 
 PriceReason = Literal["floor", "market_premium", "beyond_contract"]
@@ -249,3 +253,183 @@ def settle(contract: Contract, purchases: Sequence[Purchase], advances_outstandi
         lines=lines,
         explanation=explanation,
     )
+
+
+# ---- a household's season: the carried-advance pool ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContractSeason:
+    """What one contract brings to the season's settlement: its terms, its weighed deliveries and
+    the advances given on it this season."""
+
+    contract: Contract
+    crop: str
+    season_year: int
+    purchases: tuple[Purchase, ...]
+    advances: tuple[Advance, ...]
+
+    @property
+    def own_advances_fen(self) -> int:
+        return total_advances_fen(self.advances)
+
+
+@dataclass(frozen=True)
+class HouseholdSettlement:
+    """One contract settled: what it took in of the carried pool, and the summary a household reads."""
+
+    carried_in_fen: int
+    own_advances_fen: int
+    settlement: Settlement
+    summary: str
+
+
+def split_carried_pool(pool_fen: int, grosses_fen: Sequence[int]) -> list[int]:
+    """How much of the advances carried from earlier seasons each contract takes in.
+
+    The contracts are a household's contracts of the season in the order they were signed: each
+    takes in as much of the pool as its gross covers, in that order, and the last takes whatever
+    is left, even beyond its gross (its settlement then carries that on to the next season).
+    """
+    _require_int(pool_fen=pool_fen, **{f"grosses_fen[{i}]": g for i, g in enumerate(grosses_fen)})
+    if pool_fen < 0 or any(g < 0 for g in grosses_fen):
+        raise ValueError("the carried pool and the grosses cannot be negative")
+    if pool_fen and not grosses_fen:
+        raise ValueError("a carried pool needs a contract to be recovered from")
+    shares: list[int] = []
+    for position, gross in enumerate(grosses_fen):
+        take = pool_fen if position == len(grosses_fen) - 1 else min(pool_fen, gross)
+        shares.append(take)
+        pool_fen -= take
+    return shares
+
+
+def settle_household(pool_fen: int, seasons: Sequence[ContractSeason]) -> list[HouseholdSettlement]:
+    """Settle a household's contracts of the season (in the order signed) with its carried pool.
+
+    Advances carried from earlier seasons are recovered first, from the contracts in the order
+    they were signed (split_carried_pool); each contract then deducts what it took in and its own
+    advances, up to its gross.
+    """
+    grosses = [settle(s.contract, s.purchases, 0).gross_fen for s in seasons] if pool_fen else [0] * len(seasons)
+    settled = []
+    for season, carried_in in zip(seasons, split_carried_pool(pool_fen, grosses), strict=True):
+        own = season.own_advances_fen
+        result = settle(season.contract, season.purchases, carried_in + own)
+        settled.append(HouseholdSettlement(carried_in, own, result, settlement_summary(season, result, carried_in)))
+    return settled
+
+
+# ---- the sentences a household reads ------------------------------------------------------------
+
+
+def advances_text(carried_in_fen: int, own: Sequence[Advance]) -> str:
+    """The advances a settlement deducts, in words: what was carried in and each advance given."""
+    if not carried_in_fen and not own:
+        return "本合同没有赊销农资"
+    parts = []
+    if carried_in_fen:
+        parts.append(f"往季结转未扣清的农资款 {format_yuan(carried_in_fen)} 元")
+    if own:
+        detail = "、".join(f"{a.given_on:%Y-%m-%d} {a.item} {format_yuan(a.amount_fen)} 元" for a in own)
+        parts.append(f"本合同赊销农资 {format_yuan(total_advances_fen(own))} 元（{detail}）")
+    text = "农资款：" + "，".join(parts)
+    if carried_in_fen and own:
+        text += "；先扣往季结转的部分"
+    return text + "，从货款中扣除，最多扣到货款为止"
+
+
+def settlement_summary(season: ContractSeason, settlement: Settlement, carried_in_fen: int) -> str:
+    """The settlement's explanation as stored: the contract's terms, the advances, the figures."""
+    c = season.contract
+    terms = f"保底价 {format_yuan(c.floor_price_fen_per_kg)} 元/公斤"
+    if c.premium_bp:
+        terms += f"，按市场价{'加' if c.premium_bp > 0 else '减'}价 {format_bp(abs(c.premium_bp))}"
+    return (
+        f"{season.season_year}年{season.crop}订单（{terms}；合同内按保底价与市场价中较高者收购，超出合同数量按市场价）。"
+        f"{advances_text(carried_in_fen, season.advances)}。{settlement.explanation}。"
+    )
+
+
+class LineWords(NamedTuple):
+    """A settlement line as the detail sentence names it."""
+
+    bought_on: date
+    grade: str
+    explanation: str
+
+
+def settlement_detail(summary: str, lines: Sequence[LineWords], reversed_on: date | None) -> str:
+    """One settlement read in full: its summary, every priced line, and whether it was reversed."""
+    text = summary
+    if lines:
+        text += "明细：" + "；".join(f"{l.bought_on:%Y-%m-%d} {l.grade} {l.explanation}" for l in lines) + "。"
+    if reversed_on is not None:
+        text += f"该结算已于 {reversed_on:%Y-%m-%d} 冲销作废。"
+    return text
+
+
+# ---- the weighing station's sheet ----------------------------------------------------------------
+
+PURCHASE_SHEET_COLUMNS = ["contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"]
+_WHOLE = re.compile(r"[0-9]{1,13}")
+_MAX_WEIGHT_G, _MAX_PRICE = 10**12, 10**9
+
+
+class PurchaseRow(NamedTuple):
+    """One checked row of the sheet, ready to be written."""
+
+    contract_id: uuid.UUID
+    bought_on: date
+    grade: str
+    weight_g: int
+    market_price_fen_per_kg: int
+
+
+def parse_purchase_rows(
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    contracts: Mapping[str, uuid.UUID],
+    settled: AbstractSet[str],
+    today: date,
+) -> tuple[list[PurchaseRow], FieldErrors]:
+    """Check every row of the weighing station's sheet (numbered as a spreadsheet shows them).
+
+    ``contracts`` are the venture's contract ids by their text (lower case), ``settled`` the ids
+    of those with a live settlement. Returns the good rows and every bad field of every bad row;
+    the caller writes nothing when there is any (all rows or none).
+    """
+    records: list[PurchaseRow] = []
+    errors: FieldErrors = []
+    for number, row in rows:
+        bad = len(errors)
+        ref = row["contract_id"]
+        contract_id = contracts.get(ref.lower())
+        if contract_id is None:
+            errors.append(
+                field_error("contract_id", f"本经营主体没有订单合同 {ref}" if ref else "合同编号不能为空", number)
+            )
+        elif ref.lower() in settled:
+            errors.append(field_error("contract_id", "该合同本季已结算，不能再录入交售", number))
+        bought_on = _sheet_date(row["bought_on"], today, number, errors)
+        grade = row["grade"]
+        if not 1 <= len(grade) <= 50:
+            errors.append(field_error("grade", "等级不能为空，且不超过50个字", number))
+        weight, price = row["weight_g"], row["market_price_fen_per_kg"]
+        if not _WHOLE.fullmatch(weight) or not 0 < int(weight) <= _MAX_WEIGHT_G:
+            errors.append(field_error("weight_g", "重量应为正整数（克）", number))
+        if not _WHOLE.fullmatch(price) or int(price) > _MAX_PRICE:
+            errors.append(field_error("market_price_fen_per_kg", "市场价应为非负整数（分/公斤）", number))
+        if len(errors) == bad and contract_id is not None and bought_on is not None:
+            records.append(PurchaseRow(contract_id, bought_on, grade, int(weight), int(price)))
+    return records, errors
+
+
+def _sheet_date(text: str, today: date, number: int, errors: FieldErrors) -> date | None:
+    try:
+        bought_on = date.fromisoformat(text)
+    except ValueError:
+        errors.append(field_error("bought_on", "日期应为 YYYY-MM-DD", number))
+        return None
+    if bought_on > today:
+        errors.append(field_error("bought_on", "收购日期不能晚于今天", number))
+    return bought_on
