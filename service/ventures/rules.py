@@ -1,4 +1,8 @@
-"""Share register arithmetic: holdings on a date and holding periods (持股期间) within a year.
+"""The rules of ventures on plain data: the share register's arithmetic (holdings on a date,
+holding periods 持股期间 within a year), and what the use cases check and split: the charter, the
+shape of a share movement, a subsidy quantified to members, the reallocation of poverty shares
+(谁贫困谁享受), and the rows of a trades sheet. Faults a user can mend raise the typed errors of
+service.core.errors (check_movement turns the arithmetic's ValueErrors into them).
 
 A holding is keyed by (member_id, share_class). Movements are dated and never edited; those on
 the same date apply in the order given, so a register replays the same way every time.
