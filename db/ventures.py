@@ -1,4 +1,5 @@
-"""Queries for ventures, members, the share register and member accounts."""
+"""Queries for ventures, members, the share register, member accounts, subsidies, trades and
+reallocation proposals: all the SQL of the ventures feature."""
 
 from __future__ import annotations
 
@@ -67,10 +68,6 @@ async def next_register_no(conn: asyncpg.Connection, county_code: str, venture_i
         venture_id,
     )
     return number
-
-
-async def lock_venture(conn: asyncpg.Connection, venture_id: uuid.UUID) -> None:
-    await conn.execute("SELECT 1 FROM ventures WHERE id = $1 FOR UPDATE", venture_id)
 
 
 async def members(conn: asyncpg.Connection, venture_id: uuid.UUID) -> list[asyncpg.Record]:

@@ -154,7 +154,7 @@ async def add_member(
     conn: asyncpg.Connection, actor: Actor, principal: Principal, venture_id: str, data: MemberCreate
 ) -> MemberOut:
     """A new member, numbered after the last one under the venture's row lock."""
-    v = await venture_for(conn, principal, venture_id, write=True)
+    v = await venture_for(conn, principal, venture_id, write=True, for_update=True)
     household_id = None
     if data.kind == "household":
         household_id = as_uuid(data.household_id)
@@ -163,7 +163,6 @@ async def add_member(
             raise invalid_field("household_id", "农户不存在或不属于本县")
     elif data.household_id is not None:
         raise invalid_field("household_id", "只有农户成员才填写 household_id")
-    await q.lock_venture(conn, v["id"])
     number = await q.next_member_no(conn, v["id"])
     try:
         async with conn.transaction():  # a savepoint: a second collective or household is refused cleanly
