@@ -104,7 +104,11 @@ class Register(msgspec.Struct):
 
 
 class MemberAccount(msgspec.Struct):
-    """成员账户 (Farmers' Professional Cooperatives Law art. 43)."""
+    """成员账户 (Farmers' Professional Cooperatives Law art. 43): one member's own figures.
+
+    Non-members' trades never enter a member's account (they are kept apart, art. 41), so the
+    account carries no note about them.
+    """
 
     venture_id: str
     member_id: str
@@ -113,7 +117,6 @@ class MemberAccount(msgspec.Struct):
     reserve_share_fen: int
     subsidy_share_fen: int
     transaction_volume_fen: int
-    non_member_note: str = ""
 
 
 class SubsidyCreate(RequestBody):

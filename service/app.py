@@ -35,6 +35,7 @@ from service.statements import routes as statements
 from service.system import routes as system
 from service.users import routes as users
 from service.ventures import routes as ventures
+from service.ventures import workflow as ventures_workflow
 
 PUBLIC_PATHS = ["^/schema", "^/static"]
 
@@ -58,7 +59,7 @@ def feature_hooks() -> Hooks:
     """What each feature does when another's event fires (service/core/hooks.py)."""
     return Hooks(
         objections={"award": awards.AWARD_OBJECTION_HOOKS, "distribution": distributions.DISTRIBUTION_OBJECTION_HOOKS},
-        status_listeners=(ventures.poverty_shares_follow_status,),
+        status_listeners=(ventures_workflow.poverty_shares_follow_status,),
     )
 
 

@@ -18,7 +18,7 @@ from db import payments as payments_q
 from db import registry as registry_q
 from db import ventures as ventures_q
 from service.core.errors import forbidden, not_found
-from service.core.principal import Principal, Role, county_of
+from service.core.principal import Principal, Role, county_of, region_prefix
 
 HOUSEHOLD_READERS = (
     Role.ADMIN,
@@ -76,6 +76,13 @@ async def venture_for(
     if write and not principal.covers_venture(str(row["id"])):
         raise forbidden("只有本经营主体的会计可以修改")
     return row
+
+
+def may_found_venture_in(principal: Principal, village_code: str) -> bool:
+    """An accountant with a region sets up ventures only inside it; the admin anywhere."""
+    if principal.role == Role.ACCOUNTANT and principal.region_code:
+        return village_code.startswith(region_prefix(principal.region_code))
+    return True
 
 
 async def distribution_for(
