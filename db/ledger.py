@@ -198,3 +198,90 @@ async def cancel_unpaid_payables(conn: asyncpg.Connection, county_code: str, sou
         source_id,
     )
     return int(result.split()[-1])
+
+
+# ---- verify-ledger: the rows that break an invariant (none when it holds), at most `limit` -----------
+
+
+async def unbalanced_entries(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Entries whose lines do not sum to zero, or that have fewer than two lines."""
+    return await conn.fetch(
+        """SELECT e.county_code, e.id, coalesce(sum(l.amount_fen), 0) AS total, count(l.*) AS n
+           FROM journal_entries e LEFT JOIN journal_lines l ON l.county_code = e.county_code AND l.entry_id = e.id
+           GROUP BY e.county_code, e.id HAVING coalesce(sum(l.amount_fen), 0) <> 0 OR count(l.*) < 2
+           LIMIT $1""",
+        limit,
+    )
+
+
+async def unbalanced_counties(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Counties whose journal lines do not sum to zero."""
+    return await conn.fetch(
+        """SELECT county_code, sum(amount_fen) AS total FROM journal_lines GROUP BY county_code
+           HAVING sum(amount_fen) <> 0 LIMIT $1""",
+        limit,
+    )
+
+
+async def balances_unlike_lines(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Accounts whose kept balance differs from the sum of their lines."""
+    return await conn.fetch(
+        """SELECT coalesce(b.account_id, s.account_id) AS account_id, b.balance_fen, s.total
+           FROM account_balances b FULL JOIN (
+               SELECT county_code, account_id, sum(amount_fen) AS total FROM journal_lines GROUP BY 1, 2) s
+             ON s.county_code = b.county_code AND s.account_id = b.account_id
+           WHERE coalesce(b.balance_fen, 0) <> coalesce(s.total, 0)
+           LIMIT $1""",
+        limit,
+    )
+
+
+async def entries_reversed_twice(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT county_code, reverses, count(*) AS n FROM journal_entries WHERE reverses IS NOT NULL
+           GROUP BY 1, 2 HAVING count(*) > 1
+           LIMIT $1""",
+        limit,
+    )
+
+
+async def payables_not_paid_once(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Payables with more than one payment, or paid without one (or with one and not paid)."""
+    return await conn.fetch(
+        """SELECT p.county_code, p.id, p.status, count(pp.*) AS payments FROM payables p
+           LEFT JOIN payable_payments pp ON pp.county_code = p.county_code AND pp.payable_id = p.id
+           GROUP BY p.county_code, p.id, p.status
+           HAVING count(pp.*) > 1 OR (p.status = 'paid') <> (count(pp.*) = 1)
+           LIMIT $1""",
+        limit,
+    )
+
+
+async def member_capital_unlike_register(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Cooperatives whose member accounts' capital differs from the share register's."""
+    return await conn.fetch(
+        """SELECT v.id, coalesce(a.total, 0) AS accounts, coalesce(s.total, 0) AS register
+           FROM ventures v
+           LEFT JOIN (SELECT venture_id, sum(amount_fen) AS total FROM member_account_movements
+                      WHERE kind = 'capital' GROUP BY 1) a ON a.venture_id = v.id
+           LEFT JOIN (SELECT venture_id, sum(CASE kind WHEN 'subscribe' THEN capital_fen
+                                                       WHEN 'redeem' THEN -capital_fen ELSE 0 END) AS total
+                      FROM share_movements GROUP BY 1) s ON s.venture_id = v.id
+           WHERE v.model = 'cooperative' AND coalesce(a.total, 0) <> coalesce(s.total, 0)
+           LIMIT $1""",
+        limit,
+    )
+
+
+async def member_subsidies_unlike_receipts(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Ventures whose quantified subsidies differ from the subsidies received."""
+    return await conn.fetch(
+        """SELECT v.id, coalesce(a.total, 0) AS accounts, coalesce(s.total, 0) AS received
+           FROM ventures v
+           LEFT JOIN (SELECT venture_id, sum(amount_fen) AS total FROM member_account_movements
+                      WHERE kind = 'subsidy' GROUP BY 1) a ON a.venture_id = v.id
+           LEFT JOIN (SELECT venture_id, sum(amount_fen) AS total FROM subsidies GROUP BY 1) s ON s.venture_id = v.id
+           WHERE coalesce(a.total, 0) <> coalesce(s.total, 0)
+           LIMIT $1""",
+        limit,
+    )

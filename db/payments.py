@@ -16,6 +16,13 @@ import asyncpg
 from db.ids import as_uuid
 
 
+def _one(row: asyncpg.Record | None) -> asyncpg.Record:
+    """The one row a statement always answers (an aggregate, a row this transaction holds)."""
+    if row is None:
+        raise RuntimeError("expected a row, got none")
+    return row
+
+
 async def plan_for_bulk(conn: asyncpg.Connection) -> None:
     """For the rest of this transaction, join big sets by hashing, never by nested loops.
 
@@ -55,21 +62,6 @@ async def payables_page(
     )
 
 
-# The lines of a new batch: payee, bank and encrypted numbers copied from the registry as they are
-# now, numbered in the order a village clerk reads them (village, household number).
-_INSERT_LINES = """
-    lines AS (
-        INSERT INTO payment_batch_lines (county_code, batch_id, seq, payable_id, household_id, amount_fen,
-            payee_name, payee_name_masked, bank_name, bank_account_enc, bank_account_masked, id_number_enc)
-        SELECT t.county_code, $2, row_number() OVER (ORDER BY h.village_code, h.household_no, t.id)::int,
-               t.id, t.household_id, t.amount_fen, h.head_name, h.head_name_masked, h.bank_name,
-               h.bank_account_enc, h.bank_account_masked, h.head_id_enc
-        FROM taken t JOIN households h ON h.county_code = t.county_code AND h.id = t.household_id
-        RETURNING amount_fen)
-    SELECT count(*) AS count, coalesce(sum(amount_fen), 0)::bigint AS total_fen, coalesce(max(amount_fen), 0) AS largest
-    FROM lines"""
-
-
 async def take_payables(
     conn: asyncpg.Connection,
     county_code: str,
@@ -86,8 +78,11 @@ async def take_payables(
     Rows are locked in id order (so two officers never deadlock) and the status is re-checked
     under the lock: a payable another batch took first is skipped, never taken twice.
     """
-    return await conn.fetchrow(
-        f"""WITH picked AS (
+    # The lines of the new batch: payee, bank and encrypted numbers copied from the registry as
+    # they are now, numbered in the order a village clerk reads them (village, household number).
+    return _one(
+        await conn.fetchrow(
+            """WITH picked AS (
                 SELECT county_code, id FROM payables
                 WHERE county_code = $1 AND status = 'unpaid'
                   AND ($3::uuid[] IS NULL OR id = ANY($3::uuid[]))
@@ -98,14 +93,25 @@ async def take_payables(
                 UPDATE payables p SET status = 'in_batch', batch_id = $2
                 FROM picked WHERE p.county_code = picked.county_code AND p.id = picked.id AND p.status = 'unpaid'
                 RETURNING p.county_code, p.id, p.household_id, p.amount_fen),
-            {_INSERT_LINES}""",
-        county_code,
-        batch_id,
-        list(payable_ids) if payable_ids is not None else None,
-        source,
-        village_code,
-        venture_id,
-        program_id,
+            lines AS (
+                INSERT INTO payment_batch_lines (county_code, batch_id, seq, payable_id, household_id, amount_fen,
+                    payee_name, payee_name_masked, bank_name, bank_account_enc, bank_account_masked, id_number_enc)
+                SELECT t.county_code, $2, row_number() OVER (ORDER BY h.village_code, h.household_no, t.id)::int,
+                       t.id, t.household_id, t.amount_fen, h.head_name, h.head_name_masked, h.bank_name,
+                       h.bank_account_enc, h.bank_account_masked, h.head_id_enc
+                FROM taken t JOIN households h ON h.county_code = t.county_code AND h.id = t.household_id
+                RETURNING amount_fen)
+            SELECT count(*) AS count, coalesce(sum(amount_fen), 0)::bigint AS total_fen,
+                   coalesce(max(amount_fen), 0) AS largest
+            FROM lines""",
+            county_code,
+            batch_id,
+            list(payable_ids) if payable_ids is not None else None,
+            source,
+            village_code,
+            venture_id,
+            program_id,
+        )
     )
 
 
@@ -161,25 +167,37 @@ async def set_batch_totals(
 async def batch(
     conn: asyncpg.Connection, batch_id: str | uuid.UUID, *, for_update: bool = False
 ) -> asyncpg.Record | None:
-    key = batch_id if isinstance(batch_id, uuid.UUID) else as_uuid(batch_id)
+    """The batch of an id from outside (a malformed one answers like an unknown one), optionally
+    under its row lock."""
+    key = as_uuid(batch_id)
     if key is None:
         return None
-    lock = " FOR UPDATE" if for_update else ""
-    return await conn.fetchrow(f"SELECT * FROM payment_batches WHERE id = $1{lock}", key)
+    if for_update:
+        return await conn.fetchrow("SELECT * FROM payment_batches WHERE id = $1 FOR UPDATE", key)
+    return await conn.fetchrow("SELECT * FROM payment_batches WHERE id = $1", key)
+
+
+async def batch_row(conn: asyncpg.Connection, county_code: str, batch_id: uuid.UUID) -> asyncpg.Record:
+    """A batch known to exist (just written or locked in this transaction)."""
+    return _one(
+        await conn.fetchrow("SELECT * FROM payment_batches WHERE county_code = $1 AND id = $2", county_code, batch_id)
+    )
 
 
 async def batch_figures(conn: asyncpg.Connection, county_code: str, batch_id: uuid.UUID) -> asyncpg.Record:
-    return await conn.fetchrow(
-        """SELECT coalesce(max(amount_fen), 0) AS largest,
-                  count(*) FILTER (WHERE status = 'paid') AS paid_count,
-                  coalesce(sum(amount_fen) FILTER (WHERE status = 'paid'), 0)::bigint AS paid_fen,
-                  count(*) FILTER (WHERE status = 'failed') AS failed_count,
-                  coalesce(sum(amount_fen) FILTER (WHERE status = 'failed'), 0)::bigint AS failed_fen,
-                  count(*) FILTER (WHERE status = 'pending') AS pending_count,
-                  coalesce(sum(amount_fen) FILTER (WHERE status = 'pending'), 0)::bigint AS pending_fen
-           FROM payment_batch_lines WHERE county_code = $1 AND batch_id = $2""",
-        county_code,
-        batch_id,
+    return _one(
+        await conn.fetchrow(
+            """SELECT coalesce(max(amount_fen), 0) AS largest,
+                      count(*) FILTER (WHERE status = 'paid') AS paid_count,
+                      coalesce(sum(amount_fen) FILTER (WHERE status = 'paid'), 0)::bigint AS paid_fen,
+                      count(*) FILTER (WHERE status = 'failed') AS failed_count,
+                      coalesce(sum(amount_fen) FILTER (WHERE status = 'failed'), 0)::bigint AS failed_fen,
+                      count(*) FILTER (WHERE status = 'pending') AS pending_count,
+                      coalesce(sum(amount_fen) FILTER (WHERE status = 'pending'), 0)::bigint AS pending_fen
+               FROM payment_batch_lines WHERE county_code = $1 AND batch_id = $2""",
+            county_code,
+            batch_id,
+        )
     )
 
 
@@ -403,38 +421,42 @@ async def insert_return(
 
 async def reconciliation(conn: asyncpg.Connection, county_code: str, batch_id: uuid.UUID | None) -> asyncpg.Record:
     """Figures for one batch, or for every batch of the county that went to the bank."""
-    return await conn.fetchrow(
-        """WITH b AS (
-               SELECT id FROM payment_batches WHERE county_code = $1 AND ($2::uuid IS NULL OR id = $2)
-                 AND status IN ('approved', 'closed')),
-           l AS (
-               SELECT l.status, l.amount_fen FROM payment_batch_lines l JOIN b ON b.id = l.batch_id
-               WHERE l.county_code = $1 AND l.status <> 'cancelled')
-           SELECT count(*) AS sent_count, coalesce(sum(amount_fen), 0)::bigint AS sent_fen,
-                  count(*) FILTER (WHERE status = 'paid') AS paid_count,
-                  coalesce(sum(amount_fen) FILTER (WHERE status = 'paid'), 0)::bigint AS paid_fen,
-                  count(*) FILTER (WHERE status = 'failed') AS failed_count,
-                  coalesce(sum(amount_fen) FILTER (WHERE status = 'failed'), 0)::bigint AS failed_fen,
-                  count(*) FILTER (WHERE status = 'pending') AS pending_count,
-                  coalesce(sum(amount_fen) FILTER (WHERE status = 'pending'), 0)::bigint AS pending_fen,
-                  (SELECT coalesce(sum(p.amount_fen), 0)::bigint FROM payable_payments pp
-                     JOIN payables p ON p.county_code = pp.county_code AND p.id = pp.payable_id
-                     WHERE pp.county_code = $1 AND ($2::uuid IS NULL OR pp.batch_id = $2)) AS payments_fen,
-                  (SELECT coalesce(sum(j.amount_fen), 0)::bigint FROM journal_lines j
-                     JOIN payment_returns r ON r.county_code = j.county_code AND r.entry_id = j.entry_id
-                     WHERE r.county_code = $1 AND ($2::uuid IS NULL OR r.batch_id = $2) AND j.amount_fen > 0)
-                    AS ledger_fen
-           FROM l""",
-        county_code,
-        batch_id,
+    return _one(
+        await conn.fetchrow(
+            """WITH b AS (
+                   SELECT id FROM payment_batches WHERE county_code = $1 AND ($2::uuid IS NULL OR id = $2)
+                     AND status IN ('approved', 'closed')),
+               l AS (
+                   SELECT l.status, l.amount_fen FROM payment_batch_lines l JOIN b ON b.id = l.batch_id
+                   WHERE l.county_code = $1 AND l.status <> 'cancelled')
+               SELECT count(*) AS sent_count, coalesce(sum(amount_fen), 0)::bigint AS sent_fen,
+                      count(*) FILTER (WHERE status = 'paid') AS paid_count,
+                      coalesce(sum(amount_fen) FILTER (WHERE status = 'paid'), 0)::bigint AS paid_fen,
+                      count(*) FILTER (WHERE status = 'failed') AS failed_count,
+                      coalesce(sum(amount_fen) FILTER (WHERE status = 'failed'), 0)::bigint AS failed_fen,
+                      count(*) FILTER (WHERE status = 'pending') AS pending_count,
+                      coalesce(sum(amount_fen) FILTER (WHERE status = 'pending'), 0)::bigint AS pending_fen,
+                      (SELECT coalesce(sum(p.amount_fen), 0)::bigint FROM payable_payments pp
+                         JOIN payables p ON p.county_code = pp.county_code AND p.id = pp.payable_id
+                         WHERE pp.county_code = $1 AND ($2::uuid IS NULL OR pp.batch_id = $2)) AS payments_fen,
+                      (SELECT coalesce(sum(j.amount_fen), 0)::bigint FROM journal_lines j
+                         JOIN payment_returns r ON r.county_code = j.county_code AND r.entry_id = j.entry_id
+                         WHERE r.county_code = $1 AND ($2::uuid IS NULL OR r.batch_id = $2) AND j.amount_fen > 0)
+                        AS ledger_fen
+               FROM l""",
+            county_code,
+            batch_id,
+        )
     )
 
 
 async def household_for_update(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> asyncpg.Record:
-    return await conn.fetchrow(
-        "SELECT bank_name, bank_account_masked FROM households WHERE county_code = $1 AND id = $2 FOR UPDATE",
-        county_code,
-        household_id,
+    return _one(
+        await conn.fetchrow(
+            "SELECT bank_name, bank_account_masked FROM households WHERE county_code = $1 AND id = $2 FOR UPDATE",
+            county_code,
+            household_id,
+        )
     )
 
 

@@ -44,10 +44,20 @@ WITH lines AS (
 )
 """
 
-_SOURCE_ORDER = "CASE source WHEN 'distribution' THEN 1 WHEN 'settlement' THEN 2 ELSE 3 END"
-_BASIS_ORDER = (
-    "CASE basis WHEN 'floor' THEN 1 WHEN 'arrears' THEN 2 WHEN 'patronage' THEN 3 "
-    "WHEN 'capital' THEN 4 WHEN 'shares' THEN 5 ELSE 6 END"
+# Each query is a constant text: the CTE above and its own tail, composed once at import.
+_ROWS = (
+    _LINES
+    + """SELECT * FROM lines WHERE year = $3
+ORDER BY CASE source WHEN 'distribution' THEN 1 WHEN 'settlement' THEN 2 ELSE 3 END, source_name, source_id,
+         CASE basis WHEN 'floor' THEN 1 WHEN 'arrears' THEN 2 WHEN 'patronage' THEN 3
+                    WHEN 'capital' THEN 4 WHEN 'shares' THEN 5 ELSE 6 END,
+         created_at, id"""
+)
+_YEARS = _LINES + "SELECT DISTINCT year FROM lines ORDER BY year DESC"
+_UNPLACED = (
+    _LINES
+    + """SELECT count(*) FROM payables p WHERE p.county_code = $1 AND p.household_id = $2
+          AND NOT EXISTS (SELECT 1 FROM lines l WHERE l.id = p.id)"""
 )
 
 
@@ -55,27 +65,16 @@ async def statement_rows(
     conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID, year: int
 ) -> list[asyncpg.Record]:
     """The household's payables belonging to `year`, grouped by source in a stable order."""
-    return await conn.fetch(
-        _LINES + f"SELECT * FROM lines WHERE year = $3 "
-        f"ORDER BY {_SOURCE_ORDER}, source_name, source_id, {_BASIS_ORDER}, created_at, id",
-        county_code,
-        household_id,
-        year,
-    )
+    return await conn.fetch(_ROWS, county_code, household_id, year)
 
 
 async def statement_years(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> list[int]:
     """Every year the household has a line in, newest first."""
-    rows = await conn.fetch(_LINES + "SELECT DISTINCT year FROM lines ORDER BY year DESC", county_code, household_id)
+    rows = await conn.fetch(_YEARS, county_code, household_id)
     return [r["year"] for r in rows]
 
 
 async def unplaced_payables(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> int:
     """Payables of the household that no statement year claims (a source row missing): must be zero."""
-    return await conn.fetchval(
-        _LINES
-        + """SELECT count(*) FROM payables p WHERE p.county_code = $1 AND p.household_id = $2
-                    AND NOT EXISTS (SELECT 1 FROM lines l WHERE l.id = p.id)""",
-        county_code,
-        household_id,
-    )
+    count: int = await conn.fetchval(_UNPLACED, county_code, household_id)
+    return count

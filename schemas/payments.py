@@ -61,7 +61,9 @@ class BatchOut(Settled, kw_only=True):
     status: str
     count: int
     total_fen: int
-    max_payable_fen: int  # the most this batch can ever pay: its total, fixed when it was built
+    # The most this batch can still pay out in all: paid + pending. Its total until lines settle;
+    # less once lines fail (their payables go back to unpaid for another batch); 0 once cancelled.
+    max_payable_fen: int
     largest_line_fen: int
     selection: dict
     created_by: str

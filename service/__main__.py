@@ -89,7 +89,7 @@ async def _verify_audit(settings) -> int:
 
 
 async def _verify_ledger(settings) -> int:
-    from service.ledger.checks import verify_ledger
+    from service.ledger.workflow import verify_ledger
 
     conn = await _connect(settings)
     try:

@@ -13,7 +13,7 @@ import functools
 import os
 from pathlib import Path
 
-from fontTools.ttLib import TTFont, TTLibError
+from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]
 
 PREFERRED_FONT = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
 DEBIAN_PACKAGE = "fonts-droid-fallback"

@@ -19,21 +19,13 @@ from fpdf.fonts import FontFace
 from service.core.money import format_yuan
 from service.core.money_words import yuan_in_capitals
 from service.documents.fonts import document_fonts
+from service.statements.rules import INCOME_KIND_ORDER, INCOME_KINDS, totals_by_income_kind
 
 _FONT = "doc"
 
 CERTIFICATE_TITLES = {"exit": "光荣脱贫证", "xiaokang": "小康光荣证"}
 
-# The national income kinds of 人均纯收入 that a statement totals by. A patronage refund is
-# counted with the sale it refunds (as production income), a dividend on shares as property income.
-INCOME_KINDS = {
-    "dividend": "财产性收入",
-    "guaranteed_return": "财产性收入",
-    "patronage": "生产经营性收入",
-    "settlement": "生产经营性收入",
-    "award": "转移性收入",
-}
-INCOME_KIND_ORDER = ("财产性收入", "生产经营性收入", "转移性收入")
+# The income kinds a statement totals by are the statement rules' (service/statements/rules.py).
 LINE_KIND_WORDS = {
     "dividend": "分红",
     "guaranteed_return": "保底收益",
@@ -78,12 +70,7 @@ class StatementData:
 
 def statement_totals(lines: Iterable[StatementLine]) -> tuple[dict[str, int], int]:
     """Totals by income kind (all three kinds, zero when absent) and the grand total, in fen."""
-    totals = dict.fromkeys(INCOME_KIND_ORDER, 0)
-    for line in lines:
-        if line.kind not in INCOME_KINDS:
-            raise ValueError(f"unknown statement line kind {line.kind!r}")
-        totals[INCOME_KINDS[line.kind]] += line.amount_fen
-    return totals, sum(totals.values())
+    return totals_by_income_kind((line.kind, line.amount_fen) for line in lines)
 
 
 def _new_pdf(orientation: str, title: str) -> FPDF:
@@ -152,7 +139,7 @@ def _paid_text(line: StatementLine) -> str:
 
 def _statement_rows(lines: Sequence[StatementLine]) -> list[tuple[str, ...]]:
     header = ("类别", "来源", "说明", "金额（元）", "发放情况")
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for line in lines:
         kind = LINE_KIND_WORDS.get(line.kind, line.kind)
         rows.append(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncpg
 from litestar import Controller, get
 
+from schemas.ledger import Verification
 from service.core.auth import allow
-from service.ledger.checks import Verification, verify_ledger
+from service.ledger.workflow import verify_ledger
 
 
 class LedgerController(Controller):

@@ -65,6 +65,7 @@ import xlsxwriter
 from service.core.errors import DomainError
 from service.core.money import format_yuan
 from service.core.tabular import read_table
+from service.payments.rules import ReturnLine
 
 FileFormat = Literal["text", "csv", "xlsx"]
 
@@ -77,16 +78,6 @@ class BankLine:
     account: str
     amount_fen: int
     id_number: str
-
-
-@dataclass(frozen=True)
-class ReturnLine:
-    seq: int | None
-    payable_id: str | None
-    account_last4: str | None
-    amount_fen: int
-    ok: bool
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,8 @@ from litestar.params import Parameter
 from schemas.statements import StatementOut
 from service.core.auth import allow
 from service.core.clock import Clock
-from service.core.policy import household_or_404
 from service.core.principal import Principal
-from service.statements.workflow import household_statement, pdf_filename, statement_pdf
+from service.statements.workflow import read_statement, statement_pdf_download, statement_pdf_file
 
 # The household itself, the reviewers of its village and township, the county's finance and audit.
 # An accountant sees its venture's members, not what other ventures and the county pay them.
@@ -24,16 +23,21 @@ STATEMENT_READERS = allow(
 PDF = "application/pdf"
 
 
-def pdf_response(household: asyncpg.Record, statement: StatementOut, clock: Clock) -> Response:
-    ascii_name, name = pdf_filename(statement)
+def _attachment(content: bytes, ascii_name: str, name: str) -> Response:
+    """A PDF download, named in ASCII for old browsers and in Chinese (RFC 6266 filename*)."""
     return Response(
-        content=statement_pdf(household, statement, clock.today()),
+        content=content,
         media_type=PDF,
         headers={
             "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
             "Cache-Control": "no-store",
         },
     )
+
+
+def pdf_response(household: asyncpg.Record, statement: StatementOut, clock: Clock) -> Response:
+    """The household pages' PDF download, until they call statement_pdf_file themselves."""
+    return _attachment(*statement_pdf_file(household, statement, clock.today()))
 
 
 class StatementController(Controller):
@@ -54,11 +58,11 @@ class StatementController(Controller):
         clock: Clock,
         year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
     ) -> StatementOut | Response:
-        household = await household_or_404(conn, principal, household_id)
-        result = await household_statement(conn, household, year, clock.today())
         if request.accept.best_match(["application/json", PDF], default="application/json") == PDF:
-            return pdf_response(household, result, clock)
-        return result
+            return _attachment(
+                *await statement_pdf_download(conn, principal, household_id, year=year, today=clock.today())
+            )
+        return await read_statement(conn, principal, household_id, year=year, today=clock.today())
 
 
 ROUTES = [StatementController]

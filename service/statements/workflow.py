@@ -4,8 +4,8 @@ the 我的分红 page.
 Every line is a payable: what a venture, a buyer or the county owes the household, with the
 explanation written when it was recognised. A cancelled payable (its source was reversed) stays on
 the statement marked 已冲销 so the household can see what happened, but counts in no total. Totals
-come from service.documents.pdf.statement_totals over the counted lines, so the PDF, the JSON and
-the page cannot disagree.
+come from service.statements.rules over the counted lines, and the PDF is made of those same
+lines, so the PDF, the JSON and the page cannot disagree.
 """
 
 from __future__ import annotations
@@ -16,44 +16,26 @@ import asyncpg
 
 from db import statements as q
 from schemas.statements import StatementLineOut, StatementOut
-from service.documents.pdf import INCOME_KINDS, StatementData, StatementLine, household_statement_pdf, statement_totals
-
-# A distribution line's basis decides what kind of income it is (DESIGN.md, Pages for households).
-KIND_OF_BASIS = {
-    "patronage": "patronage",  # 盈余返还 by transaction volume
-    "floor": "guaranteed_return",  # 保底收益 of poverty shares
-    "arrears": "guaranteed_return",  # a floor owed from earlier years, paid now
-    "shares": "dividend",  # 分红 by shares held
-    "capital": "dividend",  # a cooperative's remaining surplus by member account
-}
-CANCELLED_NOTE = "（已冲销，不计入合计）"
-
-
-def line_kind(source: str, basis: str) -> str:
-    if source == "distribution":
-        if basis not in KIND_OF_BASIS:
-            raise ValueError(f"distribution payable with unknown basis {basis!r}")
-        return KIND_OF_BASIS[basis]
-    if source in ("settlement", "award"):
-        return source
-    raise ValueError(f"payable with unknown source {source!r}")
+from service.core.policy import household_or_404
+from service.core.principal import Principal
+from service.documents.pdf import StatementData, StatementLine, household_statement_pdf
+from service.statements.rules import INCOME_KINDS, counted, default_year, line_kind, shown_explanation
+from service.statements.rules import totals_by_income_kind as totals_of
 
 
 def _line_out(row: asyncpg.Record) -> StatementLineOut:
     kind = line_kind(row["source"], row["basis"])
-    counted = row["status"] != "cancelled"
-    explanation = row["explanation"] if counted else row["explanation"] + CANCELLED_NOTE
     return StatementLineOut(
         kind=kind,
         source_id=row["source_id"],
         source_name=row["source_name"],
         amount_fen=row["amount_fen"],
-        explanation=explanation,
+        explanation=shown_explanation(row["explanation"], row["status"]),
         payment_status=row["status"],
         paid_on=row["paid_on"],
         payable_id=str(row["id"]),
         income_kind=INCOME_KINDS[kind],
-        counted=counted,
+        counted=counted(row["status"]),
         source_type=row["source"],
         failure_reason=row["failure_reason"] if row["status"] == "unpaid" else None,
         certificate_serial=row["serial"],
@@ -75,24 +57,20 @@ def _document_lines(lines: list[StatementLineOut]) -> list[StatementLine]:
     ]
 
 
-def default_year(years: list[int], today: dt.date) -> int:
-    """The newest year with lines (last year's dividends are paid this year), else this year."""
-    return years[0] if years else today.year
-
-
 async def household_statement(
     conn: asyncpg.Connection, household: asyncpg.Record, year: int | None, today: dt.date
 ) -> StatementOut:
-    """The statement of a household the caller has already been allowed to read."""
+    """The statement of a household the caller has already been allowed to read (its row from
+    household_or_404): the year asked for, else the newest year with lines."""
     years = await q.statement_years(conn, household["county_code"], household["id"])
-    year = year if year is not None else default_year(years, today)
-    rows = await q.statement_rows(conn, household["county_code"], household["id"], year)
+    shown = year if year is not None else default_year(years, today)
+    rows = await q.statement_rows(conn, household["county_code"], household["id"], shown)
     lines = [_line_out(r) for r in rows]
-    totals, total = statement_totals(_document_lines(lines))
+    totals, total = totals_of((line.kind, line.amount_fen) for line in lines if line.counted)
     return StatementOut(
         household_id=str(household["id"]),
         household_no=household["household_no"],
-        year=year,
+        year=shown,
         lines=lines,
         totals_by_kind=totals,
         total_fen=total,
@@ -100,9 +78,19 @@ async def household_statement(
     )
 
 
-def statement_pdf(household: asyncpg.Record, statement: StatementOut, today: dt.date) -> bytes:
-    """The PDF of the counted lines: the same lines and totals as the JSON (cancelled ones left out)."""
-    return household_statement_pdf(
+async def read_statement(
+    conn: asyncpg.Connection, principal: Principal, household_id: str, *, year: int | None, today: dt.date
+) -> StatementOut:
+    """GET /households/{id}/statement as JSON: the household itself, its village's and township's
+    reviewers and the county's finance and audit may read it (others: 404)."""
+    household = await household_or_404(conn, principal, household_id)
+    return await household_statement(conn, household, year, today)
+
+
+def statement_pdf_file(household: asyncpg.Record, statement: StatementOut, today: dt.date) -> tuple[bytes, str, str]:
+    """The PDF of a statement's counted lines (the same lines and totals as the JSON; cancelled
+    ones left out): (content, an ASCII file name for old browsers, the Chinese one)."""
+    content = household_statement_pdf(
         StatementData(
             household_name_masked=household["head_name_masked"],
             household_no=household["household_no"],
@@ -111,8 +99,13 @@ def statement_pdf(household: asyncpg.Record, statement: StatementOut, today: dt.
             generated_on=today,
         )
     )
+    ascii_name = f"statement-{statement.household_no}-{statement.year}.pdf"
+    return content, ascii_name, f"{statement.year}年收益明细.pdf"
 
 
-def pdf_filename(statement: StatementOut) -> tuple[str, str]:
-    """An ASCII name for old browsers and the Chinese one (RFC 6266 filename*)."""
-    return f"statement-{statement.household_no}-{statement.year}.pdf", f"{statement.year}年收益明细.pdf"
+async def statement_pdf_download(
+    conn: asyncpg.Connection, principal: Principal, household_id: str, *, year: int | None, today: dt.date
+) -> tuple[bytes, str, str]:
+    """The same statement as a PDF, for the same readers: (content, ASCII name, Chinese name)."""
+    household = await household_or_404(conn, principal, household_id)
+    return statement_pdf_file(household, await household_statement(conn, household, year, today), today)

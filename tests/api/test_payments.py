@@ -199,6 +199,8 @@ async def test_batch_export_return_and_reconcile(api):
         0,
     )
     assert [line["status"] for line in detail["lines"]] == ["paid", "paid", "paid", "failed", "paid"]
+    # What the batch can still pay: the four it paid; the failed line goes to another batch.
+    assert detail["max_payable_fen"] == 120_000 and detail["total_fen"] == 150_000
 
     # Paid payables: once each, on today's date, Dr payable (party household) / Cr bank.
     paid = await fetch(api, "SELECT id, status, paid_on, batch_id FROM payables WHERE status = 'paid'")
@@ -275,6 +277,7 @@ async def test_cancel_returns_payables_and_only_drafts(api):
     bid = r.json()["id"]
     r = await call(api, "caizheng2", "POST", f"/payment-batches/{bid}/cancel")
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    assert r.json()["max_payable_fen"] == 0  # a cancelled batch pays nothing
     rows = await fetch(api, "SELECT status, batch_id FROM payables")
     assert all(r["status"] == "unpaid" and r["batch_id"] is None for r in rows)
     batch = await approved_batch(api, source="award")

@@ -1,14 +1,15 @@
 """A payment batch of 100,000 payables: build, export (each bank profile), import of its return file.
 
-Runs the functions the API runs (service.payments.routes), on a fresh database with the
-demo county; the payables are spread over its households.
+Runs the use cases the API runs (service.payments.workflow), on a fresh database with the demo
+county; the payables are spread over its households. BENCH_PAYABLES sets another size
+(`BENCH_PAYABLES=500 python -m tests.bench payments` proves it runs).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
+import os
 
 import asyncpg
 
@@ -18,11 +19,11 @@ from service.core.audit import Actor
 from service.core.crypto import DataCipher
 from service.core.principal import Principal
 from service.demo import COUNTY, seed_demo
-from service.payments.routes import approve_batch, build_batch, export_bank_file, import_return, parse_upload
+from service.payments.workflow import approve_batch, build_batch, export_bank_file, import_return, prepare_return
 from tests.bench.common import fresh_database, peak_rss_mib, report, timed
 from tests.payables_factory import make_payables
 
-PAYABLES = 100_000
+PAYABLES = int(os.environ.get("BENCH_PAYABLES", "100000"))
 AMOUNT_FEN = 30_000
 TODAY = dt.date(2026, 1, 20)
 
@@ -64,39 +65,27 @@ async def run() -> None:
             assert batch.count == PAYABLES and batch.total_fen == PAYABLES * AMOUNT_FEN
             async with conn.transaction():
                 await approve_batch(conn, Actor("finance_approver:bench-checker", None), checker, batch.id)
-            row = await conn.fetchrow("SELECT * FROM payment_batches WHERE id = $1::uuid", batch.id)
             files = {}
             for profile in ("pipe", "csv", "xlsx"):
                 with timed(figures, f"export {profile}"):
                     async with conn.transaction():
-                        files[profile], _, _ = await export_bank_file(
-                            conn, Actor("finance_officer:bench-maker", None), cipher, row, profile
+                        exported = await export_bank_file(
+                            conn, Actor("finance_officer:bench-maker", None), maker, cipher, batch.id, profile
                         )
+                files[profile] = exported.content
             answer = bank_answer(files["pipe"])
             with timed(figures, "import return"):
-                returned = parse_upload(answer, "huipan.txt")
+                upload = await prepare_return(conn, maker, batch.id, answer, "huipan.txt")
                 async with conn.transaction():
                     result = await import_return(
-                        conn,
-                        Actor("finance_officer:bench-maker", None),
-                        row["id"],
-                        returned,
-                        filename="huipan.txt",
-                        file_sha256=hashlib.sha256(answer).hexdigest(),
-                        today=TODAY,
+                        conn, Actor("finance_officer:bench-maker", None), maker, upload, today=TODAY
                     )
             assert (result.paid, result.failed) == (PAYABLES - PAYABLES // 50, PAYABLES // 50)
             assert result.batch_status == "closed"
             with timed(figures, "import again (no change)"):
                 async with conn.transaction():
                     again = await import_return(
-                        conn,
-                        Actor("finance_officer:bench-maker", None),
-                        row["id"],
-                        returned,
-                        filename="huipan.txt",
-                        file_sha256="",
-                        today=TODAY,
+                        conn, Actor("finance_officer:bench-maker", None), maker, upload, today=TODAY
                     )
             assert again.paid == 0 and again.already_paid == result.paid
         finally:
