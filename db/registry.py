@@ -1,17 +1,44 @@
-"""Queries for regions and households."""
+"""Queries for regions, households, status events and poverty lines."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
-HOUSEHOLD_PUBLIC_COLUMNS = """
-    id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
-    bank_name, bank_account_masked, phone_masked, status, split_from, created_at
-"""
+from db.ids import as_uuid
+
+# ---- regions ------------------------------------------------------------------------------------
+
+
+async def region(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM regions WHERE code = $1", code)
+
+
+async def region_level(conn: asyncpg.Connection, code: str) -> str | None:
+    return await conn.fetchval("SELECT level FROM regions WHERE code = $1", code)
+
+
+async def put_region(
+    conn: asyncpg.Connection, code: str, name: str, level: str, parent_code: str | None, county_code: str | None
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """INSERT INTO regions (code, name, level, parent_code, county_code)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,
+               parent_code = EXCLUDED.parent_code, county_code = EXCLUDED.county_code
+           RETURNING *""",
+        code,
+        name,
+        level,
+        parent_code,
+        county_code,
+    )
+    assert row is not None  # INSERT … RETURNING always answers a row
+    return row
 
 
 async def villages(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, str]:
@@ -20,6 +47,9 @@ async def villages(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, 
         list(set(codes)),
     )
     return {r["code"]: r["county_code"] for r in rows}
+
+
+# ---- households ---------------------------------------------------------------------------------
 
 
 async def taken_household_numbers(conn: asyncpg.Connection, numbers: Sequence[str]) -> set[str]:
@@ -50,11 +80,40 @@ async def copy_households(conn: asyncpg.Connection, columns: list[str], records:
 
 
 async def household(conn: asyncpg.Connection, household_id: str) -> asyncpg.Record | None:
-    try:
-        key = uuid.UUID(household_id)
-    except ValueError:
+    key = as_uuid(household_id)
+    if key is None:
         return None
-    return await conn.fetchrow(f"SELECT {HOUSEHOLD_PUBLIC_COLUMNS} FROM households WHERE id = $1", key)
+    return await conn.fetchrow(
+        """SELECT id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
+                  bank_name, bank_account_masked, phone_masked, status, split_from, created_at
+           FROM households WHERE id = $1""",
+        key,
+    )
+
+
+async def households_page(
+    conn: asyncpg.Connection,
+    *,
+    scope: str,
+    village_code: str | None,
+    status: str | None,
+    after_no: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Households whose village code starts with `scope`, by household number after `after_no`."""
+    return await conn.fetch(
+        """SELECT id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
+                  bank_name, bank_account_masked, phone_masked, status, split_from, created_at
+           FROM households
+           WHERE village_code LIKE $1 || '%' AND ($2::text IS NULL OR village_code = $2)
+             AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR household_no > $4)
+           ORDER BY household_no LIMIT $5""",
+        scope,
+        village_code,
+        status,
+        after_no,
+        limit,
+    )
 
 
 async def is_member_of_any(conn: asyncpg.Connection, household_id: str, venture_ids: Sequence[str]) -> bool:
@@ -66,4 +125,66 @@ async def is_member_of_any(conn: asyncpg.Connection, household_id: str, venture_
             household_id,
             list(venture_ids),
         )
+    )
+
+
+# ---- status events ------------------------------------------------------------------------------
+
+
+async def lock_household(conn: asyncpg.Connection, household_id: uuid.UUID) -> None:
+    await conn.execute("SELECT 1 FROM households WHERE id = $1 FOR UPDATE", household_id)
+
+
+async def insert_status_event(
+    conn: asyncpg.Connection,
+    *,
+    county_code: str,
+    household_id: uuid.UUID,
+    kind: str,
+    year: int,
+    effective_date: dt.date,
+    recorded_by: str,
+) -> uuid.UUID:
+    return await conn.fetchval(
+        """INSERT INTO household_status_events (county_code, household_id, kind, year, effective_date, recorded_by)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+        county_code,
+        household_id,
+        kind,
+        year,
+        effective_date,
+        recorded_by,
+    )
+
+
+async def status_events(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT kind, effective_date, recorded_at FROM household_status_events
+           WHERE county_code = $1 AND household_id = $2""",
+        county_code,
+        household_id,
+    )
+
+
+async def set_status(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID, status: str) -> None:
+    await conn.execute(
+        "UPDATE households SET status = $3 WHERE county_code = $1 AND id = $2", county_code, household_id, status
+    )
+
+
+# ---- poverty lines ------------------------------------------------------------------------------
+
+
+async def poverty_line(conn: asyncpg.Connection, year: int) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT poverty_line_fen, xiaokang_line_fen FROM poverty_lines WHERE year = $1", year)
+
+
+async def put_poverty_line(conn: asyncpg.Connection, year: int, poverty_line_fen: int, xiaokang_line_fen: int) -> None:
+    await conn.execute(
+        """INSERT INTO poverty_lines (year, poverty_line_fen, xiaokang_line_fen) VALUES ($1, $2, $3)
+           ON CONFLICT (year) DO UPDATE SET poverty_line_fen = EXCLUDED.poverty_line_fen,
+               xiaokang_line_fen = EXCLUDED.xiaokang_line_fen, updated_at = now()""",
+        year,
+        poverty_line_fen,
+        xiaokang_line_fen,
     )

@@ -54,7 +54,7 @@ async def _seed(settings) -> None:
 async def _create_user(settings, args) -> None:
     from schemas.auth import UserCreate
     from service.core.audit import Actor
-    from service.users.routes import create_user
+    from service.users.workflow import create_user
 
     data = msgspec.convert(
         {
@@ -68,7 +68,8 @@ async def _create_user(settings, args) -> None:
     )
     conn = await _connect(settings)
     try:
-        user = await create_user(conn, Actor.system("cli"), data)
+        async with conn.transaction():
+            user = await create_user(conn, Actor.system("cli"), data)
         print(f"created user {user.username} ({user.role}) id {user.id}")
     finally:
         await conn.close()

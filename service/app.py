@@ -34,6 +34,7 @@ from service.statements import pages as household_pages
 from service.statements import routes as statements
 from service.system import routes as system
 from service.users import routes as users
+from service.users.workflow import ensure_admin
 from service.ventures import routes as ventures
 from service.ventures import workflow as ventures_workflow
 
@@ -76,7 +77,7 @@ def create_app(settings: Settings) -> Litestar:
         try:
             if settings.admin_password:
                 async with pool.acquire() as conn:
-                    await users.ensure_admin(conn, settings.admin_password)
+                    await ensure_admin(conn, settings.admin_password)
             yield
         finally:
             await pool.close()

@@ -15,7 +15,8 @@ from service.core import auth
 from service.core.audit import Actor, record
 from service.core.crypto import DataCipher
 from service.core.identity import check_digit
-from service.registry.rules import STORED_COLUMNS, check_row, to_record
+from service.registry.rules import check_row
+from service.registry.workflow import STORED_COLUMNS, to_record
 
 PROVINCE, CITY, COUNTY, TOWNSHIP = "620000000000", "621200000000", "621223000000", "621223100000"
 VILLAGES = {

@@ -56,7 +56,7 @@ async def _build_template(name: str, seed: bool) -> None:
         await migrate(conn)
         if seed:
             from service.demo import seed_demo
-            from service.users.routes import ensure_admin
+            from service.users.workflow import ensure_admin
 
             await seed_demo(conn, DataCipher(DATA_KEY))
             await ensure_admin(conn, ADMIN_PASSWORD)

@@ -1,14 +1,20 @@
-"""The household registry (建档立卡户档案): validating rows and turning them into stored records."""
+"""The household registry's rules (建档立卡户档案): region codes, household rows, duplicates, status.
+
+Pure functions on plain data. The queries they need answered (which villages exist, which numbers
+are taken) are asked by service/registry/workflow.py and handed in.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from service.core import identity
-from service.core.crypto import CARD_CONTEXT, ID_CONTEXT, PHONE_CONTEXT, DataCipher
-from service.core.errors import field_error
+from service.core.errors import FieldErrors, field_error, invalid_field
+from service.core.principal import _GROUPS, county_of
 
 HOUSEHOLD_COLUMNS = [
     "household_no",
@@ -24,32 +30,49 @@ HOUSEHOLD_COLUMNS = [
 ]
 REQUIRED_COLUMNS = HOUSEHOLD_COLUMNS[:7]
 
-# Derived status from the latest status event (by effective date, then by when it was recorded).
-STATUS_AFTER_EVENT = {"registered": "poor", "returned": "poor", "exited": "exited", "xiaokang": "xiaokang"}
+# ---- regions ------------------------------------------------------------------------------------
 
-STORED_COLUMNS = [
-    "county_code",
-    "id",
-    "household_no",
-    "village_code",
-    "head_name",
-    "head_name_masked",
-    "head_id_enc",
-    "head_id_hash",
-    "head_id_masked",
-    "members",
-    "bank_name",
-    "bank_account_enc",
-    "bank_account_hash",
-    "bank_account_masked",
-    "phone_enc",
-    "phone_masked",
-    "pin_hash",
-    "split_from",
-]
+# How many of the code's digit groups (service/core/principal.py, _GROUPS) a region of each level fills.
+LEVEL_DEPTH = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
+COUNTY_LEVELS = ("county", "township", "village")
 
 
-@dataclass
+def region_shape_problem(code: str, level: str) -> str | None:
+    """Why a 12-digit code does not fit its level (its groups down to the level non-zero, the rest zero)."""
+    depth = LEVEL_DEPTH[level]
+    groups = [code[a:b] for a, b in _GROUPS]
+    if any(set(g) == {"0"} for g in groups[:depth]) or any(set(g) != {"0"} for g in groups[depth:]):
+        return f"区域代码 {code} 与级别 {level} 不符"
+    return None
+
+
+def check_region(code: str, level: str, parent_code: str | None) -> None:
+    """A region as it is put: a 12-digit code of its level, and a parent unless it is a province."""
+    if not (len(code) == 12 and code.isdigit()):
+        raise invalid_field("code", "区域代码应为12位数字")
+    if problem := region_shape_problem(code, level):
+        raise invalid_field("level", problem)
+    if level != "province" and not parent_code:
+        raise invalid_field("parent_code", "非省级区域必须指定上级区域")
+
+
+def check_parent(parent_code: str, parent_level: str | None, level: str) -> None:
+    """The parent exists (`parent_level` is None when it does not) and is one level up."""
+    if parent_level is None:
+        raise invalid_field("parent_code", f"上级区域 {parent_code} 不存在")
+    if LEVEL_DEPTH[parent_level] != LEVEL_DEPTH[level] - 1:
+        raise invalid_field("parent_code", "上级区域的级别应比本区域高一级")
+
+
+def region_county(code: str, level: str) -> str | None:
+    """The county a region belongs to: counties and what lies in them; None above a county."""
+    return county_of(code) if level in COUNTY_LEVELS else None
+
+
+# ---- households ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
 class HouseholdDraft:
     row: int
     household_no: str
@@ -129,25 +152,84 @@ def check_row(
     ), []
 
 
-def to_record(draft: HouseholdDraft, cipher: DataCipher) -> tuple[Any, ...]:
-    """The stored row, in STORED_COLUMNS order: numbers encrypted, hashed and masked."""
-    return (
-        draft.county_code,
-        uuid.uuid4(),
-        draft.household_no,
-        draft.village_code,
-        draft.head_name,
-        identity.mask_name(draft.head_name),
-        cipher.encrypt(draft.id_number, context=ID_CONTEXT),
-        cipher.lookup_hash(draft.id_number, context=ID_CONTEXT),
-        identity.mask_id_number(draft.id_number),
-        draft.members,
-        draft.bank_name,
-        cipher.encrypt(draft.card_number, context=CARD_CONTEXT),
-        cipher.lookup_hash(draft.card_number, context=CARD_CONTEXT),
-        identity.mask_card_number(draft.card_number),
-        cipher.encrypt(draft.phone, context=PHONE_CONTEXT) if draft.phone else None,
-        identity.mask_phone(draft.phone) if draft.phone else None,
-        cipher.pin_hash(draft.household_no, draft.pin) if draft.pin else None,
-        draft.split_from,
-    )
+def duplicate_errors(
+    drafts: Sequence[HouseholdDraft],
+    id_hashes: Mapping[int, bytes],
+    *,
+    taken_numbers: Set[str],
+    taken_ids: Set[tuple[str, bytes]],
+    split_targets: Set[uuid.UUID],
+    single: bool = False,
+) -> FieldErrors:
+    """Household numbers and heads' ID numbers already registered, or repeated within the file.
+
+    `id_hashes` maps each draft's row to the keyed hash of its head's ID number; `taken_numbers`,
+    `taken_ids` ((county, hash)) and `split_targets` are what the registry already holds. A person
+    heads at most one household of a county; a repeat names the row it repeats. A single form has
+    no rows to name (`single`).
+    """
+    errors: FieldErrors = []
+    seen_numbers: dict[str, int] = {}
+    seen_ids: dict[tuple[str, bytes], int] = {}
+    for d in drafts:
+        row = None if single else d.row
+        if d.household_no in taken_numbers:
+            errors.append(field_error("household_no", f"户号 {d.household_no} 已登记", row))
+        elif d.household_no in seen_numbers:
+            errors.append(
+                field_error("household_no", f"户号 {d.household_no} 与第 {seen_numbers[d.household_no]} 行重复", row)
+            )
+        seen_numbers.setdefault(d.household_no, d.row)
+        key = (d.county_code, id_hashes[d.row])
+        if key in taken_ids:
+            errors.append(field_error("head_id_number", "该身份证号已是本县另一户的户主", row))
+        elif key in seen_ids:
+            errors.append(field_error("head_id_number", f"身份证号与第 {seen_ids[key]} 行重复", row))
+        seen_ids.setdefault(key, d.row)
+        if d.split_from and d.split_from not in split_targets:
+            errors.append(field_error("split_from", "分户来源户不存在", row))
+    return errors
+
+
+# ---- status -------------------------------------------------------------------------------------
+
+# The values of schemas.registry.HouseholdStatus.
+Status = Literal["not_registered", "poor", "exited", "xiaokang"]
+
+# Derived status from the latest status event (by effective date, then by when it was recorded).
+STATUS_AFTER_EVENT: dict[str, Status] = {
+    "registered": "poor",
+    "returned": "poor",
+    "exited": "exited",
+    "xiaokang": "xiaokang",
+}
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    kind: str
+    effective_date: dt.date
+    recorded_at: dt.datetime
+
+
+def derived_status(events: Iterable[StatusEvent]) -> Status:
+    """A household's status: what its latest event (by effective date, then recording) makes it."""
+    latest = max(events, key=lambda e: (e.effective_date, e.recorded_at), default=None)
+    if latest is None:
+        return "not_registered"
+    return STATUS_AFTER_EVENT.get(latest.kind, "not_registered")
+
+
+def check_status_event(year: int, effective_date: dt.date) -> None:
+    if effective_date.year != year:
+        raise invalid_field("effective_date", "生效日期应在所填年度内")
+
+
+# ---- poverty lines ------------------------------------------------------------------------------
+
+
+def check_poverty_line(year: int, poverty_line_fen: int, xiaokang_line_fen: int) -> None:
+    if not 2000 <= year <= 2100:
+        raise invalid_field("year", "年度应在2000至2100之间")
+    if xiaokang_line_fen <= poverty_line_fen:
+        raise invalid_field("xiaokang_line_fen", "小康标准应高于脱贫标准")

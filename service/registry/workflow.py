@@ -1,10 +1,72 @@
-"""Use cases of the household registry (建档立卡户档案): regions, households, status events, poverty lines."""
+"""Use cases of the household registry (建档立卡户档案): regions, households, status events, poverty lines.
+
+Each runs in the caller's transaction (the routes open one around a write) and opens none itself.
+"""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import asyncpg
 
-from schemas.registry import HouseholdOut
+from db import registry as q
+from schemas.common import Created, Page
+from schemas.registry import (
+    HouseholdCreate,
+    HouseholdOut,
+    PovertyLineOut,
+    PovertyLinePut,
+    RegionOut,
+    RegionPut,
+    StatusEventCreate,
+    StatusEventOut,
+)
+from service.core import identity
+from service.core.audit import GLOBAL_COUNTY, Actor, record
+from service.core.crypto import CARD_CONTEXT, ID_CONTEXT, PHONE_CONTEXT, DataCipher
+from service.core.errors import (
+    FieldErrors,
+    bad_input,
+    conflict,
+    field_error,
+    forbidden,
+    invalid_field,
+    not_found,
+    refuse_rows,
+)
+from service.core.hooks import Hooks
+from service.core.pagination import decode_cursor, page_of
+from service.core.policy import can_register_in, household_or_404
+from service.core.principal import Principal, region_prefix
+from service.core.tabular import read_table
+from service.registry import rules
+from service.registry.rules import REQUIRED_COLUMNS, HouseholdDraft, StatusEvent, check_row
+
+# The stored row of a household, in the order to_record() builds it (the COPY's columns).
+STORED_COLUMNS = [
+    "county_code",
+    "id",
+    "household_no",
+    "village_code",
+    "head_name",
+    "head_name_masked",
+    "head_id_enc",
+    "head_id_hash",
+    "head_id_masked",
+    "members",
+    "bank_name",
+    "bank_account_enc",
+    "bank_account_hash",
+    "bank_account_masked",
+    "phone_enc",
+    "phone_masked",
+    "pin_hash",
+    "split_from",
+]
+
+
+NOTHING_REGISTERED = "未登记任何农户"  # a refused file's detail: "3 行有误，未登记任何农户"
 
 
 def household_out(row: asyncpg.Record) -> HouseholdOut:
@@ -23,3 +85,268 @@ def household_out(row: asyncpg.Record) -> HouseholdOut:
         split_from=str(row["split_from"]) if row["split_from"] else None,
         created_at=row["created_at"],
     )
+
+
+def region_out(row: asyncpg.Record) -> RegionOut:
+    return RegionOut(row["code"], row["name"], row["level"], row["parent_code"], row["county_code"])
+
+
+# ---- regions ------------------------------------------------------------------------------------
+
+
+async def put_region(conn: asyncpg.Connection, actor: Actor, code: str, data: RegionPut) -> RegionOut:
+    """Create or rename a region (admin): its code fits its level, its parent is one level up."""
+    rules.check_region(code, data.level, data.parent_code)
+    county = rules.region_county(code, data.level)
+    if data.parent_code:
+        rules.check_parent(data.parent_code, await q.region_level(conn, data.parent_code), data.level)
+    before = await q.region(conn, code)
+    row = await q.put_region(conn, code, data.name, data.level, data.parent_code, county)
+    await record(
+        conn,
+        actor,
+        county_code=county or GLOBAL_COUNTY,
+        action="region.put",
+        object_type="region",
+        object_id=code,
+        before=dict(before) if before else None,
+        after=dict(row),
+    )
+    return region_out(row)
+
+
+async def get_region(conn: asyncpg.Connection, code: str) -> RegionOut:
+    row = await q.region(conn, code)
+    if row is None:
+        raise not_found("区域")
+    return region_out(row)
+
+
+# ---- registering households ---------------------------------------------------------------------
+
+
+def to_record(draft: HouseholdDraft, cipher: DataCipher) -> tuple[Any, ...]:
+    """The stored row, in STORED_COLUMNS order: numbers encrypted, hashed and masked."""
+    return (
+        draft.county_code,
+        uuid.uuid4(),
+        draft.household_no,
+        draft.village_code,
+        draft.head_name,
+        identity.mask_name(draft.head_name),
+        cipher.encrypt(draft.id_number, context=ID_CONTEXT),
+        cipher.lookup_hash(draft.id_number, context=ID_CONTEXT),
+        identity.mask_id_number(draft.id_number),
+        draft.members,
+        draft.bank_name,
+        cipher.encrypt(draft.card_number, context=CARD_CONTEXT),
+        cipher.lookup_hash(draft.card_number, context=CARD_CONTEXT),
+        identity.mask_card_number(draft.card_number),
+        cipher.encrypt(draft.phone, context=PHONE_CONTEXT) if draft.phone else None,
+        identity.mask_phone(draft.phone) if draft.phone else None,
+        cipher.pin_hash(draft.household_no, draft.pin) if draft.pin else None,
+        draft.split_from,
+    )
+
+
+async def duplicate_errors(
+    conn: asyncpg.Connection, cipher: DataCipher, drafts: list[HouseholdDraft], *, single: bool = False
+) -> FieldErrors:
+    """Household numbers and heads' ID numbers already registered, or repeated within the file."""
+    hashes = {d.row: cipher.lookup_hash(d.id_number, context=ID_CONTEXT) for d in drafts}
+    return rules.duplicate_errors(
+        drafts,
+        hashes,
+        taken_numbers=await q.taken_household_numbers(conn, [d.household_no for d in drafts]),
+        taken_ids=await q.taken_identities(conn, [(d.county_code, hashes[d.row]) for d in drafts]),
+        split_targets=await q.existing_households(conn, [d.split_from for d in drafts if d.split_from]),
+        single=single,
+    )
+
+
+async def insert_drafts(
+    conn: asyncpg.Connection, actor: Actor, cipher: DataCipher, drafts: list[HouseholdDraft], *, action: str
+) -> list[uuid.UUID]:
+    """COPY all rows, or none, with one audit row per county."""
+    records = [to_record(d, cipher) for d in drafts]
+    try:
+        # No savepoint: the rows and their audit rows belong to the caller's one transaction, which
+        # a clash with a concurrent registration aborts (the caller rolls back on the Conflict).
+        await q.copy_households(conn, STORED_COLUMNS, records)
+    except asyncpg.UniqueViolationError:
+        raise conflict("duplicate-household", "另一请求同时登记了相同的户号或身份证号，请重试") from None
+    by_county: dict[str, list[str]] = {}
+    for r in records:
+        by_county.setdefault(r[0], []).append(str(r[1]))
+    for county, ids in by_county.items():
+        await record(
+            conn,
+            actor,
+            county_code=county,
+            action=action,
+            object_type="household",
+            object_id=ids[0] if len(ids) == 1 else f"{len(ids)} rows",
+            after=sorted(ids),
+            detail={"count": len(ids)},
+        )
+    return [r[1] for r in records]
+
+
+async def create_household(
+    conn: asyncpg.Connection, actor: Actor, principal: Principal, cipher: DataCipher, data: HouseholdCreate
+) -> HouseholdOut:
+    """Register one household from the form: every bad field named, nothing written unless all are good."""
+    values = {
+        k: ("" if v is None else str(v)) for k, v in ((f, getattr(data, f)) for f in HouseholdCreate.__struct_fields__)
+    }
+    draft, errors = check_row(1, values, await q.villages(conn, [data.village_code]))
+    for e in errors:
+        e.pop("row", None)  # a form has no rows to name
+    if draft is None:
+        raise bad_input("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+    if not can_register_in(principal, draft.village_code):
+        raise forbidden("只能在本辖区登记农户")
+    refuse_rows(await duplicate_errors(conn, cipher, [draft], single=True), NOTHING_REGISTERED)
+    (new_id,) = await insert_drafts(conn, actor, cipher, [draft], action="household.create")
+    row = await q.household(conn, str(new_id))
+    assert row is not None  # just written in this transaction
+    return household_out(row)
+
+
+async def import_households(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    principal: Principal,
+    cipher: DataCipher,
+    *,
+    content: bytes,
+    filename: str | None,
+) -> Created:
+    """Register the households of a CSV or xlsx file: all rows or none, every bad row named at once."""
+    table = read_table(content, filename)
+    table.require(REQUIRED_COLUMNS)
+    villages = await q.villages(conn, [v.get("village_code", "") for _, v in table.rows])
+    drafts: list[HouseholdDraft] = []
+    errors: FieldErrors = []
+    for number, values in table.rows:
+        draft, row_errors = check_row(number, values, villages)
+        errors += row_errors
+        if draft is not None:
+            if not can_register_in(principal, draft.village_code):
+                errors.append(field_error("village_code", "不在本人辖区内", number))
+            else:
+                drafts.append(draft)
+    if not drafts and not errors:
+        raise invalid_field("file", "文件中没有数据行")
+    # Every bad row is named at once: shape errors and duplicates together.
+    refuse_rows(errors + await duplicate_errors(conn, cipher, drafts), NOTHING_REGISTERED)
+    ids = await insert_drafts(conn, actor, cipher, drafts, action="household.import")
+    return Created(created=len(ids))
+
+
+# ---- reading households -------------------------------------------------------------------------
+
+
+async def get_household(conn: asyncpg.Connection, principal: Principal, household_id: str) -> HouseholdOut:
+    return household_out(await household_or_404(conn, principal, household_id))
+
+
+async def list_households(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    *,
+    village_code: str | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[HouseholdOut]:
+    """The households of the caller's region (all of them for the admin), by household number."""
+    if village_code and not principal.covers_region(village_code):
+        raise forbidden("只能查看本辖区农户")
+    scope = "" if principal.is_admin else region_prefix(principal.region_code or "x")
+    after = decode_cursor(cursor, 1)
+    rows = await q.households_page(
+        conn,
+        scope=scope,
+        village_code=village_code,
+        status=status,
+        after_no=after[0] if after else None,
+        limit=limit + 1,
+    )
+    rows, next_cursor = page_of(rows, limit, lambda r: [r["household_no"]])
+    return Page([household_out(r) for r in rows], next_cursor)
+
+
+# ---- status events ------------------------------------------------------------------------------
+
+
+async def record_status_event(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    principal: Principal,
+    hooks: Hooks,
+    household_id: str,
+    data: StatusEventCreate,
+) -> StatusEventOut:
+    """Record that a household was registered poor, exited, returned or reached 小康; its status
+    follows from all its events, and the features listening to status changes react."""
+    row = await household_or_404(conn, principal, household_id)
+    if not can_register_in(principal, row["village_code"]):
+        raise forbidden("只能为本辖区农户登记状态")
+    rules.check_status_event(data.year, data.effective_date)
+    await q.lock_household(conn, row["id"])
+    event_id = await q.insert_status_event(
+        conn,
+        county_code=row["county_code"],
+        household_id=row["id"],
+        kind=data.kind,
+        year=data.year,
+        effective_date=data.effective_date,
+        recorded_by=actor.name,
+    )
+    events = await q.status_events(conn, row["county_code"], row["id"])
+    status = rules.derived_status(StatusEvent(e["kind"], e["effective_date"], e["recorded_at"]) for e in events)
+    await q.set_status(conn, row["county_code"], row["id"], status)
+    await record(
+        conn,
+        actor,
+        county_code=row["county_code"],
+        action=f"household.{data.kind}",
+        object_type="household",
+        object_id=str(row["id"]),
+        before={"status": row["status"]},
+        after={"status": status},
+        detail={"year": data.year, "effective_date": data.effective_date.isoformat()},
+    )
+    # Status changes that other features react to (poverty shares follow status).
+    for listener in hooks.status_listeners:
+        await listener(conn, actor, row, data.kind, data.effective_date)
+    return StatusEventOut(str(event_id), str(row["id"]), data.kind, data.year, data.effective_date, status)
+
+
+# ---- poverty lines ------------------------------------------------------------------------------
+
+
+async def put_poverty_line(conn: asyncpg.Connection, actor: Actor, year: int, data: PovertyLinePut) -> PovertyLineOut:
+    """Set a year's poverty (脱贫) and 小康 lines, per person per year (admin)."""
+    rules.check_poverty_line(year, data.poverty_line_fen, data.xiaokang_line_fen)
+    before = await q.poverty_line(conn, year)
+    await q.put_poverty_line(conn, year, data.poverty_line_fen, data.xiaokang_line_fen)
+    await record(
+        conn,
+        actor,
+        county_code=GLOBAL_COUNTY,
+        action="poverty_line.put",
+        object_type="poverty_line",
+        object_id=str(year),
+        before=dict(before) if before else None,
+        after={"poverty_line_fen": data.poverty_line_fen, "xiaokang_line_fen": data.xiaokang_line_fen},
+    )
+    return PovertyLineOut(year, data.poverty_line_fen, data.xiaokang_line_fen)
+
+
+async def get_poverty_line(conn: asyncpg.Connection, year: int) -> PovertyLineOut:
+    row = await q.poverty_line(conn, year)
+    if row is None:
+        raise not_found(f"{year} 年的标准")
+    return PovertyLineOut(year, row["poverty_line_fen"], row["xiaokang_line_fen"])

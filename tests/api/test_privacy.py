@@ -9,7 +9,7 @@ import logging
 import re
 
 from service.core.crypto import CARD_CONTEXT, ID_CONTEXT, DataCipher
-from service.registry import routes as registry_routes
+from service.registry import workflow as registry_workflow
 from tests.api.test_access_matrix import HOME, PLAYERS, ROUTES, build_world
 from tests.api.test_household_import import card_number, count_rows, household_json, household_row, id_number, upload
 from tests.conftest import DATA_KEY, FULL_CARD, FULL_ID, assert_no_full_numbers
@@ -85,7 +85,7 @@ async def test_a_failure_deep_inside_logs_no_full_number(api, caplog, monkeypatc
     async def failing_copy(conn, columns, records):
         raise RuntimeError(f"COPY households failed on {records!r}")
 
-    monkeypatch.setattr(registry_routes.q, "copy_households", failing_copy)
+    monkeypatch.setattr(registry_workflow.q, "copy_households", failing_copy)
     caplog.set_level(logging.DEBUG)
     rows = [household_row(n) for n in range(60_030, 60_033)]
     count = await count_rows(api)

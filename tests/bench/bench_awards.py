@@ -20,7 +20,8 @@ from service.core.audit import Actor
 from service.core.crypto import DataCipher
 from service.demo import demo_card_number, demo_id_number
 from service.ledger.checks import verify_ledger
-from service.registry.rules import STORED_COLUMNS, check_row, to_record
+from service.registry.rules import check_row
+from service.registry.workflow import STORED_COLUMNS, to_record
 from tests.bench.common import fresh_database, peak_rss_mib, report, timed
 
 HOUSEHOLDS = 15_000

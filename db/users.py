@@ -1,0 +1,61 @@
+"""Queries for staff users and the credentials logins check."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+
+async def user_credentials(conn: asyncpg.Connection, username: str) -> asyncpg.Record | None:
+    """id, password_hash and role of an enabled user."""
+    return await conn.fetchrow(
+        "SELECT id, password_hash, role FROM users WHERE username = $1 AND NOT disabled",
+        username,
+    )
+
+
+async def household_credentials(conn: asyncpg.Connection, household_no: str) -> asyncpg.Record | None:
+    """id and pin_hash of a household."""
+    return await conn.fetchrow("SELECT id, pin_hash FROM households WHERE household_no = $1", household_no)
+
+
+async def insert_user(
+    conn: asyncpg.Connection,
+    *,
+    username: str,
+    password_hash: str,
+    role: str,
+    region_code: str | None,
+    venture_ids: list[str],
+) -> asyncpg.Record:
+    """The new user's row; raises asyncpg.UniqueViolationError when the username is taken."""
+    row = await conn.fetchrow(
+        "INSERT INTO users (username, password_hash, role, region_code, venture_ids) "
+        "VALUES ($1, $2, $3, $4, $5::uuid[]) RETURNING *",
+        username,
+        password_hash,
+        role,
+        region_code,
+        venture_ids,
+    )
+    assert row is not None  # INSERT … RETURNING always answers a row
+    return row
+
+
+async def users(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM users ORDER BY username LIMIT $1", limit)
+
+
+async def admin_id(conn: asyncpg.Connection) -> uuid.UUID | None:
+    return await conn.fetchval("SELECT id FROM users WHERE username = 'admin'")
+
+
+async def put_admin(conn: asyncpg.Connection, password_hash: str) -> uuid.UUID:
+    """Create the user admin, or give it this password, the admin role and access again."""
+    return await conn.fetchval(
+        "INSERT INTO users (username, password_hash, role) VALUES ('admin', $1, 'admin') "
+        "ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, "
+        "role = 'admin', disabled = false RETURNING id",
+        password_hash,
+    )
