@@ -160,7 +160,15 @@ class Plan:
 
 
 class ConservationError(AssertionError):
-    """A plan does not account for every fen; never expected, always a bug."""
+    """A plan does not account for every fen; never expected, always a bug.
+
+    The message says which identity failed and for what profit, never the plan itself (a plan of a
+    large register runs to megabytes, and its figures are internal state); the plan stays on the
+    exception for whoever debugs it."""
+
+    def __init__(self, message: str, plan: Plan | None = None) -> None:
+        super().__init__(message)
+        self.plan = plan
 
 
 def assert_conserved(plan: Plan, profit_fen: int) -> None:
@@ -173,7 +181,7 @@ def assert_conserved(plan: Plan, profit_fen: int) -> None:
 
     def require(ok: bool, what: str) -> None:
         if not ok:
-            raise ConservationError(f"{what} (profit {profit_fen}, plan {plan})")
+            raise ConservationError(f"{what} (profit {profit_fen} fen, {len(plan.lines)} lines)", plan)
 
     require(
         profit_fen + plan.loss_added_fen
@@ -550,39 +558,14 @@ def company_plan(
     if registered_capital_fen < 0:
         raise ValueError("registered capital must not be negative")
 
-    slots = [
-        _Slot(
-            key=(h.member_id, h.share_class),
-            member_id=h.member_id,
-            household_id=h.household_id,
-            weight=h.weight,
-            floor_fen=h.floor_base_fen if _floors_apply(charter) else 0,
-            poverty=h.share_class == "poverty",
-            capital_fen=h.capital_fen,
-            shares=h.shares,
-        )
-        for h in holders
-    ]
+    slots = _company_slots(charter, holders)
     lines = _Lines()
     floor_expense = _pay_fixed_floors(charter, slots, lines)
-
-    result = profit_fen - floor_expense
-    covered = loss_added = statutory = discretionary = distributable = 0
-    if result < 0:
-        loss_added = -result
-    else:
-        covered = min(result, carried.losses_carried_fen)
-        after_losses = result - covered
-        cap = registered_capital_fen * STATUTORY_RESERVE_CAP_BP // BP_WHOLE
-        room = max(0, cap - carried.statutory_reserve_balance_fen)
-        rate = max(STATUTORY_RESERVE_BP, charter.reserve_bp)
-        statutory = min(percent_of(after_losses, rate), room)
-        discretionary = percent_of(after_losses - statutory, charter.discretionary_bp)
-        distributable = after_losses - statutory - discretionary
+    steps = _company_waterfall(profit_fen - floor_expense, registered_capital_fen, charter, carried)
 
     households = {h.member_id: h.household_id for h in holders}
     pool = _distribute_pool(
-        distributable,
+        steps.distributable,
         slots,
         charter,
         carried.arrears_by_member,
@@ -604,16 +587,64 @@ def company_plan(
         carried,
         pool,
         built,
-        covered=covered,
-        loss_added=loss_added,
-        statutory=statutory,
-        discretionary=discretionary,
+        covered=steps.covered,
+        loss_added=steps.loss_added,
+        statutory=steps.statutory,
+        discretionary=steps.discretionary,
         reserve=0,
-        distributable=distributable,
+        distributable=steps.distributable,
         patronage=0,
         undistributed=pool.undistributed_fen,
         floor_expense=floor_expense,
         quantified={},
+    )
+
+
+def _company_slots(charter: Charter, holders: Sequence[HolderInput]) -> list[_Slot]:
+    """One claimant per holding (member × share class); floors only where the charter has them."""
+    return [
+        _Slot(
+            key=(h.member_id, h.share_class),
+            member_id=h.member_id,
+            household_id=h.household_id,
+            weight=h.weight,
+            floor_fen=h.floor_base_fen if _floors_apply(charter) else 0,
+            poverty=h.share_class == "poverty",
+            capital_fen=h.capital_fen,
+            shares=h.shares,
+        )
+        for h in holders
+    ]
+
+
+@dataclass(frozen=True)
+class _CompanySteps:
+    covered: int = 0
+    loss_added: int = 0
+    statutory: int = 0
+    discretionary: int = 0
+    distributable: int = 0
+
+
+def _company_waterfall(
+    result: int, registered_capital_fen: int, charter: Charter, carried: CarriedState
+) -> _CompanySteps:
+    """Art. 210 in order: a loss is carried; a profit covers losses, then the statutory reserve up
+    to its cap, then the discretionary reserve; the rest is distributable."""
+    if result < 0:
+        return _CompanySteps(loss_added=-result)
+    covered = min(result, carried.losses_carried_fen)
+    after_losses = result - covered
+    cap = registered_capital_fen * STATUTORY_RESERVE_CAP_BP // BP_WHOLE
+    room = max(0, cap - carried.statutory_reserve_balance_fen)
+    rate = max(STATUTORY_RESERVE_BP, charter.reserve_bp)
+    statutory = min(percent_of(after_losses, rate), room)
+    discretionary = percent_of(after_losses - statutory, charter.discretionary_bp)
+    return _CompanySteps(
+        covered=covered,
+        statutory=statutory,
+        discretionary=discretionary,
+        distributable=after_losses - statutory - discretionary,
     )
 
 
@@ -719,65 +750,18 @@ def cooperative_plan(
             f"surplus by transaction volume; the charter says {format_bp(charter.patronage_bp)}"
         )
     members = {a.member_id: a for a in accounts}
-    floors: dict[str, int] = {}
-    capital_with_floor: dict[str, int] = {}
-    for holder in holders_for_floors:
-        if holder.member_id not in members:
-            raise ValueError(f"{holder.member_id} holds poverty shares but has no member account")
-        if holder.share_class == "poverty" and _floors_apply(charter):
-            floors[holder.member_id] = floors.get(holder.member_id, 0) + holder.floor_base_fen
-            capital_with_floor[holder.member_id] = capital_with_floor.get(holder.member_id, 0) + holder.capital_fen
-
-    def slots_with(reserve_now: Mapping[str, int]) -> list[_Slot]:
-        return [
-            _Slot(
-                key=(a.member_id, ""),
-                member_id=a.member_id,
-                household_id=a.household_id,
-                weight=_account_total(a, reserve_now),
-                floor_fen=floors.get(a.member_id, 0),
-                poverty=a.member_id in floors,
-                capital_fen=capital_with_floor.get(a.member_id, 0),
-                shares=0,
-            )
-            for a in accounts
-        ]
-
+    floors = _member_floors(charter, members, holders_for_floors)
     lines = _Lines()
-    floor_expense = _pay_fixed_floors(charter, slots_with({}), lines)
-    result = surplus_fen - floor_expense
-    covered = loss_added = reserve = distributable = patronage = undistributed = 0
-    quantified: dict[str, int] = {}
+    floor_expense = _pay_fixed_floors(charter, _member_slots(accounts, floors, {}), lines)
     volumes = [(a.member_id, a.transaction_volume_fen) for a in accounts if a.transaction_volume_fen]
-    if result < 0:
-        loss_added = -result
-    else:
-        covered = min(result, carried.losses_carried_fen)
-        after_losses = result - covered
-        reserve = percent_of(after_losses, charter.reserve_bp)
-        if reserve and volumes:
-            quantified = {m: fen for m, fen in allocate(reserve, volumes).items() if fen}
-        distributable = after_losses - reserve
-        patronage = patronage_return_fen(distributable, charter.patronage_bp)
-        if patronage and volumes:
-            for member_id, fen in allocate(patronage, volumes).items():
-                account = members[member_id]
-                lines.add(
-                    member_id,
-                    account.household_id,
-                    "patronage",
-                    weight=account.transaction_volume_fen,
-                    amount_fen=fen,
-                )
-        else:
-            # With no member trade there is nothing to return the surplus by; keep it undivided
-            # rather than invent a basis the law does not give.
-            undistributed += patronage
+    steps = _cooperative_waterfall(surplus_fen - floor_expense, charter, carried, volumes)
+    if steps.patronage and volumes:
+        _return_patronage(steps.patronage, volumes, members, lines)
 
     households = {a.member_id: a.household_id for a in accounts}
-    slots = slots_with(quantified)
+    slots = _member_slots(accounts, floors, steps.quantified)
     pool = _distribute_pool(
-        distributable - patronage,
+        steps.distributable - steps.patronage,
         slots,
         charter,
         carried.arrears_by_member,
@@ -786,38 +770,132 @@ def cooperative_plan(
         "capital",
         True,
     )
-    undistributed += pool.undistributed_fen
     volume_total = sum(v for _, v in volumes)
     account_total = sum(s.weight for s in slots)
-    built = lines.build(
-        {
-            "patronage": lambda p: (
-                _pool_sentence(f"按交易额 {_yuan(p.weight)}", p, volume_total, "返还")
-                + f"（可分配盈余的 {format_bp(charter.patronage_bp)} 按交易额返还）"
-            ),
-            "capital": lambda p: _pool_sentence(
-                _account_subject(members[p.member_id], quantified), p, account_total, "分得"
-            ),
-            "floor": _floor_explainer(charter),
-            "arrears": _explain_arrears,
-        }
-    )
+    built = lines.build(_cooperative_explainers(charter, members, steps.quantified, volume_total, account_total))
     return _assemble(
         surplus_fen,
         carried,
         pool,
         built,
-        covered=covered,
-        loss_added=loss_added,
+        covered=steps.covered,
+        loss_added=steps.loss_added,
         statutory=0,
         discretionary=0,
-        reserve=reserve,
-        distributable=distributable,
-        patronage=patronage,
-        undistributed=undistributed,
+        reserve=steps.reserve,
+        distributable=steps.distributable,
+        patronage=steps.patronage,
+        undistributed=steps.undistributed + pool.undistributed_fen,
         floor_expense=floor_expense,
-        quantified=quantified,
+        quantified=steps.quantified,
     )
+
+
+@dataclass(frozen=True)
+class _MemberFloors:
+    """Per member: the floors of its poverty holdings, and the capital they are owed on."""
+
+    floors: Mapping[str, int]
+    capital: Mapping[str, int]
+
+
+def _member_floors(
+    charter: Charter, members: Mapping[str, MemberAccountInput], holders: Sequence[HolderInput]
+) -> _MemberFloors:
+    floors: dict[str, int] = {}
+    capital_with_floor: dict[str, int] = {}
+    for holder in holders:
+        if holder.member_id not in members:
+            raise ValueError(f"{holder.member_id} holds poverty shares but has no member account")
+        if holder.share_class == "poverty" and _floors_apply(charter):
+            floors[holder.member_id] = floors.get(holder.member_id, 0) + holder.floor_base_fen
+            capital_with_floor[holder.member_id] = capital_with_floor.get(holder.member_id, 0) + holder.capital_fen
+    return _MemberFloors(floors, capital_with_floor)
+
+
+def _member_slots(
+    accounts: Sequence[MemberAccountInput], floors: _MemberFloors, reserve_now: Mapping[str, int]
+) -> list[_Slot]:
+    """One claimant per member, weighted by its account as it stands with reserve_now quantified."""
+    return [
+        _Slot(
+            key=(a.member_id, ""),
+            member_id=a.member_id,
+            household_id=a.household_id,
+            weight=_account_total(a, reserve_now),
+            floor_fen=floors.floors.get(a.member_id, 0),
+            poverty=a.member_id in floors.floors,
+            capital_fen=floors.capital.get(a.member_id, 0),
+            shares=0,
+        )
+        for a in accounts
+    ]
+
+
+@dataclass(frozen=True)
+class _CooperativeSteps:
+    covered: int = 0
+    loss_added: int = 0
+    reserve: int = 0
+    distributable: int = 0
+    patronage: int = 0
+    undistributed: int = 0
+    quantified: Mapping[str, int] = field(default_factory=dict)
+
+
+def _cooperative_waterfall(
+    result: int, charter: Charter, carried: CarriedState, volumes: Sequence[tuple[str, int]]
+) -> _CooperativeSteps:
+    """Art. 42-44 in order: a loss is carried; a surplus covers losses, then sets aside the reserve
+    fund (quantified by volume), then returns the patronage part of what is distributable."""
+    if result < 0:
+        return _CooperativeSteps(loss_added=-result)
+    covered = min(result, carried.losses_carried_fen)
+    after_losses = result - covered
+    reserve = percent_of(after_losses, charter.reserve_bp)
+    quantified: dict[str, int] = {}
+    if reserve and volumes:
+        quantified = {m: fen for m, fen in allocate(reserve, volumes).items() if fen}
+    distributable = after_losses - reserve
+    patronage = patronage_return_fen(distributable, charter.patronage_bp)
+    # With no member trade there is nothing to return the surplus by; keep it undivided rather
+    # than invent a basis the law does not give.
+    undistributed = 0 if patronage and volumes else patronage
+    return _CooperativeSteps(covered, 0, reserve, distributable, patronage, undistributed, quantified)
+
+
+def _return_patronage(
+    patronage: int, volumes: Sequence[tuple[str, int]], members: Mapping[str, MemberAccountInput], lines: _Lines
+) -> None:
+    for member_id, fen in allocate(patronage, volumes).items():
+        account = members[member_id]
+        lines.add(
+            member_id,
+            account.household_id,
+            "patronage",
+            weight=account.transaction_volume_fen,
+            amount_fen=fen,
+        )
+
+
+def _cooperative_explainers(
+    charter: Charter,
+    members: Mapping[str, MemberAccountInput],
+    quantified: Mapping[str, int],
+    volume_total: int,
+    account_total: int,
+) -> dict[Basis, Callable[[_Pending], str]]:
+    return {
+        "patronage": lambda p: (
+            _pool_sentence(f"按交易额 {_yuan(p.weight)}", p, volume_total, "返还")
+            + f"（可分配盈余的 {format_bp(charter.patronage_bp)} 按交易额返还）"
+        ),
+        "capital": lambda p: _pool_sentence(
+            _account_subject(members[p.member_id], quantified), p, account_total, "分得"
+        ),
+        "floor": _floor_explainer(charter),
+        "arrears": _explain_arrears,
+    }
 
 
 def patronage_return_fen(distributable_fen: int, patronage_bp: int) -> int:
