@@ -23,11 +23,11 @@ def configure(parser: Any) -> None:
 
 
 async def _run(settings: Any, args: Any) -> int:
+    from db import distributions as dist
     from db import ventures as vq
     from service.__main__ import _connect
     from service.core.audit import Actor, record
     from service.core.errors import DomainError
-    from service.distributions import facts as dist
     from service.distributions.routes import write_draft
 
     console = Console()

@@ -11,6 +11,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from db import distributions as q
 from db import ledger
 from db import ventures as vq
 from schemas.common import Page
@@ -25,7 +26,7 @@ from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, pag
 from service.core.policy import distribution_for, venture_for
 from service.core.principal import Principal
 from service.core.settings import Settings
-from service.distributions import facts as dist
+from service.distributions import rules as dist
 from service.distributions.rules import ConservationError
 from service.notices.workflow import open_notice, open_objections_for
 
@@ -65,7 +66,7 @@ async def write_draft(
     facts: dist.VentureFacts | None = None,
 ) -> asyncpg.Record:
     """Compute the plan and store it as a draft, replacing an earlier draft of the same year."""
-    facts = facts or await dist.load_facts(conn, venture, year)
+    facts = facts or await q.load_facts(conn, venture, year)
     try:
         plan = dist.compute_plan(facts, year, profit_fen)
     except ConservationError:  # a rule bug must never reach the books: let it be a 500
@@ -116,7 +117,7 @@ async def write_draft(
     )
     await conn.copy_records_to_table(
         "distribution_lines",
-        columns=dist.LINE_COLUMNS,
+        columns=q.LINE_COLUMNS,
         records=[
             (
                 venture["county_code"],
@@ -148,7 +149,7 @@ async def post_distribution(
     conn: asyncpg.Connection, row: asyncpg.Record, venture: asyncpg.Record, posted_on: dt.date
 ) -> tuple[uuid.UUID, int]:
     """Write the plan's journal entry and one payable per household line, in the caller's transaction."""
-    facts = await dist.load_facts(conn, venture, row["fiscal_year"])
+    facts = await q.load_facts(conn, venture, row["fiscal_year"])
     if dist.carried_json(facts.carried) != row["carried_in"]:
         raise conflict("distribution-stale", "往年结转数据在方案编制后发生了变化，请重新计算方案")
     plan = dist.compute_plan(facts, row["fiscal_year"], row["profit_fen"])

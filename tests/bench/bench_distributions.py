@@ -18,10 +18,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 import asyncpg
 
+from db import distributions as distributions_q
 from db import ledger
 from db.pool import init_connection
 from service.demo import demo_id_number
-from service.distributions import facts as dist
+from service.distributions import rules as dist
 from tests.bench.common import fresh_database, peak_child_rss_mib, peak_rss_mib, report
 
 VENTURES = int(os.environ.get("BENCH_VENTURES", "10000"))
@@ -179,7 +180,7 @@ async def prepare_chunk(conn: asyncpg.Connection, venture_ids: list[uuid.UUID], 
     """Plans of a chunk of ventures turned into the rows write_draft and post_distribution would
     write (distributions, their lines, the journal entry and lines, the payables), per county."""
     chunk = await conn.fetch("SELECT * FROM ventures WHERE id = ANY($1::uuid[]) ORDER BY county_code, id", venture_ids)
-    facts = await dist.load_facts_many(conn, chunk, YEAR)
+    facts = await distributions_q.load_facts_many(conn, chunk, YEAR)
     by_county: dict[str, list] = {}
     for v, f in zip(chunk, facts, strict=True):
         by_county.setdefault(v["county_code"], []).append((v, f))
@@ -258,7 +259,7 @@ async def write_prepared(conn: asyncpg.Connection, prepared: list[tuple], counts
                     "created_by",
                 ],
             )
-            await conn.copy_records_to_table("distribution_lines", records=lines, columns=dist.LINE_COLUMNS)
+            await conn.copy_records_to_table("distribution_lines", records=lines, columns=distributions_q.LINE_COLUMNS)
             await conn.copy_records_to_table("payables", records=payable_rows, columns=ledger.PAYABLE_COLUMNS)
             counts["journal_lines"] += len(entry_lines)
             counts["payables"] += len(payable_rows)
