@@ -1,4 +1,4 @@
-"""Queries for distribution plans (收益分配方案) and the facts a plan is computed from.
+"""Queries for distribution plans (收益分配方案), their lines, and the facts a plan is computed from.
 
 The facts come from the share register, member accounts, trades and the ledger of earlier years:
 what earlier years carried is read from account balances, never taken from anyone's word. Every
@@ -7,8 +7,10 @@ query text is a constant; an optional lock is a second constant query.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -22,6 +24,7 @@ from service.distributions.rules import (
     CarriedState,
     Charter,
     Member,
+    PlanLine,
     VentureFacts,
     account_specs,
 )
@@ -38,6 +41,27 @@ LINE_COLUMNS = [
     "amount_fen",
     "explanation",
 ]
+RESERVE_COLUMNS = [
+    "county_code",
+    "id",
+    "venture_id",
+    "member_id",
+    "year",
+    "kind",
+    "amount_fen",
+    "source_type",
+    "source_id",
+]
+
+
+def _one(row: asyncpg.Record | None) -> asyncpg.Record:
+    """The row a statement that must return one did return."""
+    if row is None:
+        raise LookupError("expected a row")
+    return row
+
+
+# ---- plans ------------------------------------------------------------------------------------
 
 
 async def distribution(
@@ -51,7 +75,306 @@ async def distribution(
     return await conn.fetchrow("SELECT * FROM distributions WHERE id = $1", key)
 
 
+async def locked(conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID) -> asyncpg.Record | None:
+    """The plan as it stands now, locked until the caller's transaction ends."""
+    return await conn.fetchrow(
+        "SELECT * FROM distributions WHERE county_code = $1 AND id = $2 FOR UPDATE", county_code, distribution_id
+    )
+
+
+async def status(conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID) -> str | None:
+    return await conn.fetchval(
+        "SELECT status FROM distributions WHERE county_code = $1 AND id = $2", county_code, distribution_id
+    )
+
+
+async def open_plan_for_update(conn: asyncpg.Connection, venture_id: uuid.UUID, year: int) -> asyncpg.Record | None:
+    """The year's plan that is not reversed (a draft, or one further on), locked."""
+    return await conn.fetchrow(
+        "SELECT id, status FROM distributions WHERE venture_id = $1 AND fiscal_year = $2 AND status <> 'reversed' "
+        "FOR UPDATE",
+        venture_id,
+        year,
+    )
+
+
+async def later_posted_year(conn: asyncpg.Connection, venture_id: uuid.UUID, year: int) -> int | None:
+    """The first year after `year` whose plan is posted, if any."""
+    return await conn.fetchval(
+        "SELECT min(fiscal_year) FROM distributions WHERE venture_id = $1 AND fiscal_year > $2 AND status = 'posted'",
+        venture_id,
+        year,
+    )
+
+
+async def delete_plan(conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID) -> None:
+    """A draft being replaced: its lines, then the plan."""
+    await conn.execute(
+        "DELETE FROM distribution_lines WHERE county_code = $1 AND distribution_id = $2", county_code, distribution_id
+    )
+    await conn.execute("DELETE FROM distributions WHERE county_code = $1 AND id = $2", county_code, distribution_id)
+
+
+async def insert_plan(
+    conn: asyncpg.Connection,
+    *,
+    county_code: str,
+    distribution_id: uuid.UUID,
+    venture_id: uuid.UUID,
+    year: int,
+    profit_fen: int,
+    waterfall: Mapping[str, int],
+    carried_in: Mapping[str, Any],
+    carried_out: Mapping[str, Any],
+    reserve_quantified: Mapping[str, int],
+    lines_count: int,
+    lines_total_fen: int,
+    created_by: str,
+) -> asyncpg.Record:
+    return _one(
+        await conn.fetchrow(
+            """INSERT INTO distributions (county_code, id, venture_id, fiscal_year, profit_fen, waterfall, carried_in,
+                   carried_out, reserve_quantified, lines_count, lines_total_fen, created_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *""",
+            county_code,
+            distribution_id,
+            venture_id,
+            year,
+            profit_fen,
+            dict(waterfall),
+            dict(carried_in),
+            dict(carried_out),
+            dict(reserve_quantified),
+            lines_count,
+            lines_total_fen,
+            created_by,
+        )
+    )
+
+
+async def mark_submitted(
+    conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID, submitted_by: str
+) -> asyncpg.Record | None:
+    """draft → submitted; None when the plan is no longer a draft."""
+    return await conn.fetchrow(
+        """UPDATE distributions SET status = 'submitted', submitted_by = $3, updated_at = now()
+           WHERE county_code = $1 AND id = $2 AND status = 'draft' RETURNING *""",
+        county_code,
+        distribution_id,
+        submitted_by,
+    )
+
+
+async def mark_in_notice(
+    conn: asyncpg.Connection,
+    county_code: str,
+    distribution_id: uuid.UUID,
+    approved_by: str,
+    notice_id: uuid.UUID,
+    notice_ends_on: dt.date,
+) -> asyncpg.Record:
+    return _one(
+        await conn.fetchrow(
+            """UPDATE distributions SET status = 'in_notice', approved_by = $3, notice_id = $4, notice_ends_on = $5,
+                   updated_at = now() WHERE county_code = $1 AND id = $2 RETURNING *""",
+            county_code,
+            distribution_id,
+            approved_by,
+            notice_id,
+            notice_ends_on,
+        )
+    )
+
+
+async def mark_posted(
+    conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID, entry_id: uuid.UUID | None
+) -> asyncpg.Record:
+    return _one(
+        await conn.fetchrow(
+            """UPDATE distributions SET status = 'posted', entry_id = $3, updated_at = now()
+               WHERE county_code = $1 AND id = $2 RETURNING *""",
+            county_code,
+            distribution_id,
+            entry_id,
+        )
+    )
+
+
+async def mark_reversed(
+    conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID, reversal_entry_id: uuid.UUID | None
+) -> asyncpg.Record:
+    return _one(
+        await conn.fetchrow(
+            """UPDATE distributions SET status = 'reversed', reversal_entry_id = $3, updated_at = now()
+               WHERE county_code = $1 AND id = $2 RETURNING *""",
+            county_code,
+            distribution_id,
+            reversal_entry_id,
+        )
+    )
+
+
+async def notice_source(conn: asyncpg.Connection, county_code: str, notice_id: uuid.UUID) -> str | None:
+    """The id of what a notice publishes (for a distribution notice, the plan)."""
+    return await conn.fetchval(
+        "SELECT source_id FROM notices WHERE county_code = $1 AND id = $2", county_code, notice_id
+    )
+
+
+async def back_to_draft(conn: asyncpg.Connection, county_code: str, distribution_id: str | None) -> None:
+    """An upheld objection: a plan in notice goes back to draft, to be corrected and approved again."""
+    await conn.execute(
+        """UPDATE distributions SET status = 'draft', submitted_by = NULL, approved_by = NULL, notice_id = NULL,
+               notice_ends_on = NULL, updated_at = now()
+           WHERE county_code = $1 AND id = $2::uuid AND status = 'in_notice'""",
+        county_code,
+        distribution_id,
+    )
+
+
+# ---- lines ------------------------------------------------------------------------------------
+
+
+def line_records(
+    county_code: str, distribution_id: uuid.UUID, facts: VentureFacts, lines: Sequence[PlanLine]
+) -> list[tuple[Any, ...]]:
+    """The rows of a plan's lines, numbered from 1, ready for COPY (LINE_COLUMNS)."""
+    return [
+        (
+            county_code,
+            distribution_id,
+            n,
+            facts.uuid(line.member_id),
+            facts.uuid(line.household_id) if line.household_id else None,
+            line.basis,
+            line.weight,
+            line.amount_fen,
+            line.explanation,
+        )
+        for n, line in enumerate(lines, start=1)
+    ]
+
+
+async def copy_lines(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]]) -> None:
+    await conn.copy_records_to_table("distribution_lines", columns=LINE_COLUMNS, records=records)
+
+
+async def lines_page(
+    conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID, after_line_no: int, limit: int
+) -> list[asyncpg.Record]:
+    """Up to `limit` lines after a line number, in order."""
+    return await conn.fetch(
+        """SELECT * FROM distribution_lines WHERE county_code = $1 AND distribution_id = $2 AND line_no > $3
+           ORDER BY line_no LIMIT $4""",
+        county_code,
+        distribution_id,
+        after_line_no,
+        limit,
+    )
+
+
+async def stored_line_keys(
+    conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID
+) -> list[tuple[str, str, int]]:
+    """(member, basis, amount) of every stored line, to compare with the plan recomputed at posting."""
+    rows = await conn.fetch(
+        "SELECT member_id, basis, amount_fen FROM distribution_lines WHERE county_code = $1 AND distribution_id = $2",
+        county_code,
+        distribution_id,
+    )
+    return [(str(r["member_id"]), r["basis"], r["amount_fen"]) for r in rows]
+
+
+async def household_totals(
+    conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID
+) -> list[asyncpg.Record]:
+    """What each household gets under the plan (household_id, amount): the subjects of its notice."""
+    return await conn.fetch(
+        """SELECT household_id, sum(amount_fen)::bigint AS amount FROM distribution_lines
+           WHERE county_code = $1 AND distribution_id = $2 AND household_id IS NOT NULL
+           GROUP BY household_id ORDER BY household_id""",
+        county_code,
+        distribution_id,
+    )
+
+
+async def household_villages(conn: asyncpg.Connection, household_ids: Iterable[uuid.UUID]) -> dict[str, str]:
+    """household id → village code, where each payable is paid."""
+    rows = await conn.fetch("SELECT id, village_code FROM households WHERE id = ANY($1::uuid[])", list(household_ids))
+    return {str(r["id"]): r["village_code"] for r in rows}
+
+
+async def payables_in_payment(conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID) -> int:
+    """How many of the plan's payables are in a payment batch or paid."""
+    return await conn.fetchval(
+        """SELECT count(*) FROM payables WHERE county_code = $1 AND source = 'distribution' AND source_id = $2
+           AND status IN ('in_batch', 'paid')""",
+        county_code,
+        str(distribution_id),
+    )
+
+
+# ---- member accounts (成员账户): the reserve quantified into them ------------------------------
+
+
+async def copy_reserve_shares(
+    conn: asyncpg.Connection,
+    county_code: str,
+    venture_id: uuid.UUID,
+    year: int,
+    distribution_id: uuid.UUID,
+    quantified: Mapping[str, int],
+) -> None:
+    """This year's reserve fund, quantified into each member's account, with COPY."""
+    await conn.copy_records_to_table(
+        "member_account_movements",
+        columns=RESERVE_COLUMNS,
+        records=[
+            (
+                county_code,
+                uuid.uuid4(),
+                venture_id,
+                uuid.UUID(mid),
+                year,
+                "reserve",
+                amount,
+                "distribution",
+                str(distribution_id),
+            )
+            for mid, amount in quantified.items()
+            if amount
+        ],
+    )
+
+
+async def reverse_reserve_shares(
+    conn: asyncpg.Connection,
+    county_code: str,
+    venture_id: uuid.UUID,
+    year: int,
+    distribution_id: uuid.UUID,
+    quantified: Mapping[str, int],
+) -> None:
+    """Take a reversed plan's reserve shares back out of the member accounts."""
+    await conn.executemany(
+        """INSERT INTO member_account_movements (county_code, venture_id, member_id, year, kind, amount_fen,
+               source_type, source_id) VALUES ($1, $2, $3, $4, 'reserve', $5, 'distribution_reversal', $6)""",
+        [
+            (county_code, venture_id, uuid.UUID(mid), year, -amount, str(distribution_id))
+            for mid, amount in quantified.items()
+            if amount
+        ],
+    )
+
+
 # ---- the facts a plan is computed from ---------------------------------------------------------
+
+
+async def ventures_by_ids(conn: asyncpg.Connection, venture_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    """Many ventures at once, by county then id (the order a province run posts them in)."""
+    return await conn.fetch(
+        "SELECT * FROM ventures WHERE id = ANY($1::uuid[]) ORDER BY county_code, id", list(venture_ids)
+    )
 
 
 async def carried_states(conn: asyncpg.Connection, ventures: Sequence[asyncpg.Record]) -> dict[str, CarriedState]:
