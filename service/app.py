@@ -25,6 +25,7 @@ from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
 from service.core.uploads import apply_upload_limit
 from service.distributions import routes as distributions
+from service.distributions import workflow as distribution_workflow
 from service.ledger import routes as ledger
 from service.notices import routes as notices
 from service.order_farming import routes as order_farming
@@ -59,7 +60,10 @@ ROUTE_HANDLERS = [
 def feature_hooks() -> Hooks:
     """What each feature does when another's event fires (service/core/hooks.py)."""
     return Hooks(
-        objections={"award": awards.AWARD_OBJECTION_HOOKS, "distribution": distributions.DISTRIBUTION_OBJECTION_HOOKS},
+        objections={
+            "award": awards.AWARD_OBJECTION_HOOKS,
+            "distribution": distribution_workflow.DISTRIBUTION_OBJECTION_HOOKS,
+        },
         status_listeners=(ventures_workflow.poverty_shares_follow_status,),
     )
 

@@ -9,7 +9,7 @@ COMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[Any, Any], int]]] = {
 
 
 def register_commands(sub: Any) -> dict[str, Callable[[Any, Any], int]]:
-    from service import cli_distribute
+    from service.distributions import cli as cli_distribute
 
     COMMANDS.setdefault("distribute", (cli_distribute.configure, cli_distribute.run))
     handlers = {}

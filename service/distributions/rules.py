@@ -38,13 +38,21 @@ losses_covered = reserves = distributable = 0.
 
 Lines are per member and basis. Lines of zero fen are left out: a payable of nothing helps
 nobody, and a preferred floor left unpaid is visible as arrears in the carried state.
+
+The last part of the module goes from a venture's facts (VentureFacts: its register, member
+accounts, trades and what earlier years carried, as db/distributions.py reads them) to a plan
+(holders_for, compute_plan), and from a plan to the books: the one journal entry it posts
+(posting_for), the payables of its household lines (payables_for), and the figures stored with it
+(waterfall_of, carried_json).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from service.core.allocation import allocate
 from service.core.money import (
@@ -55,6 +63,8 @@ from service.core.money import (
     format_yuan,
     percent_of,
 )
+from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
+from service.ventures.rules import ShareMovement, holdings_as_of, prorated_floor_fen, year_weights
 
 Weighting = Literal["record_date", "share_days"]
 FloorMode = Literal["none", "fixed", "preferred", "minimum"]
@@ -160,7 +170,15 @@ class Plan:
 
 
 class ConservationError(AssertionError):
-    """A plan does not account for every fen; never expected, always a bug."""
+    """A plan does not account for every fen; never expected, always a bug.
+
+    The message says which identity failed and for what profit, never the plan itself (a plan of a
+    large register runs to megabytes, and its figures are internal state); the plan stays on the
+    exception for whoever debugs it."""
+
+    def __init__(self, message: str, plan: Plan | None = None) -> None:
+        super().__init__(message)
+        self.plan = plan
 
 
 def assert_conserved(plan: Plan, profit_fen: int) -> None:
@@ -173,7 +191,7 @@ def assert_conserved(plan: Plan, profit_fen: int) -> None:
 
     def require(ok: bool, what: str) -> None:
         if not ok:
-            raise ConservationError(f"{what} (profit {profit_fen}, plan {plan})")
+            raise ConservationError(f"{what} (profit {profit_fen} fen, {len(plan.lines)} lines)", plan)
 
     require(
         profit_fen + plan.loss_added_fen
@@ -550,39 +568,14 @@ def company_plan(
     if registered_capital_fen < 0:
         raise ValueError("registered capital must not be negative")
 
-    slots = [
-        _Slot(
-            key=(h.member_id, h.share_class),
-            member_id=h.member_id,
-            household_id=h.household_id,
-            weight=h.weight,
-            floor_fen=h.floor_base_fen if _floors_apply(charter) else 0,
-            poverty=h.share_class == "poverty",
-            capital_fen=h.capital_fen,
-            shares=h.shares,
-        )
-        for h in holders
-    ]
+    slots = _company_slots(charter, holders)
     lines = _Lines()
     floor_expense = _pay_fixed_floors(charter, slots, lines)
-
-    result = profit_fen - floor_expense
-    covered = loss_added = statutory = discretionary = distributable = 0
-    if result < 0:
-        loss_added = -result
-    else:
-        covered = min(result, carried.losses_carried_fen)
-        after_losses = result - covered
-        cap = registered_capital_fen * STATUTORY_RESERVE_CAP_BP // BP_WHOLE
-        room = max(0, cap - carried.statutory_reserve_balance_fen)
-        rate = max(STATUTORY_RESERVE_BP, charter.reserve_bp)
-        statutory = min(percent_of(after_losses, rate), room)
-        discretionary = percent_of(after_losses - statutory, charter.discretionary_bp)
-        distributable = after_losses - statutory - discretionary
+    steps = _company_waterfall(profit_fen - floor_expense, registered_capital_fen, charter, carried)
 
     households = {h.member_id: h.household_id for h in holders}
     pool = _distribute_pool(
-        distributable,
+        steps.distributable,
         slots,
         charter,
         carried.arrears_by_member,
@@ -604,16 +597,64 @@ def company_plan(
         carried,
         pool,
         built,
-        covered=covered,
-        loss_added=loss_added,
-        statutory=statutory,
-        discretionary=discretionary,
+        covered=steps.covered,
+        loss_added=steps.loss_added,
+        statutory=steps.statutory,
+        discretionary=steps.discretionary,
         reserve=0,
-        distributable=distributable,
+        distributable=steps.distributable,
         patronage=0,
         undistributed=pool.undistributed_fen,
         floor_expense=floor_expense,
         quantified={},
+    )
+
+
+def _company_slots(charter: Charter, holders: Sequence[HolderInput]) -> list[_Slot]:
+    """One claimant per holding (member × share class); floors only where the charter has them."""
+    return [
+        _Slot(
+            key=(h.member_id, h.share_class),
+            member_id=h.member_id,
+            household_id=h.household_id,
+            weight=h.weight,
+            floor_fen=h.floor_base_fen if _floors_apply(charter) else 0,
+            poverty=h.share_class == "poverty",
+            capital_fen=h.capital_fen,
+            shares=h.shares,
+        )
+        for h in holders
+    ]
+
+
+@dataclass(frozen=True)
+class _CompanySteps:
+    covered: int = 0
+    loss_added: int = 0
+    statutory: int = 0
+    discretionary: int = 0
+    distributable: int = 0
+
+
+def _company_waterfall(
+    result: int, registered_capital_fen: int, charter: Charter, carried: CarriedState
+) -> _CompanySteps:
+    """Art. 210 in order: a loss is carried; a profit covers losses, then the statutory reserve up
+    to its cap, then the discretionary reserve; the rest is distributable."""
+    if result < 0:
+        return _CompanySteps(loss_added=-result)
+    covered = min(result, carried.losses_carried_fen)
+    after_losses = result - covered
+    cap = registered_capital_fen * STATUTORY_RESERVE_CAP_BP // BP_WHOLE
+    room = max(0, cap - carried.statutory_reserve_balance_fen)
+    rate = max(STATUTORY_RESERVE_BP, charter.reserve_bp)
+    statutory = min(percent_of(after_losses, rate), room)
+    discretionary = percent_of(after_losses - statutory, charter.discretionary_bp)
+    return _CompanySteps(
+        covered=covered,
+        statutory=statutory,
+        discretionary=discretionary,
+        distributable=after_losses - statutory - discretionary,
     )
 
 
@@ -719,65 +760,18 @@ def cooperative_plan(
             f"surplus by transaction volume; the charter says {format_bp(charter.patronage_bp)}"
         )
     members = {a.member_id: a for a in accounts}
-    floors: dict[str, int] = {}
-    capital_with_floor: dict[str, int] = {}
-    for holder in holders_for_floors:
-        if holder.member_id not in members:
-            raise ValueError(f"{holder.member_id} holds poverty shares but has no member account")
-        if holder.share_class == "poverty" and _floors_apply(charter):
-            floors[holder.member_id] = floors.get(holder.member_id, 0) + holder.floor_base_fen
-            capital_with_floor[holder.member_id] = capital_with_floor.get(holder.member_id, 0) + holder.capital_fen
-
-    def slots_with(reserve_now: Mapping[str, int]) -> list[_Slot]:
-        return [
-            _Slot(
-                key=(a.member_id, ""),
-                member_id=a.member_id,
-                household_id=a.household_id,
-                weight=_account_total(a, reserve_now),
-                floor_fen=floors.get(a.member_id, 0),
-                poverty=a.member_id in floors,
-                capital_fen=capital_with_floor.get(a.member_id, 0),
-                shares=0,
-            )
-            for a in accounts
-        ]
-
+    floors = _member_floors(charter, members, holders_for_floors)
     lines = _Lines()
-    floor_expense = _pay_fixed_floors(charter, slots_with({}), lines)
-    result = surplus_fen - floor_expense
-    covered = loss_added = reserve = distributable = patronage = undistributed = 0
-    quantified: dict[str, int] = {}
+    floor_expense = _pay_fixed_floors(charter, _member_slots(accounts, floors, {}), lines)
     volumes = [(a.member_id, a.transaction_volume_fen) for a in accounts if a.transaction_volume_fen]
-    if result < 0:
-        loss_added = -result
-    else:
-        covered = min(result, carried.losses_carried_fen)
-        after_losses = result - covered
-        reserve = percent_of(after_losses, charter.reserve_bp)
-        if reserve and volumes:
-            quantified = {m: fen for m, fen in allocate(reserve, volumes).items() if fen}
-        distributable = after_losses - reserve
-        patronage = patronage_return_fen(distributable, charter.patronage_bp)
-        if patronage and volumes:
-            for member_id, fen in allocate(patronage, volumes).items():
-                account = members[member_id]
-                lines.add(
-                    member_id,
-                    account.household_id,
-                    "patronage",
-                    weight=account.transaction_volume_fen,
-                    amount_fen=fen,
-                )
-        else:
-            # With no member trade there is nothing to return the surplus by; keep it undivided
-            # rather than invent a basis the law does not give.
-            undistributed += patronage
+    steps = _cooperative_waterfall(surplus_fen - floor_expense, charter, carried, volumes)
+    if steps.patronage and volumes:
+        _return_patronage(steps.patronage, volumes, members, lines)
 
     households = {a.member_id: a.household_id for a in accounts}
-    slots = slots_with(quantified)
+    slots = _member_slots(accounts, floors, steps.quantified)
     pool = _distribute_pool(
-        distributable - patronage,
+        steps.distributable - steps.patronage,
         slots,
         charter,
         carried.arrears_by_member,
@@ -786,38 +780,132 @@ def cooperative_plan(
         "capital",
         True,
     )
-    undistributed += pool.undistributed_fen
     volume_total = sum(v for _, v in volumes)
     account_total = sum(s.weight for s in slots)
-    built = lines.build(
-        {
-            "patronage": lambda p: (
-                _pool_sentence(f"按交易额 {_yuan(p.weight)}", p, volume_total, "返还")
-                + f"（可分配盈余的 {format_bp(charter.patronage_bp)} 按交易额返还）"
-            ),
-            "capital": lambda p: _pool_sentence(
-                _account_subject(members[p.member_id], quantified), p, account_total, "分得"
-            ),
-            "floor": _floor_explainer(charter),
-            "arrears": _explain_arrears,
-        }
-    )
+    built = lines.build(_cooperative_explainers(charter, members, steps.quantified, volume_total, account_total))
     return _assemble(
         surplus_fen,
         carried,
         pool,
         built,
-        covered=covered,
-        loss_added=loss_added,
+        covered=steps.covered,
+        loss_added=steps.loss_added,
         statutory=0,
         discretionary=0,
-        reserve=reserve,
-        distributable=distributable,
-        patronage=patronage,
-        undistributed=undistributed,
+        reserve=steps.reserve,
+        distributable=steps.distributable,
+        patronage=steps.patronage,
+        undistributed=steps.undistributed + pool.undistributed_fen,
         floor_expense=floor_expense,
-        quantified=quantified,
+        quantified=steps.quantified,
     )
+
+
+@dataclass(frozen=True)
+class _MemberFloors:
+    """Per member: the floors of its poverty holdings, and the capital they are owed on."""
+
+    floors: Mapping[str, int]
+    capital: Mapping[str, int]
+
+
+def _member_floors(
+    charter: Charter, members: Mapping[str, MemberAccountInput], holders: Sequence[HolderInput]
+) -> _MemberFloors:
+    floors: dict[str, int] = {}
+    capital_with_floor: dict[str, int] = {}
+    for holder in holders:
+        if holder.member_id not in members:
+            raise ValueError(f"{holder.member_id} holds poverty shares but has no member account")
+        if holder.share_class == "poverty" and _floors_apply(charter):
+            floors[holder.member_id] = floors.get(holder.member_id, 0) + holder.floor_base_fen
+            capital_with_floor[holder.member_id] = capital_with_floor.get(holder.member_id, 0) + holder.capital_fen
+    return _MemberFloors(floors, capital_with_floor)
+
+
+def _member_slots(
+    accounts: Sequence[MemberAccountInput], floors: _MemberFloors, reserve_now: Mapping[str, int]
+) -> list[_Slot]:
+    """One claimant per member, weighted by its account as it stands with reserve_now quantified."""
+    return [
+        _Slot(
+            key=(a.member_id, ""),
+            member_id=a.member_id,
+            household_id=a.household_id,
+            weight=_account_total(a, reserve_now),
+            floor_fen=floors.floors.get(a.member_id, 0),
+            poverty=a.member_id in floors.floors,
+            capital_fen=floors.capital.get(a.member_id, 0),
+            shares=0,
+        )
+        for a in accounts
+    ]
+
+
+@dataclass(frozen=True)
+class _CooperativeSteps:
+    covered: int = 0
+    loss_added: int = 0
+    reserve: int = 0
+    distributable: int = 0
+    patronage: int = 0
+    undistributed: int = 0
+    quantified: Mapping[str, int] = field(default_factory=dict)
+
+
+def _cooperative_waterfall(
+    result: int, charter: Charter, carried: CarriedState, volumes: Sequence[tuple[str, int]]
+) -> _CooperativeSteps:
+    """Art. 42-44 in order: a loss is carried; a surplus covers losses, then sets aside the reserve
+    fund (quantified by volume), then returns the patronage part of what is distributable."""
+    if result < 0:
+        return _CooperativeSteps(loss_added=-result)
+    covered = min(result, carried.losses_carried_fen)
+    after_losses = result - covered
+    reserve = percent_of(after_losses, charter.reserve_bp)
+    quantified: dict[str, int] = {}
+    if reserve and volumes:
+        quantified = {m: fen for m, fen in allocate(reserve, volumes).items() if fen}
+    distributable = after_losses - reserve
+    patronage = patronage_return_fen(distributable, charter.patronage_bp)
+    # With no member trade there is nothing to return the surplus by; keep it undivided rather
+    # than invent a basis the law does not give.
+    undistributed = 0 if patronage and volumes else patronage
+    return _CooperativeSteps(covered, 0, reserve, distributable, patronage, undistributed, quantified)
+
+
+def _return_patronage(
+    patronage: int, volumes: Sequence[tuple[str, int]], members: Mapping[str, MemberAccountInput], lines: _Lines
+) -> None:
+    for member_id, fen in allocate(patronage, volumes).items():
+        account = members[member_id]
+        lines.add(
+            member_id,
+            account.household_id,
+            "patronage",
+            weight=account.transaction_volume_fen,
+            amount_fen=fen,
+        )
+
+
+def _cooperative_explainers(
+    charter: Charter,
+    members: Mapping[str, MemberAccountInput],
+    quantified: Mapping[str, int],
+    volume_total: int,
+    account_total: int,
+) -> dict[Basis, Callable[[_Pending], str]]:
+    return {
+        "patronage": lambda p: (
+            _pool_sentence(f"按交易额 {_yuan(p.weight)}", p, volume_total, "返还")
+            + f"（可分配盈余的 {format_bp(charter.patronage_bp)} 按交易额返还）"
+        ),
+        "capital": lambda p: _pool_sentence(
+            _account_subject(members[p.member_id], quantified), p, account_total, "分得"
+        ),
+        "floor": _floor_explainer(charter),
+        "arrears": _explain_arrears,
+    }
 
 
 def patronage_return_fen(distributable_fen: int, patronage_bp: int) -> int:
@@ -843,3 +931,279 @@ def _account_subject(account: MemberAccountInput, reserve_now: Mapping[str, int]
         f"按成员账户 {_yuan(_account_total(account, reserve_now))}（出资 {_yuan(account.capital_fen)}"
         f" + 公积金份额 {_yuan(reserve_share)} + 补助形成财产份额 {_yuan(account.subsidy_share_fen)}）"
     )
+
+
+# --- from the register to a plan, and from a plan to the books --------------------------------
+#
+# Posting, company (enterprise chart; debit +, credit −):
+#     close the year's profit   Dr 4103 本年利润       / Cr 4104 利润分配      (a loss: the reverse)
+#     statutory reserve         Dr 4104                / Cr 410101 法定盈余公积
+#     discretionary reserve     Dr 4104                / Cr 410102 任意盈余公积
+#     each line                 Dr 4104                / Cr 2232 应付股利 (party: household or member)
+# Cooperative (财会〔2021〕37号): 331 本年盈余 / 332 盈余分配 / 322 盈余公积, patronage lines credit
+# 221 应付盈余返还, all other lines 222 应付剩余盈余.
+# Preferred arrears owed are a memorandum pair 9101/9102 per member, so they too live in the ledger:
+# the balance of 4104 (332) carries losses forward, 410101 (322) the reserve, 9101 the arrears.
+
+ARREARS_MEMO, ARREARS_CONTRA = "9101", "9102"
+
+COMPANY_ACCOUNTS = {
+    "bank": ("1002", "银行存款"),
+    "profit": ("4103", "本年利润"),
+    "appropriation": ("4104", "利润分配"),
+    "statutory": ("410101", "法定盈余公积"),
+    "discretionary": ("410102", "任意盈余公积"),
+    "payable": ("2232", "应付股利"),
+    "arrears": (ARREARS_MEMO, "优先股欠付保底（备查）"),
+    "arrears_contra": (ARREARS_CONTRA, "欠付保底备查对应"),
+}
+COOPERATIVE_ACCOUNTS = {
+    "bank": ("102", "银行存款"),
+    "profit": ("331", "本年盈余"),
+    "appropriation": ("332", "盈余分配"),
+    "statutory": ("322", "盈余公积"),
+    "discretionary": ("322", "盈余公积"),
+    "patronage_payable": ("221", "应付盈余返还"),
+    "payable": ("222", "应付剩余盈余"),
+    "arrears": (ARREARS_MEMO, "欠付保底（备查）"),
+    "arrears_contra": (ARREARS_CONTRA, "欠付保底备查对应"),
+}
+# The accounts whose balances are what earlier years carried (losses, reserve, arrears).
+CARRIED_CODES = ("4104", "332", "410101", "322", ARREARS_MEMO)
+
+# How a plan's status reads in a sentence: 方案当前{…}，不能…
+STATUS_WORDS = {
+    "draft": "为草稿",
+    "submitted": "提交审核",
+    "in_notice": "在公示中",
+    "posted": "入账",
+    "reversed": "冲销",
+}
+
+
+@dataclass(frozen=True)
+class Member:
+    member_id: str
+    household_id: str | None
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class VentureFacts:
+    """Everything a plan needs about one venture, read from the database once."""
+
+    venture_id: str
+    county_code: str
+    village_code: str
+    model: str
+    registered_capital_fen: int
+    record_date_mmdd: str
+    charter: Charter
+    members: Mapping[str, Member]
+    movements: Sequence[ShareMovement]
+    # cooperative member accounts: member_id → (capital, reserve share before this year, subsidy share)
+    member_accounts: Mapping[str, tuple[int, int, int]]
+    volumes: Mapping[str, int]
+    carried: CarriedState
+    # the UUID of every member and household id above, so posting a million lines parses none
+    ids: Mapping[str, uuid.UUID] = field(default_factory=dict)
+
+    def uuid(self, key: str) -> uuid.UUID:
+        found = self.ids.get(key)
+        return found if found is not None else uuid.UUID(key)
+
+
+def account_keys(model: str) -> dict[str, tuple[str, str]]:
+    return COOPERATIVE_ACCOUNTS if model == "cooperative" else COMPANY_ACCOUNTS
+
+
+def account_specs(venture_id: str, model: str) -> dict[str, AccountSpec]:
+    return {k: AccountSpec("venture", venture_id, code, name) for k, (code, name) in account_keys(model).items()}
+
+
+def record_date(year: int, mmdd: str) -> dt.date:
+    month, day = int(mmdd[:2]), int(mmdd[3:])
+    if (month, day) == (2, 29) and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        day = 28  # a 29 February record date falls on the 28th in common years
+    return dt.date(year, month, day)
+
+
+def holders_for(facts: VentureFacts, year: int) -> list[HolderInput]:
+    charter = facts.charter
+    floors = charter.floor_mode != "none"
+    holders: list[HolderInput] = []
+    if charter.weighting == "share_days":
+        for (mid, cls), w in sorted(year_weights(facts.movements, year).items()):
+            if w.share_days == 0:
+                continue
+            m = facts.members[mid]
+            floor = prorated_floor_fen(w.capital_days, charter.floor_bp, year) if floors and cls == "poverty" else 0
+            holders.append(
+                HolderInput(
+                    mid,
+                    m.household_id,
+                    m.name,
+                    cast(ShareClass, cls),
+                    w.shares_at_year_end,
+                    w.capital_at_year_end_fen,
+                    w.share_days,
+                    floor,
+                )
+            )
+    else:
+        for (mid, cls), h in sorted(holdings_as_of(facts.movements, record_date(year, facts.record_date_mmdd)).items()):
+            if h.shares == 0:
+                continue
+            m = facts.members[mid]
+            floor = percent_of(h.capital_fen, charter.floor_bp) if floors and cls == "poverty" else 0
+            holders.append(
+                HolderInput(
+                    mid, m.household_id, m.name, cast(ShareClass, cls), h.shares, h.capital_fen, h.shares, floor
+                )
+            )
+    return holders
+
+
+def compute_plan(facts: VentureFacts, year: int, profit_fen: int) -> Plan:
+    holders = holders_for(facts, year)
+    if facts.model == "cooperative":
+        accounts = [
+            MemberAccountInput(
+                mid, m.household_id, m.name, *facts.member_accounts.get(mid, (0, 0, 0)), facts.volumes.get(mid, 0)
+            )
+            for mid, m in sorted(facts.members.items())
+        ]
+        return cooperative_plan(profit_fen, facts.charter, facts.carried, accounts, holders)
+    return company_plan(profit_fen, facts.registered_capital_fen, facts.charter, facts.carried, holders)
+
+
+def line_keys(lines: Iterable[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """(member, basis, amount) of lines in a canonical order, to compare a stored plan with a fresh one."""
+    return sorted(lines)
+
+
+def plan_line_keys(plan: Plan) -> list[tuple[str, str, int]]:
+    return line_keys((pl.member_id, pl.basis, pl.amount_fen) for pl in plan.lines if pl.amount_fen)
+
+
+PayableLine = tuple[PlanLine, uuid.UUID]  # a household's line and the payable account it credits
+
+
+def posting_for(
+    distribution_id: uuid.UUID,
+    facts: VentureFacts,
+    year: int,
+    profit_fen: int,
+    plan: Plan,
+    accounts: Mapping[str, uuid.UUID],
+    posted_on: dt.date,
+) -> tuple[EntryDraft, list[PayableLine]]:
+    """The one journal entry a plan posts, and (line, payable account) pairs for its payables."""
+    a = accounts
+    lines: list[Line] = []
+    if profit_fen:
+        lines += [Line(a["profit"], profit_fen), Line(a["appropriation"], -profit_fen)]
+    appropriated = 0
+    for key, amount in (
+        ("statutory", plan.statutory_reserve_fen + (plan.reserve_fen if facts.model == "cooperative" else 0)),
+        ("discretionary", plan.discretionary_reserve_fen),
+    ):
+        if amount:
+            lines.append(Line(a[key], -amount))
+            appropriated += amount
+    payable_lines: list[PayableLine] = []
+    for pl in plan.lines:
+        if pl.amount_fen == 0:
+            continue
+        key = "patronage_payable" if pl.basis == "patronage" and "patronage_payable" in a else "payable"
+        party = facts.uuid(pl.household_id or pl.member_id)
+        lines.append(Line(a[key], -pl.amount_fen, party))
+        appropriated += pl.amount_fen
+        if pl.household_id:
+            payable_lines.append((pl, a[key]))
+    if appropriated:
+        lines.append(Line(a["appropriation"], appropriated))
+    lines += _arrears_lines(facts, plan, a)
+    entry = EntryDraft(
+        source_type="distribution",
+        source_id=str(distribution_id),
+        idempotency_key=f"distribution:{distribution_id}",
+        posted_on=posted_on,
+        memo=f"{year} 年度{'盈余' if facts.model == 'cooperative' else '利润'}分配",
+        lines=lines,
+    )
+    return entry, payable_lines
+
+
+def _arrears_lines(facts: VentureFacts, plan: Plan, a: Mapping[str, uuid.UUID]) -> list[Line]:
+    """The memorandum pair that moves each member's arrears from what was owed to what is owed now."""
+    lines: list[Line] = []
+    old = facts.carried.arrears_by_member
+    new = plan.carried.arrears_by_member
+    for mid in sorted(set(old) | set(new)):
+        delta = new.get(mid, 0) - old.get(mid, 0)
+        if delta:
+            lines += [Line(a["arrears"], delta, facts.uuid(mid)), Line(a["arrears_contra"], -delta, facts.uuid(mid))]
+    return lines
+
+
+def payables_for(
+    distribution_id: uuid.UUID,
+    facts: VentureFacts,
+    entry_id: uuid.UUID,
+    payable_lines: Sequence[PayableLine],
+    bank_account: uuid.UUID,
+    villages: Mapping[str, str],
+) -> list[NewPayable]:
+    payables = []
+    for pl, account_id in payable_lines:
+        if pl.household_id is None:  # posting_for pairs only the lines of households
+            continue
+        payables.append(
+            NewPayable(
+                household_id=facts.uuid(pl.household_id),
+                source="distribution",
+                source_id=str(distribution_id),
+                source_ref=f"{pl.member_id}:{pl.basis}",
+                amount_fen=pl.amount_fen,
+                explanation=pl.explanation,
+                entry_id=entry_id,
+                payable_account_id=account_id,
+                paying_account_id=bank_account,
+                village_code=villages.get(pl.household_id, facts.village_code),
+                venture_id=facts.uuid(facts.venture_id),
+            )
+        )
+    return payables
+
+
+def waterfall_of(plan: Plan) -> dict[str, int]:
+    return {
+        "losses_covered_fen": plan.losses_covered_fen,
+        "loss_added_fen": plan.loss_added_fen,
+        "statutory_reserve_fen": plan.statutory_reserve_fen,
+        "discretionary_reserve_fen": plan.discretionary_reserve_fen,
+        "reserve_fen": plan.reserve_fen,
+        "distributable_fen": plan.distributable_fen,
+        "patronage_fen": plan.patronage_fen,
+        "floor_paid_fen": plan.floor_paid_fen,
+        "floor_expense_fen": plan.floor_expense_fen,
+        "arrears_paid_fen": plan.arrears_paid_fen,
+        "arrears_fen": plan.arrears_fen,
+        "undistributed_fen": plan.undistributed_fen,
+    }
+
+
+def carried_json(c: CarriedState) -> dict[str, object]:
+    return {
+        "losses_carried_fen": c.losses_carried_fen,
+        "statutory_reserve_balance_fen": c.statutory_reserve_balance_fen,
+        "arrears_by_member": dict(sorted(c.arrears_by_member.items())),
+    }
+
+
+def notice_days_for(model: str, cooperative_plan_days: int, fund_days: int) -> int:
+    """公示 (DESIGN.md): a cooperative's plan 15 days (art. 40), a company's funds 10, by default;
+    the two figures are the settings' least periods."""
+    return cooperative_plan_days if model == "cooperative" else fund_days

@@ -1,6 +1,9 @@
 """The distribution workflow through the API: draft, two-person approval, 公示, objection, post, reverse."""
 
 import datetime as dt
+import logging
+
+import pytest
 
 from tests.api.test_ventures import add_member, make_venture, move
 
@@ -265,3 +268,91 @@ async def test_notice_period_is_a_setting(demo_db):
         assert r.status_code == 422 and "20" in r.json()["detail"]
         r = await api.as_("xiangzhen", "POST", f"/distributions/{did}/approve")
         assert r.json()["notice_ends_on"] == "2026-01-30"
+
+
+async def test_submit_is_refused_once_submitted(api):
+    await set_today(api, "2026-01-10")
+    vid, _ = await cooperative_of_design_md(api)
+    did = (
+        await api.as_(
+            "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 1_000_000}
+        )
+    ).json()["id"]
+    assert (await api.as_("kuaiji", "POST", f"/distributions/{did}/submit")).status_code == 200
+    r = await api.as_("kuaiji", "POST", f"/distributions/{did}/submit")
+    assert r.status_code == 409 and r.json()["type"].endswith("distribution-status")
+    assert r.json()["detail"] == "方案当前提交审核，不能提交"
+
+
+async def _plans_of(api, vid) -> int:
+    conn = await api.connect()
+    try:
+        return await conn.fetchval("SELECT count(*) FROM distributions WHERE venture_id = $1::uuid", vid)
+    finally:
+        await conn.close()
+
+
+async def test_a_rule_bug_is_a_500_with_a_short_detail_and_a_log_line(api, monkeypatch, caplog):
+    """A plan that does not account for every fen is the service's bug, not the user's input: 500,
+    a short detail with none of the plan in it, a log line, and nothing written."""
+    from service.distributions import rules
+
+    await set_today(api, "2026-01-10")
+    vid, _ = await cooperative_of_design_md(api)
+    real_allocate = rules.allocate
+
+    def one_fen_too_many(amount, weights):
+        parts = real_allocate(amount, weights)
+        parts[next(iter(parts))] += 1
+        return parts
+
+    monkeypatch.setattr(rules, "allocate", one_fen_too_many)
+    with caplog.at_level(logging.ERROR, logger="huinong"):
+        r = await api.as_(
+            "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 40_000_000}
+        )
+    assert r.status_code == 500, r.text
+    assert r.json()["type"].endswith("/internal") and len(r.json()["detail"]) < 60
+    assert "Plan" not in r.text and "fen" not in r.text
+    logged = [rec for rec in caplog.records if rec.exc_info and isinstance(rec.exc_info[1], rules.ConservationError)]
+    assert logged, "the bug is logged"
+    assert all("PlanLine(" not in str(rec.exc_info[1]) for rec in logged)
+    assert await _plans_of(api, vid) == 0
+
+
+async def test_an_unexpected_value_error_from_the_rules_is_a_500_not_a_422(api):
+    """A record date no year has (02-30) is refused when the venture is registered; one found in
+    the database anyway is bad state the rules trip over, not the accountant's input."""
+    await set_today(api, "2026-01-10")
+    vid, _ = await cooperative_of_design_md(api)
+    conn = await api.connect()
+    try:
+        await conn.execute("UPDATE ventures SET record_date_mmdd = '02-30' WHERE id = $1::uuid", vid)
+    finally:
+        await conn.close()
+    r = await api.as_(
+        "kuaiji", "POST", f"/ventures/{vid}/distributions", json={"fiscal_year": 2025, "profit_fen": 1_000_000}
+    )
+    assert r.status_code == 500, r.text
+    assert r.json()["type"].endswith("/internal") and "day is out of range" not in r.text
+    assert await _plans_of(api, vid) == 0
+
+
+async def test_the_workflow_checks_the_bounds_the_schema_declares(api):
+    """The CLI reaches the workflow without the API's schema: the same bounds, named by field."""
+    from service.core.audit import Actor
+    from service.core.errors import Invalid
+    from service.core.principal import Principal
+    from service.distributions.workflow import draft_distribution
+
+    vid = await make_venture(api, model="branch_company")
+    conn = await api.connect()
+    try:
+        for year, profit, field in ((2025, 10**16, "profit_fen"), (1999, 1_000, "fiscal_year")):
+            with pytest.raises(Invalid) as caught:
+                async with conn.transaction():
+                    await draft_distribution(conn, Actor.system("test"), Principal.system("test"), vid, year, profit)
+            assert caught.value.errors[0]["field"] == field
+    finally:
+        await conn.close()
+    assert await _plans_of(api, vid) == 0

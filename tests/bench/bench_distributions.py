@@ -1,7 +1,7 @@
 """Benchmark: a synthetic province of 10,000 ventures and 1,000,000 holders, one fiscal year.
 
 Measured: compute every plan and write its journal entry, lines, distribution lines and payables
-(the same service functions the API uses, chunked), against a raw COPY of the same number of rows
+(the workflow's bulk steps, the same functions the API's draft and post use, chunked), against a raw COPY of the same number of rows
 into tables with the same indexes, in the same run. Target: at most 3× the raw COPY, peak RSS
 under 1 GiB.
 """
@@ -18,10 +18,12 @@ from concurrent.futures import ProcessPoolExecutor
 
 import asyncpg
 
+from db import distributions as distributions_q
 from db import ledger
 from db.pool import init_connection
+from service.core.principal import Principal
 from service.demo import demo_id_number
-from service.distributions import facts as dist
+from service.distributions import rules, workflow
 from tests.bench.common import fresh_database, peak_child_rss_mib, peak_rss_mib, report
 
 VENTURES = int(os.environ.get("BENCH_VENTURES", "10000"))
@@ -176,61 +178,42 @@ async def build_province(conn: asyncpg.Connection) -> None:
 
 
 async def prepare_chunk(conn: asyncpg.Connection, venture_ids: list[uuid.UUID], posted_on: dt.date) -> list[tuple]:
-    """Plans of a chunk of ventures turned into the rows write_draft and post_distribution would
-    write (distributions, their lines, the journal entry and lines, the payables), per county."""
-    chunk = await conn.fetch("SELECT * FROM ventures WHERE id = ANY($1::uuid[]) ORDER BY county_code, id", venture_ids)
-    facts = await dist.load_facts_many(conn, chunk, YEAR)
-    by_county: dict[str, list] = {}
-    for v, f in zip(chunk, facts, strict=True):
-        by_county.setdefault(v["county_code"], []).append((v, f))
+    """Plans of a chunk of ventures turned into the rows a draft and its posting write
+    (distributions, their lines, the journal entry and lines, the payables), per county: the plans
+    and postings come from the workflow's bulk steps (plan_many, postings_for), which the API's
+    draft and post use for one venture."""
+    profits = {vid: 5_000_000 + (vid.int % 1_000_000) for vid in venture_ids}
+    planned = await workflow.plan_many(conn, Principal.system("bench"), venture_ids, YEAR, profits)
+    by_county: dict[str, list[workflow.Planned]] = {}
+    for p in planned:
+        by_county.setdefault(p.facts.county_code, []).append(p)
     out = []
     for county_code, items in by_county.items():
-        specs = {str(v["id"]): dist.account_specs(str(v["id"]), v["model"]) for v, _ in items}
-        ids = await ledger.accounts(conn, county_code, [s for sp in specs.values() for s in sp.values()])
-        drafts, pending, rows, lines = [], [], [], []
-        for v, f in items:
-            profit = 5_000_000 + (v["id"].int % 1_000_000)
-            plan = dist.compute_plan(f, YEAR, profit)
-            did = uuid.uuid4()
-            accounts = {k: ids[s] for k, s in specs[str(v["id"])].items()}
-            entry, payable_lines = dist.posting_for(did, f, YEAR, profit, plan, accounts, posted_on)
-            drafts.append(entry)
-            pending.append((did, f, payable_lines, accounts["bank"]))
-            kept = [pl for pl in plan.lines if pl.amount_fen]
+        postings = await workflow.postings_for(conn, county_code, items, posted_on)
+        rows, lines = [], []
+        for p in items:
+            kept = [pl for pl in p.plan.lines if pl.amount_fen]
             rows.append(
                 (
                     county_code,
-                    did,
-                    v["id"],
+                    p.distribution_id,
+                    p.facts.uuid(p.facts.venture_id),
                     YEAR,
-                    profit,
+                    p.profit_fen,
                     "posted",
-                    dist.waterfall_of(plan),
-                    dist.carried_json(f.carried),
-                    dist.carried_json(plan.carried),
+                    rules.waterfall_of(p.plan),
+                    rules.carried_json(p.facts.carried),
+                    rules.carried_json(p.plan.carried),
                     len(kept),
                     sum(pl.amount_fen for pl in kept),
                     "bench",
                 )
             )
-            lines += [
-                (
-                    county_code,
-                    did,
-                    n,
-                    f.uuid(pl.member_id),
-                    f.uuid(pl.household_id) if pl.household_id else None,
-                    pl.basis,
-                    pl.weight,
-                    pl.amount_fen,
-                    pl.explanation,
-                )
-                for n, pl in enumerate(kept, start=1)
-            ]
-        entry_ids, entries, entry_lines = ledger.entry_records(county_code, drafts)
+            lines += distributions_q.line_records(county_code, p.distribution_id, p.facts, kept)
+        entry_ids, entries, entry_lines = ledger.entry_records(county_code, [posting.entry for posting in postings])
         payables = []
-        for entry_id, (did, f, payable_lines, bank) in zip(entry_ids, pending, strict=True):
-            payables += dist.payables_for(did, f, entry_id, payable_lines, bank, {})
+        for entry_id, posting in zip(entry_ids, postings, strict=True):
+            payables += posting.payables(entry_id, {})
         _, payable_rows = ledger.payable_records(county_code, payables)
         out.append((entries, entry_lines, rows, lines, payable_rows))
     return out
@@ -258,7 +241,7 @@ async def write_prepared(conn: asyncpg.Connection, prepared: list[tuple], counts
                     "created_by",
                 ],
             )
-            await conn.copy_records_to_table("distribution_lines", records=lines, columns=dist.LINE_COLUMNS)
+            await conn.copy_records_to_table("distribution_lines", records=lines, columns=distributions_q.LINE_COLUMNS)
             await conn.copy_records_to_table("payables", records=payable_rows, columns=ledger.PAYABLE_COLUMNS)
             counts["journal_lines"] += len(entry_lines)
             counts["payables"] += len(payable_rows)

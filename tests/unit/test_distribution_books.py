@@ -1,0 +1,178 @@
+"""From a venture's facts to a plan, and from a plan to the books: the pure steps between the
+register and the ledger (service/distributions/rules.py), checked by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import msgspec
+import pytest
+
+from schemas.distributions import Waterfall
+from service.distributions.rules import (
+    COMPANY_ACCOUNTS,
+    COOPERATIVE_ACCOUNTS,
+    CarriedState,
+    Charter,
+    ConservationError,
+    Member,
+    VentureFacts,
+    account_specs,
+    assert_conserved,
+    carried_json,
+    company_plan,
+    compute_plan,
+    holders_for,
+    line_keys,
+    notice_days_for,
+    payables_for,
+    plan_line_keys,
+    posting_for,
+    record_date,
+    waterfall_of,
+)
+from service.ledger.rules import checked_lines
+from service.ventures.rules import ShareMovement
+
+COLLECTIVE = str(uuid.UUID(int=1))
+POOR = str(uuid.UUID(int=2))
+POOR_HOUSEHOLD = str(uuid.UUID(int=102))
+ACCOUNTS = {key: uuid.uuid5(uuid.NAMESPACE_OID, key) for key in {*COMPANY_ACCOUNTS, *COOPERATIVE_ACCOUNTS}}
+
+
+def facts(model="branch_company", charter=Charter(), movements=None, mmdd="12-31", **changes) -> VentureFacts:
+    base = dict(
+        venture_id=str(uuid.UUID(int=9)),
+        county_code="621223000000",
+        village_code="621223100201",
+        model=model,
+        registered_capital_fen=0,
+        record_date_mmdd=mmdd,
+        charter=charter,
+        members={
+            COLLECTIVE: Member(COLLECTIVE, None, "村集体", "collective"),
+            POOR: Member(POOR, POOR_HOUSEHOLD, "贫困户", "household"),
+        },
+        movements=movements
+        if movements is not None
+        else [
+            ShareMovement("subscribe", None, COLLECTIVE, "ordinary", 900, 900_000, dt.date(2024, 1, 1)),
+            ShareMovement("subscribe", None, POOR, "poverty", 100, 100_000, dt.date(2024, 1, 1)),
+        ],
+        member_accounts={},
+        volumes={},
+        carried=CarriedState(),
+    )
+    return VentureFacts(**{**base, **changes})
+
+
+def test_record_date_of_29_february_falls_on_the_28th_in_a_common_year():
+    assert record_date(2024, "02-29") == dt.date(2024, 2, 29)
+    assert record_date(2025, "02-29") == dt.date(2025, 2, 28)
+    assert record_date(2100, "02-29") == dt.date(2100, 2, 28)  # not a leap year
+    with pytest.raises(ValueError):
+        record_date(2025, "02-30")
+
+
+def test_holders_at_the_record_date_or_by_share_days():
+    late = [
+        ShareMovement("subscribe", None, COLLECTIVE, "ordinary", 900, 900_000, dt.date(2024, 1, 1)),
+        ShareMovement("subscribe", None, POOR, "poverty", 100, 100_000, dt.date(2025, 7, 2)),
+    ]
+    floors = Charter(floor_mode="minimum", floor_bp=1000)
+    at_midyear = holders_for(facts(charter=floors, movements=late, mmdd="06-30"), 2025)
+    assert [(h.member_id, h.share_class, h.weight) for h in at_midyear] == [(COLLECTIVE, "ordinary", 900)]
+    by_days = holders_for(
+        facts(charter=Charter(weighting="share_days", floor_mode="minimum", floor_bp=1000), movements=late), 2025
+    )
+    poor = next(h for h in by_days if h.member_id == POOR)
+    # 2 July to 31 December, both counted: 183 days of 365.
+    assert poor.weight == 100 * 183 and poor.floor_base_fen == round(100_000 * 0.1 * 183 / 365)
+    assert all(h.floor_base_fen == 0 for h in by_days if h.share_class == "ordinary")
+
+
+def test_company_posting_closes_the_profit_and_credits_each_line():
+    f = facts(registered_capital_fen=10**9)
+    plan = compute_plan(f, 2025, 1_000_000)
+    did = uuid.UUID(int=77)
+    entry, payable_lines = posting_for(did, f, 2025, 1_000_000, plan, ACCOUNTS, dt.date(2026, 2, 1))
+    checked_lines(entry)
+    by_account: dict[uuid.UUID, int] = {}
+    for line in entry.lines:
+        by_account[line.account_id] = by_account.get(line.account_id, 0) + line.amount_fen
+    assert by_account[ACCOUNTS["profit"]] == 1_000_000
+    assert by_account[ACCOUNTS["statutory"]] == -100_000
+    assert by_account[ACCOUNTS["payable"]] == -900_000
+    assert by_account[ACCOUNTS["appropriation"]] == 0  # closed, then fully appropriated
+    assert entry.idempotency_key == f"distribution:{did}" and entry.memo == "2025 年度利润分配"
+    # Only the household's line becomes a payable; the collective's stays a credit to 2232.
+    payables = payables_for(did, f, uuid.UUID(int=5), payable_lines, ACCOUNTS["bank"], {})
+    assert [(str(p.household_id), p.amount_fen, p.source_ref) for p in payables] == [
+        (POOR_HOUSEHOLD, 90_000, f"{POOR}:shares")
+    ]
+    assert payables[0].village_code == "621223100201"
+
+
+def test_cooperative_patronage_credits_221_and_the_rest_222():
+    f = facts(
+        model="cooperative",
+        member_accounts={COLLECTIVE: (900_000, 0, 0), POOR: (100_000, 0, 0)},
+        volumes={POOR: 50_000},
+    )
+    plan = compute_plan(f, 2025, 100_000)
+    entry, payable_lines = posting_for(uuid.UUID(int=1), f, 2025, 100_000, plan, ACCOUNTS, dt.date(2026, 2, 1))
+    checked_lines(entry)
+    assert {(pl.basis, account) for pl, account in payable_lines} == {
+        ("patronage", ACCOUNTS["patronage_payable"]),
+        ("capital", ACCOUNTS["payable"]),
+    }
+    assert entry.memo == "2025 年度盈余分配"
+    specs = account_specs(f.venture_id, "cooperative")
+    assert specs["patronage_payable"].code == "221" and specs["statutory"].code == "322"
+
+
+def test_arrears_move_through_the_memorandum_pair():
+    charter = Charter(floor_mode="preferred", floor_bp=1000, poverty_participates=False)
+    f = facts(charter=charter)
+    # No registered capital, so no statutory reserve: all 5,000 is distributable; the floor owed is 10,000.
+    plan = compute_plan(f, 2025, 5_000)
+    entry, _ = posting_for(uuid.UUID(int=1), f, 2025, 5_000, plan, ACCOUNTS, dt.date(2026, 2, 1))
+    memo = [(line.amount_fen, str(line.party_id)) for line in entry.lines if line.account_id == ACCOUNTS["arrears"]]
+    assert memo == [(5_000, POOR)]
+    assert sum(line.amount_fen for line in entry.lines if line.account_id == ACCOUNTS["arrears_contra"]) == -5_000
+
+
+def test_waterfall_and_carried_state_as_stored():
+    plan = compute_plan(facts(registered_capital_fen=10**9), 2025, 1_000)
+    waterfall = waterfall_of(plan)
+    assert list(waterfall) == list(Waterfall.__struct_fields__)
+    assert msgspec.convert(waterfall, Waterfall).distributable_fen == 900
+    carried = carried_json(CarriedState(1, 2, {"b": 3, "a": 4}))
+    assert carried == {
+        "losses_carried_fen": 1,
+        "statutory_reserve_balance_fen": 2,
+        "arrears_by_member": {"a": 4, "b": 3},
+    }
+    assert list(carried["arrears_by_member"]) == ["a", "b"]
+
+
+def test_stored_lines_compare_with_a_fresh_plan_in_any_order():
+    plan = compute_plan(facts(), 2025, 1_000)
+    stored = [(line.member_id, line.basis, line.amount_fen) for line in reversed(plan.lines)]
+    assert line_keys(stored) == plan_line_keys(plan)
+    assert line_keys(stored[1:]) != plan_line_keys(plan)
+
+
+def test_notice_days_by_kind_of_venture():
+    assert notice_days_for("cooperative", 15, 10) == 15
+    assert notice_days_for("branch_company", 15, 10) == 10
+
+
+def test_a_conservation_error_names_no_plan():
+    plan = company_plan(1_000, 0, Charter(), CarriedState(), [])
+    with pytest.raises(ConservationError) as caught:
+        assert_conserved(plan, 1_001)
+    message = str(caught.value)
+    assert "profit is not fully accounted for" in message and "Plan(" not in message and len(message) < 120
+    assert caught.value.plan is plan
