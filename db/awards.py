@@ -14,9 +14,7 @@ from typing import Any
 import asyncpg
 
 from db.ids import as_uuid
-from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent
-
-SOURCE_WORDS = {"vehicle": "车辆登记", "business_registration": "工商登记", "public_payroll": "财政供养人员"}
+from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent, listed_hit
 
 APPLICATION_COLUMNS = """
     a.county_code, a.id, a.seq, a.program_id, a.household_id, a.village_code, a.declared_income_fen, a.outcome,
@@ -116,11 +114,7 @@ async def cross_check_hits(
     for r in rows:
         if since is not None and r["imported_at"] <= since[r["household_id"]]:
             continue
-        found[r["household_id"]].append(
-            CrossCheckHit(
-                r["source"], f"户主身份证号在{SOURCE_WORDS[r['source']]}名单中（{r['imported_at']:%Y-%m-%d} 导入）"
-            )
-        )
+        found[r["household_id"]].append(listed_hit(r["source"], r["imported_at"]))
     return found
 
 
