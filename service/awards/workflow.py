@@ -926,7 +926,6 @@ async def verify_certificate(conn: asyncpg.Connection, serial: str) -> VerifyOut
     award = await _award_by_serial(conn, serial)
     return VerifyOut(
         serial=award["serial"],
-        valid=True,
         holder=award["head_name_masked"],
         village_name=award["village_name"] or "",
         award=CERTIFICATE_TITLES[award["kind"]],
