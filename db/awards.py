@@ -6,6 +6,7 @@ single application a household submits and a county-wide batch take the same pat
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,15 +15,9 @@ from typing import Any
 import asyncpg
 
 from db.ids import as_uuid
-from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent
+from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent, listed_hit
 
-SOURCE_WORDS = {"vehicle": "车辆登记", "business_registration": "工商登记", "public_payroll": "财政供养人员"}
-
-APPLICATION_COLUMNS = """
-    a.county_code, a.id, a.seq, a.program_id, a.household_id, a.village_code, a.declared_income_fen, a.outcome,
-    a.checks, a.status, a.status_reason, a.notice_id, a.created_at, h.head_name_masked, h.household_no,
-    (SELECT w.serial FROM awards w WHERE w.county_code = a.county_code AND w.application_id = a.id) AS serial
-"""
+# ---- programmes ---------------------------------------------------------------------------------
 
 
 async def program(
@@ -31,8 +26,59 @@ async def program(
     key = as_uuid(program_id)
     if key is None:
         return None
-    lock = " FOR UPDATE" if for_update else ""
-    return await conn.fetchrow(f"SELECT * FROM award_programs WHERE id = $1{lock}", key)
+    if for_update:
+        return await conn.fetchrow("SELECT * FROM award_programs WHERE id = $1 FOR UPDATE", key)
+    return await conn.fetchrow("SELECT * FROM award_programs WHERE id = $1", key)
+
+
+async def county_name(conn: asyncpg.Connection, county_code: str) -> str | None:
+    """The name of a county-level region, or None when there is no such county."""
+    return await conn.fetchval("SELECT name FROM regions WHERE code = $1 AND level = 'county'", county_code)
+
+
+async def region_name(conn: asyncpg.Connection, code: str) -> str | None:
+    return await conn.fetchval("SELECT name FROM regions WHERE code = $1", code)
+
+
+async def insert_program(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    """A new programme from its column values; returns its row."""
+    row = await conn.fetchrow(
+        """INSERT INTO award_programs (county_code, kind, year, name, amount_fen, budget_fen, province_bp,
+               city_bp, county_bp, notice_days, opens_on, closes_on, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *""",
+        values["county_code"],
+        values["kind"],
+        values["year"],
+        values["name"],
+        values["amount_fen"],
+        values["budget_fen"],
+        values["province_bp"],
+        values["city_bp"],
+        values["county_bp"],
+        values["notice_days"],
+        values["opens_on"],
+        values["closes_on"],
+        values["created_by"],
+    )
+    assert row is not None
+    return row
+
+
+async def commit_grants(conn: asyncpg.Connection, p: asyncpg.Record, total_fen: int, count: int) -> int:
+    """Add a grant run to what the programme has committed and numbered; returns the new committed."""
+    return await conn.fetchval(
+        """UPDATE award_programs SET committed_fen = committed_fen + $3, next_serial = next_serial + $4
+           WHERE county_code = $1 AND id = $2 RETURNING committed_fen""",
+        p["county_code"],
+        p["id"],
+        total_fen,
+        count,
+    )
+
+
+async def lock_exit_awards(conn: asyncpg.Connection, county_code: str) -> None:
+    """Serialise exit grants within a county until the transaction ends (one award per split family)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"award-exit:{county_code}")
 
 
 async def program_counts(conn: asyncpg.Connection, p: asyncpg.Record) -> dict[str, int]:
@@ -52,6 +98,7 @@ async def committed_by_level(conn: asyncpg.Connection, p: asyncpg.Record) -> dic
         p["county_code"],
         p["id"],
     )
+    assert row is not None
     return {k: int(v) for k, v in row.items()}
 
 
@@ -102,7 +149,11 @@ async def earlier_exit_awards(
 
 
 async def cross_check_hits(
-    conn: asyncpg.Connection, county_code: str, ids: Sequence[uuid.UUID], *, since: dict[uuid.UUID, Any] | None = None
+    conn: asyncpg.Connection,
+    county_code: str,
+    ids: Sequence[uuid.UUID],
+    *,
+    since: dict[uuid.UUID, dt.datetime] | None = None,
 ) -> dict[uuid.UUID, list[CrossCheckHit]]:
     """List entries matching each household head's ID (by keyed hash); `since` keeps only later ones."""
     rows = await conn.fetch(
@@ -116,11 +167,7 @@ async def cross_check_hits(
     for r in rows:
         if since is not None and r["imported_at"] <= since[r["household_id"]]:
             continue
-        found[r["household_id"]].append(
-            CrossCheckHit(
-                r["source"], f"户主身份证号在{SOURCE_WORDS[r['source']]}名单中（{r['imported_at']:%Y-%m-%d} 导入）"
-            )
-        )
+        found[r["household_id"]].append(listed_hit(r["source"], r["imported_at"]))
     return found
 
 
@@ -152,7 +199,7 @@ async def live_applications(conn: asyncpg.Connection, p: asyncpg.Record, ids: Se
     return {r["household_id"] for r in rows}
 
 
-async def insert_applications(conn: asyncpg.Connection, records: list[tuple]) -> None:
+async def insert_applications(conn: asyncpg.Connection, records: list[tuple[Any, ...]]) -> None:
     await conn.copy_records_to_table(
         "award_applications",
         records=records,
@@ -181,8 +228,13 @@ async def application(
     if for_update:
         return await conn.fetchrow("SELECT * FROM award_applications WHERE id = $1 FOR UPDATE", key)
     return await conn.fetchrow(
-        f"""SELECT {APPLICATION_COLUMNS} FROM award_applications a
-            JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id WHERE a.id = $1""",
+        """SELECT a.county_code, a.id, a.seq, a.program_id, a.household_id, a.village_code, a.declared_income_fen,
+                  a.outcome, a.checks, a.status, a.status_reason, a.notice_id, a.created_at, h.head_name_masked,
+                  h.household_no,
+                  (SELECT w.serial FROM awards w WHERE w.county_code = a.county_code AND w.application_id = a.id)
+                      AS serial
+           FROM award_applications a
+           JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id WHERE a.id = $1""",
         key,
     )
 
@@ -191,11 +243,16 @@ async def applications_page(
     conn: asyncpg.Connection, p: asyncpg.Record, *, scope: str, status: str | None, after_seq: int | None, limit: int
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
-        f"""SELECT {APPLICATION_COLUMNS} FROM award_applications a
-            JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id
-            WHERE a.county_code = $1 AND a.program_id = $2 AND a.village_code LIKE $3 || '%'
-              AND ($4::text IS NULL OR a.status = $4) AND ($5::bigint IS NULL OR a.seq > $5)
-            ORDER BY a.seq LIMIT $6""",
+        """SELECT a.county_code, a.id, a.seq, a.program_id, a.household_id, a.village_code, a.declared_income_fen,
+                  a.outcome, a.checks, a.status, a.status_reason, a.notice_id, a.created_at, h.head_name_masked,
+                  h.household_no,
+                  (SELECT w.serial FROM awards w WHERE w.county_code = a.county_code AND w.application_id = a.id)
+                      AS serial
+           FROM award_applications a
+           JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id
+           WHERE a.county_code = $1 AND a.program_id = $2 AND a.village_code LIKE $3 || '%'
+             AND ($4::text IS NULL OR a.status = $4) AND ($5::bigint IS NULL OR a.seq > $5)
+           ORDER BY a.seq LIMIT $6""",
         p["county_code"],
         p["id"],
         scope,
@@ -270,8 +327,20 @@ async def set_status(
     return [r["id"] for r in rows]
 
 
+async def approved_for_notice(conn: asyncpg.Connection, p: asyncpg.Record, scope: str) -> list[asyncpg.Record]:
+    """Township-approved applications of a programme in a region (prefix; '' for all), locked, in order."""
+    return await conn.fetch(
+        """SELECT id, household_id FROM award_applications
+           WHERE county_code = $1 AND program_id = $2 AND status = 'approved' AND village_code LIKE $3 || '%'
+           ORDER BY seq FOR UPDATE""",
+        p["county_code"],
+        p["id"],
+        scope,
+    )
+
+
 async def grant_candidates(
-    conn: asyncpg.Connection, p: asyncpg.Record, today, only: Sequence[uuid.UUID] | None
+    conn: asyncpg.Connection, p: asyncpg.Record, today: dt.date, only: Sequence[uuid.UUID] | None
 ) -> list[asyncpg.Record]:
     """Applications whose notice has ended with no open objection, first applied first."""
     return await conn.fetch(
@@ -309,7 +378,7 @@ AWARD_COLUMNS = [
 ]
 
 
-async def insert_awards(conn: asyncpg.Connection, records: list[tuple]) -> None:
+async def insert_awards(conn: asyncpg.Connection, records: list[tuple[Any, ...]]) -> None:
     await conn.copy_records_to_table("awards", records=records, columns=AWARD_COLUMNS)
 
 
@@ -338,3 +407,29 @@ async def listed_hashes(
         [p[1] for p in pairs],
     )
     return {(r["source"], bytes(r["id_hash"])) for r in rows}
+
+
+async def insert_cross_check_import(
+    conn: asyncpg.Connection, county_code: str, import_id: uuid.UUID, filename: str, rows: int, added: int, by: str
+) -> None:
+    await conn.execute(
+        """INSERT INTO cross_check_imports (county_code, id, filename, rows, added, imported_by)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        county_code,
+        import_id,
+        filename,
+        rows,
+        added,
+        by,
+    )
+
+
+async def copy_cross_check_entries(
+    conn: asyncpg.Connection, county_code: str, import_id: uuid.UUID, pairs: Sequence[tuple[str, bytes]]
+) -> None:
+    """New list entries (source, keyed hash of the ID number), with COPY."""
+    await conn.copy_records_to_table(
+        "cross_check_entries",
+        records=[(county_code, s, h, import_id) for s, h in pairs],
+        columns=["county_code", "source", "id_hash", "import_id"],
+    )

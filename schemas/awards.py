@@ -176,8 +176,9 @@ class PublishOut(msgspec.Struct):
 
 
 class VerifyOut(msgspec.Struct):
+    """A certificate as anyone may check it: an unknown serial is a 404, so every answer is a real one."""
+
     serial: str
-    valid: bool
     holder: str
     village_name: str
     award: str

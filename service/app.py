@@ -16,6 +16,7 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from db.pool import create_pool
 from service.awards import routes as awards
+from service.awards.workflow import AWARD_OBJECTION_HOOKS
 from service.core.auth import BearerAuthMiddleware
 from service.core.clock import Clock
 from service.core.crypto import DataCipher
@@ -61,7 +62,7 @@ def feature_hooks() -> Hooks:
     """What each feature does when another's event fires (service/core/hooks.py)."""
     return Hooks(
         objections={
-            "award": awards.AWARD_OBJECTION_HOOKS,
+            "award": AWARD_OBJECTION_HOOKS,
             "distribution": distribution_workflow.DISTRIBUTION_OBJECTION_HOOKS,
         },
         status_listeners=(ventures_workflow.poverty_shares_follow_status,),

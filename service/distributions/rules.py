@@ -64,35 +64,16 @@ from service.core.money import (
     percent_of,
 )
 from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
+from service.ventures.charter import (
+    MIN_PATRONAGE_BP,
+    STATUTORY_RESERVE_BP,
+    STATUTORY_RESERVE_CAP_BP,
+    Charter,
+)
 from service.ventures.rules import ShareMovement, holdings_as_of, prorated_floor_fen, year_weights
 
-Weighting = Literal["record_date", "share_days"]
-FloorMode = Literal["none", "fixed", "preferred", "minimum"]
 ShareClass = Literal["ordinary", "poverty"]
 Basis = Literal["patronage", "capital", "shares", "floor", "arrears"]
-
-STATUTORY_RESERVE_BP = 1_000
-STATUTORY_RESERVE_CAP_BP = 5_000
-MIN_PATRONAGE_BP = 6_000
-
-
-@dataclass(frozen=True)
-class Charter:
-    """The venture's distribution rules (章程).
-
-    For a company the statutory reserve rate is max(10%, reserve_bp): the law fixes 10% as the
-    least, and a charter that sets more is honoured, still within the 50%-of-capital cap. For a
-    cooperative reserve_bp is the reserve fund rate, which the law leaves to the charter.
-    """
-
-    weighting: Weighting = "record_date"
-    reserve_bp: int = STATUTORY_RESERVE_BP
-    discretionary_bp: int = 0
-    patronage_bp: int = MIN_PATRONAGE_BP
-    floor_mode: FloorMode = "none"
-    floor_bp: int = 0
-    poverty_participates: bool = True
-    poverty_follows_status: bool = False
 
 
 @dataclass(frozen=True)

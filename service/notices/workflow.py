@@ -5,6 +5,8 @@ from a start date to an end date. Anyone may read it and, while it runs, object 
 open objection holds that subject until the township resolves it. What "hold", "upheld" and
 "dismissed" mean for the subject is the owning feature's business: it offers ObjectionHooks per
 notice kind (wired in service/app.py), and asks open_objections_for() before it acts.
+
+Every function runs in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -12,17 +14,43 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
+from db import notices as q
 from db.ids import as_uuid
+from schemas.awards import NoticeItem, ObjectionCreate, ObjectionOut, ObjectionResolve, PublicNotice
 from service.core.audit import Actor, record
+from service.core.errors import RateLimited, conflict, invalid_field, not_found
+from service.core.hooks import Hooks
+from service.core.pagination import decode_cursor, page_of
+from service.core.principal import Principal
+from service.core.settings import Settings
+from service.notices.rules import (
+    NOTICE_KINDS,
+    NOTICE_TITLES,
+    how_to_object,
+    notice_period,
+    notice_state,
+    resolution_status,
+    too_many_objections,
+)
 
-NOTICE_KINDS = ("award", "distribution")
-NOTICE_TITLES = {"award": "奖励名单公示", "distribution": "收益分配方案公示"}
+__all__ = [
+    "NOTICE_KINDS",
+    "NOTICE_TITLES",
+    "Subject",
+    "file_objection",
+    "list_objections",
+    "open_notice",
+    "open_objections_for",
+    "public_notice",
+    "resolve_objection",
+]
 
 # A subject: (subject_id, household_id) or (subject_id, household_id, amount_fen).
-Subject = tuple
+Subject = tuple[Any, ...]
 
 
 async def open_notice(
@@ -38,29 +66,16 @@ async def open_notice(
     title: str | None = None,
 ) -> asyncpg.Record:
     """Publish a notice from today to today + days, in the caller's transaction; returns its row."""
-    if kind not in NOTICE_KINDS:
-        raise ValueError(f"unknown notice kind {kind!r}")
-    if days < 1:
-        raise ValueError("a notice runs at least one day")
-    if not subjects:
-        raise ValueError("a notice needs at least one subject")
+    starts_on, ends_on = notice_period(kind, days, len(subjects), today)
     notice_id = uuid.uuid4()
-    row = await conn.fetchrow(
-        """INSERT INTO notices (county_code, id, kind, source_id, title, starts_on, ends_on, published_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *""",
+    row = await q.insert_notice(
+        conn, county_code, notice_id, kind, str(source_id), title or NOTICE_TITLES[kind], starts_on, ends_on, actor.name
+    )
+    await q.copy_subjects(
+        conn,
         county_code,
         notice_id,
-        kind,
-        str(source_id),
-        title or NOTICE_TITLES[kind],
-        today,
-        today + dt.timedelta(days=days),
-        actor.name,
-    )
-    await conn.copy_records_to_table(
-        "notice_subjects",
-        records=[(county_code, notice_id, str(s[0]), as_uuid(s[1]), s[2] if len(s) > 2 else None) for s in subjects],
-        columns=["county_code", "notice_id", "subject_id", "household_id", "amount_fen"],
+        [(str(s[0]), as_uuid(s[1]), s[2] if len(s) > 2 else None) for s in subjects],
     )
     await record(
         conn,
@@ -83,12 +98,147 @@ async def open_notice(
 
 async def open_objections_for(conn: asyncpg.Connection, notice_id: str | uuid.UUID) -> list[asyncpg.Record]:
     """The objections on a notice still waiting for the township, oldest first."""
-    key = as_uuid(notice_id)
-    if key is None:
-        return []
-    return await conn.fetch(
-        """SELECT o.* FROM notices n
-           JOIN objections o ON o.county_code = n.county_code AND o.notice_id = n.id AND o.status = 'open'
-           WHERE n.id = $1 ORDER BY o.created_at""",
-        key,
+    return await q.open_objections(conn, notice_id)
+
+
+async def _notice(conn: asyncpg.Connection, notice_id: str) -> asyncpg.Record:
+    row = await q.notice(conn, notice_id)
+    if row is None:
+        raise not_found("公示")
+    return row
+
+
+def objection_out(row: asyncpg.Record) -> ObjectionOut:
+    return ObjectionOut(
+        str(row["id"]),
+        str(row["notice_id"]),
+        row["subject_id"],
+        row["status"],
+        row["reason"],
+        row["filed_on"],
+        row["resolution_reason"],
     )
+
+
+async def public_notice(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    today: dt.date,
+    notice_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> PublicNotice:
+    """What anyone may read of a notice: its dates, how to object, and a page of masked subjects."""
+    n = await _notice(conn, notice_id)
+    after = decode_cursor(cursor, 1)
+    rows = await q.items_page(conn, n, after_household_no=after[0] if after else None, limit=limit + 1)
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["household_no"]])
+    base = settings.public_base_url.rstrip("/")
+    return PublicNotice(
+        id=str(n["id"]),
+        kind=n["kind"],
+        title=n["title"],
+        county_name=n["county_name"] or "",
+        starts_on=n["starts_on"],
+        ends_on=n["ends_on"],
+        state=notice_state(n["starts_on"], n["ends_on"], today),
+        how_to_object=how_to_object(n["starts_on"], n["ends_on"]),
+        objection_url=f"{base}/notices/{n['id']}/objections",
+        items=[
+            NoticeItem(
+                r["subject_id"],
+                r["head_name_masked"],
+                r["head_id_masked"],
+                r["village_name"],
+                r["amount_fen"],
+                r["objection_open"],
+            )
+            for r in page
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+async def file_objection(
+    conn: asyncpg.Connection,
+    hooks: Hooks,
+    today: dt.date,
+    notice_id: str,
+    data: ObjectionCreate,
+    address: str | None,
+) -> ObjectionOut:
+    """Anyone objects to one subject of a running notice; the owning feature's hook holds the subject.
+
+    At most OBJECTIONS_PER_ADDRESS_PER_HOUR from one address an hour (RateLimited beyond).
+    """
+    n = await _notice(conn, notice_id)
+    if notice_state(n["starts_on"], n["ends_on"], today) != "open":
+        raise conflict("notice-not-open", f"只能在公示期内（{n['starts_on']} 至 {n['ends_on']}）提出异议")
+    actor = Actor.of(None, address)
+    if too_many_objections(await q.objections_from_lately(conn, actor.address)):
+        # Anyone may object, so one address must not be able to hold a whole list by flooding it.
+        raise RateLimited(
+            "同一网络一小时内提交的异议过多，请稍后再试，或到村委会、乡镇当面反映",
+            slug="too-many-objections",
+            retry_after_seconds=3600,
+        )
+    if not await q.has_subject(conn, n, data.subject_id):
+        raise invalid_field("subject_id", "公示名单中没有该对象")
+    row = await q.insert_objection(conn, n, data.subject_id, data.reason, today, actor.address)
+    kind_hooks = hooks.objections.get(n["kind"])
+    if kind_hooks:
+        await kind_hooks.filed(conn, actor, row)
+    await record(
+        conn,
+        actor,
+        county_code=n["county_code"],
+        action="objection.file",
+        object_type="objection",
+        object_id=str(row["id"]),
+        after={"notice_id": str(n["id"]), "subject_id": data.subject_id},
+        detail={"reason": data.reason},
+    )
+    return objection_out(row)
+
+
+async def list_objections(conn: asyncpg.Connection, principal: Principal, notice_id: str) -> list[ObjectionOut]:
+    """A notice's objections on the households of the caller's region, oldest first."""
+    n = await _notice(conn, notice_id)
+    if not principal.covers_county(n["county_code"]):
+        raise not_found("公示")
+    rows = await q.objections_of(conn, n)
+    return [objection_out(r) for r in rows if principal.covers_region(r["village_code"])]
+
+
+async def resolve_objection(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    principal: Principal,
+    hooks: Hooks,
+    objection_id: str,
+    data: ObjectionResolve,
+) -> ObjectionOut:
+    """The township upholds or dismisses an open objection, once; the owning feature's hook acts on it."""
+    row = await q.objection_for_update(conn, objection_id)
+    if not row or not principal.covers_region(row["village_code"]):
+        raise not_found("异议")
+    if row["status"] != "open":
+        raise conflict("objection-resolved", "该异议已处理")
+    status = resolution_status(data.upheld)
+    updated = await q.resolve_objection(conn, row["county_code"], row["id"], status, data.reason, actor.name)
+    kind_hooks = hooks.objections.get(row["kind"])
+    if kind_hooks:
+        await kind_hooks.resolved(conn, actor, updated, data.upheld, data.reason)
+    await record(
+        conn,
+        actor,
+        county_code=row["county_code"],
+        action=f"objection.{status}",
+        object_type="objection",
+        object_id=str(row["id"]),
+        before={"status": "open"},
+        after={"status": status},
+        detail={"reason": data.reason},
+    )
+    return objection_out(updated)

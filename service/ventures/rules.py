@@ -35,7 +35,7 @@ from typing import Literal
 from service.core.allocation import allocate
 from service.core.errors import FieldErrors, bad_input, field_error, invalid_field
 from service.core.money import BP_WHOLE, round_half_up_div
-from service.distributions.rules import MIN_PATRONAGE_BP, STATUTORY_RESERVE_BP, Charter
+from service.ventures.charter import MIN_PATRONAGE_BP, STATUTORY_RESERVE_BP, Charter
 
 MovementKind = Literal["subscribe", "allocate", "transfer", "redeem"]
 HoldingKey = tuple[str, str]

@@ -42,9 +42,9 @@ from service.core.errors import forbidden, invalid_field, not_found
 from service.core.policy import may_found_venture_in, venture_for
 from service.core.principal import Principal, Role
 from service.core.tabular import read_table
-from service.distributions.rules import Charter
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line
+from service.ventures.charter import Charter
 from service.ventures.rules import (
     TRADE_SHEET_COLUMNS,
     Party,

@@ -451,6 +451,7 @@ async def test_certificate_pdf_in_chinese_and_public_verification(api):
     body = r.json()
     assert body["holder"] == masked and body["amount_fen"] == 30_000 and body["year"] == 2025
     assert body["county_name"] == "宕昌县" and body["award"] == "光荣脱贫证"
+    assert "valid" not in body  # an answer is a real certificate; an unknown serial is a 404
     assert (await api.client.get("/verify/TP-621223-2025-999999")).status_code == 404
     got = await api.household_login(hh_no(8))
     r = await api.client.get(f"/applications/{app_id}", headers=got)

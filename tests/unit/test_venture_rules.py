@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.core.errors import Invalid
-from service.distributions.rules import MIN_PATRONAGE_BP, STATUTORY_RESERVE_BP, Charter
+from service.ventures.charter import MIN_PATRONAGE_BP, STATUTORY_RESERVE_BP, Charter
 from service.ventures.rules import (
     Holding,
     Party,

@@ -1,0 +1,178 @@
+"""Queries for public notices (公示), their subjects, and objections (异议)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+
+from db.ids import as_uuid
+
+# A subject as it is written: (subject_id, household_id, amount_fen or None).
+SubjectRow = tuple[str, uuid.UUID | None, int | None]
+
+
+async def insert_notice(
+    conn: asyncpg.Connection,
+    county_code: str,
+    notice_id: uuid.UUID,
+    kind: str,
+    source_id: str,
+    title: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    published_by: str,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """INSERT INTO notices (county_code, id, kind, source_id, title, starts_on, ends_on, published_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *""",
+        county_code,
+        notice_id,
+        kind,
+        source_id,
+        title,
+        starts_on,
+        ends_on,
+        published_by,
+    )
+    assert row is not None
+    return row
+
+
+async def copy_subjects(
+    conn: asyncpg.Connection, county_code: str, notice_id: uuid.UUID, subjects: Sequence[SubjectRow]
+) -> None:
+    await conn.copy_records_to_table(
+        "notice_subjects",
+        records=[(county_code, notice_id, *s) for s in subjects],
+        columns=["county_code", "notice_id", "subject_id", "household_id", "amount_fen"],
+    )
+
+
+async def notice(conn: asyncpg.Connection, notice_id: str | uuid.UUID) -> asyncpg.Record | None:
+    """A notice with its county's name; None for an unknown or malformed id."""
+    key = as_uuid(notice_id)
+    if key is None:
+        return None
+    return await conn.fetchrow(
+        """SELECT n.*, r.name AS county_name FROM notices n LEFT JOIN regions r ON r.code = n.county_code
+           WHERE n.id = $1""",
+        key,
+    )
+
+
+async def items_page(
+    conn: asyncpg.Connection, n: asyncpg.Record, *, after_household_no: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """A notice's subjects by household number, masked, with whether an objection is open on each."""
+    return await conn.fetch(
+        """SELECT s.subject_id, s.amount_fen, h.household_no, h.head_name_masked, h.head_id_masked,
+                  v.name AS village_name,
+                  EXISTS (SELECT 1 FROM objections o WHERE o.county_code = s.county_code
+                            AND o.notice_id = s.notice_id AND o.subject_id = s.subject_id
+                            AND o.status = 'open') AS objection_open
+           FROM notice_subjects s
+           JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
+           JOIN regions v ON v.code = h.village_code
+           WHERE s.county_code = $1 AND s.notice_id = $2 AND ($3::text IS NULL OR h.household_no > $3)
+           ORDER BY h.household_no LIMIT $4""",
+        n["county_code"],
+        n["id"],
+        after_household_no,
+        limit,
+    )
+
+
+async def objections_from_lately(conn: asyncpg.Connection, address: str | None) -> int:
+    """Objections filed from one address in the last hour."""
+    return await conn.fetchval(
+        "SELECT count(*) FROM objections WHERE filed_from = $1 AND created_at > now() - interval '1 hour'",
+        address,
+    )
+
+
+async def has_subject(conn: asyncpg.Connection, n: asyncpg.Record, subject_id: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT true FROM notice_subjects WHERE county_code = $1 AND notice_id = $2 AND subject_id = $3",
+        n["county_code"],
+        n["id"],
+        subject_id,
+    )
+    return bool(found)
+
+
+async def insert_objection(
+    conn: asyncpg.Connection, n: asyncpg.Record, subject_id: str, reason: str, filed_on: dt.date, address: str | None
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """INSERT INTO objections (county_code, notice_id, subject_id, reason, filed_on, filed_from)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+        n["county_code"],
+        n["id"],
+        subject_id,
+        reason,
+        filed_on,
+        address,
+    )
+    assert row is not None
+    return row
+
+
+async def objections_of(conn: asyncpg.Connection, n: asyncpg.Record) -> list[asyncpg.Record]:
+    """Every objection on a notice, oldest first, with the village of the household it names."""
+    return await conn.fetch(
+        """SELECT o.*, h.village_code FROM objections o
+           JOIN notice_subjects s ON s.county_code = o.county_code AND s.notice_id = o.notice_id
+                                 AND s.subject_id = o.subject_id
+           JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
+           WHERE o.county_code = $1 AND o.notice_id = $2 ORDER BY o.created_at""",
+        n["county_code"],
+        n["id"],
+    )
+
+
+async def objection_for_update(conn: asyncpg.Connection, objection_id: str) -> asyncpg.Record | None:
+    """An objection, locked, with its notice's kind and the village of the household it names."""
+    key = as_uuid(objection_id)
+    if key is None:
+        return None
+    return await conn.fetchrow(
+        """SELECT o.*, n.kind, h.village_code FROM objections o
+           JOIN notices n ON n.county_code = o.county_code AND n.id = o.notice_id
+           JOIN notice_subjects s ON s.county_code = o.county_code AND s.notice_id = o.notice_id
+                                 AND s.subject_id = o.subject_id
+           JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
+           WHERE o.id = $1 FOR UPDATE OF o""",
+        key,
+    )
+
+
+async def resolve_objection(
+    conn: asyncpg.Connection, county_code: str, objection_id: uuid.UUID, status: str, reason: str, by: str
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """UPDATE objections SET status = $3, resolution_reason = $4, resolved_by = $5,
+               resolved_at = clock_timestamp() WHERE county_code = $1 AND id = $2 RETURNING *""",
+        county_code,
+        objection_id,
+        status,
+        reason,
+        by,
+    )
+    assert row is not None
+    return row
+
+
+async def open_objections(conn: asyncpg.Connection, notice_id: str | uuid.UUID) -> list[asyncpg.Record]:
+    """The objections on a notice still waiting for the township, oldest first."""
+    key = as_uuid(notice_id)
+    if key is None:
+        return []
+    return await conn.fetch(
+        """SELECT o.* FROM notices n
+           JOIN objections o ON o.county_code = n.county_code AND o.notice_id = n.id AND o.status = 'open'
+           WHERE n.id = $1 ORDER BY o.created_at""",
+        key,
+    )
