@@ -17,11 +17,19 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m service run
 
-# Headless Chromium and a CJK font come from Debian when missing (browser tests, PDFs).
+# Headless Chromium and a CJK font come from Debian when missing (browser tests, PDFs). Under CI
+# (CI=true) failing to get them fails the run, as the tests needing them then fail too: a green CI
+# has run the pages and the PDFs. Elsewhere a warning, and those tests are skipped.
+HAVE_BROWSER := command -v chromium >/dev/null 2>&1 && test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
 browser:
-	@command -v chromium >/dev/null 2>&1 && test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-droid-fallback fonts-dejavu-core >/dev/null) || \
-	  echo "warning: could not install chromium and fonts; browser tests will be skipped"
+	@$(HAVE_BROWSER) || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-droid-fallback fonts-dejavu-core >/dev/null && $(HAVE_BROWSER)) || \
+	  if [ "$${CI:-}" = true ]; then \
+	    echo "error: could not install chromium and fonts (CI=true needs them)" >&2; exit 1; \
+	  else \
+	    echo "warning: could not install chromium and fonts; browser and PDF tests will be skipped"; \
+	  fi
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -1,17 +1,19 @@
 """Who may call what on every /ventures and /ledger route (issue 3).
 
-ROUTES is the table: method, path, the roles the route admits and a factory for a valid request.
-Paths name their objects by placeholder: {coop} a cooperative of the demo accountant kuaiji,
-{company} an enterprise of kuaiji (order farming is for companies), {member} a member of {coop},
-{proposal} a reallocation proposal of {coop}. Every check runs over the whole table:
+ROUTES is the table (tests/access.py Routes): method, path, the roles the route admits and a
+factory for a valid request. Paths name their objects by placeholder: {coop} a cooperative of the
+demo accountant kuaiji, {company} an enterprise of kuaiji (order farming is for companies),
+{member} a member of {coop}, {proposal} a reallocation proposal of {coop}. Every check runs over
+the whole table:
 
 - without a token, or with a forged one, every route answers 401;
 - every staff role the route does not admit, and a household, gets 403;
 - every role the route admits gets through the guard and the venture scope (2xx for this issue's
-  routes; anything but 401/403/404 for routes of other issues, whose own tests cover success);
+  routes; for routes of other issues, whose own tests cover success, no 401, 403, 404 or 5xx and
+  200 for a read);
 - an accountant of another venture (created through POST /users, with a venture of its own) gets
   404 on every route that names a venture, both ways round, and a village reviewer gets 404 for a
-  venture outside its village; none of those refusals changes anything.
+  venture outside its village; none of those refusals changes anything, nor shows the ids refused.
 
 A route served under /ventures or /ledger that is not in the table fails
 test_every_venture_and_ledger_route_is_in_the_table: whoever adds one adds a row here.
@@ -21,11 +23,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import pytest
 
+from tests import access
+from tests.access import Admitted, Call, Caller, Outsider, Route, World, add_user
 from tests.conftest import DEMO_PASSWORD
 
 VILLAGE = "621223100201"
@@ -36,65 +38,35 @@ READERS = frozenset(
 WRITERS = frozenset({"admin", "accountant"})
 AUDITORS = frozenset({"admin", "auditor"})
 
-# login, role; the demo staff all cover the demo village 621223100201.
-PLAYERS = [
-    ("admin", "admin"),
-    ("kuaiji", "accountant"),
-    ("cunwei", "village_reviewer"),
-    ("xiangzhen", "township_approver"),
-    ("caizheng", "finance_officer"),
-    ("caizheng2", "finance_approver"),
-    ("shenji", "auditor"),
-    ("621223100201-003", "household"),
-]
+# The demo staff all cover the demo village 621223100201.
+CALLERS = access.demo_callers("621223100201-003")
+
+# What a route naming {coop} or {company} acts on.
+VENTURE = "venture"
 
 
-class Ctx:
-    """Numbers so that every request a factory builds asks for something new."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.n = 0
-
-    def next(self) -> int:
-        self.n += 1
-        return self.n
-
-
-Body = Callable[[Ctx], dict]
-
-
-def no_body(ctx: Ctx) -> dict:
-    return {}
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    roles: frozenset[str]
-    body: Body = no_body
-    # This issue's routes must answer 2xx to an admitted caller; other issues' routes need only get
-    # past the guard and the scope check (their success is tested where they are built).
-    strict: bool = True
-    # A request that can succeed once only (confirming a proposal): later admitted callers are
-    # answered 422 by the handler, which still shows that guard and scope let them through.
-    once: bool = False
-
-    @property
-    def template(self) -> str:
-        return re.sub(r"\{[^}]*\}", "{}", self.path.split("?")[0])
-
-    @property
-    def venture(self) -> str | None:
-        found = re.search(r"\{(coop|company)\}", self.path)
-        return found.group(1) if found else None
+def _row(
+    method: str, path: str, roles: frozenset[str], body=access.no_body, *, others: bool = False, once: bool = False
+) -> Route:
+    """A venture route. This issue's routes must answer 2xx to an admitted caller; routes of other
+    issues (`others`) need only get past the guard and the scope check (their success is tested
+    where they are built). A request that can succeed once only (`once`: confirming a proposal)
+    answers later admitted callers 422, which still shows that guard and scope let them through."""
+    return Route(
+        method,
+        path,
+        roles,
+        body,
+        acts_on=VENTURE if re.search(r"\{(coop|company)\}", path) else None,
+        admitted=Admitted.PASSES_SCOPE if others else Admitted.SUCCEEDS,
+        once=once,
+    )
 
 
-def _venture(ctx: Ctx) -> dict:
+def _venture(c: Call) -> dict:
     return {
         "json": {
-            "name": f"合作社{ctx.next()}",
+            "name": f"合作社{c.n}",
             "model": "cooperative",
             "village_code": VILLAGE,
             "registered_capital_fen": 1_000_000,
@@ -103,11 +75,11 @@ def _venture(ctx: Ctx) -> dict:
     }
 
 
-def _member(ctx: Ctx) -> dict:
-    return {"json": {"kind": "person", "name": f"社员{ctx.next()}"}}
+def _member(c: Call) -> dict:
+    return {"json": {"kind": "person", "name": f"社员{c.n}"}}
 
 
-def _subscribe(ctx: Ctx) -> dict:
+def _subscribe(c: Call) -> dict:
     return {
         "json": {
             "kind": "subscribe",
@@ -115,41 +87,41 @@ def _subscribe(ctx: Ctx) -> dict:
             "shares": 10,
             "capital_fen": 1_000,
             "effective_date": "2025-02-01",
-            "to_member_id": ctx.world.ids["member"],
+            "to_member_id": c.ids["member"],
         }
     }
 
 
-def _subsidy(ctx: Ctx) -> dict:
-    return {"json": {"amount_fen": 300 + ctx.next(), "source": "省级财政专项", "received_on": "2025-05-01"}}
+def _subsidy(c: Call) -> dict:
+    return {"json": {"amount_fen": 300 + c.n, "source": "省级财政专项", "received_on": "2025-05-01"}}
 
 
-def _trade(ctx: Ctx) -> dict:
+def _trade(c: Call) -> dict:
     return {
         "json": {
             "traded_on": "2025-05-01",
             "product": "鸡蛋",
             "quantity_g": 1000,
             "amount_fen": 1200,
-            "member_id": ctx.world.ids["member"],
+            "member_id": c.ids["member"],
         }
     }
 
 
-def _trade_file(ctx: Ctx) -> dict:
-    text = f"traded_on,product,quantity_g,amount_fen\n2025-05-02,鸡蛋,{1000 + ctx.next()},1500\n"
+def _trade_file(c: Call) -> dict:
+    text = f"traded_on,product,quantity_g,amount_fen\n2025-05-02,鸡蛋,{1000 + c.n},1500\n"
     return {"files": {"file": ("trades.csv", text.encode(), "text/csv")}}
 
 
-def _confirm(ctx: Ctx) -> dict:
+def _confirm(c: Call) -> dict:
     return {"json": {}}
 
 
-def _contract(ctx: Ctx) -> dict:
+def _contract(c: Call) -> dict:
     return {
         "json": {
-            "household_id": ctx.world.ids["household"],
-            "crop": f"马铃薯{ctx.next()}",
+            "household_id": c.ids["household"],
+            "crop": f"马铃薯{c.n}",
             "season_year": 2025,
             "contracted_g": 1_000_000,
             "floor_price_fen_per_kg": 120,
@@ -158,86 +130,53 @@ def _contract(ctx: Ctx) -> dict:
     }
 
 
-def _purchase_file(ctx: Ctx) -> dict:
+def _purchase_file(c: Call) -> dict:
     text = "contract_id,bought_on,grade,weight_g,market_price_fen_per_kg\n"
     return {"files": {"file": ("purchases.csv", text.encode(), "text/csv")}}
 
 
-def _settlement(ctx: Ctx) -> dict:
+def _settlement(c: Call) -> dict:
     return {"json": {"season_year": 2025}}
 
 
-def _distribution(ctx: Ctx) -> dict:
+def _distribution(c: Call) -> dict:
     return {"json": {"fiscal_year": 2025, "profit_fen": 100_000}}
 
 
 ROUTES: list[Route] = [
-    Route("POST", "/ventures", WRITERS, _venture),
-    Route("GET", "/ventures/{coop}", READERS),
-    Route("POST", "/ventures/{coop}/members", WRITERS, _member),
-    Route("GET", "/ventures/{coop}/members", READERS),
-    Route("GET", "/ventures/{coop}/members/{member}/account?year=2025", READERS),
-    Route("POST", "/ventures/{coop}/share-movements", WRITERS, _subscribe),
-    Route("GET", "/ventures/{coop}/register?as_of=2025-12-31", READERS),
-    Route("POST", "/ventures/{coop}/subsidies", WRITERS, _subsidy),
-    Route("POST", "/ventures/{coop}/transactions", WRITERS, _trade),
-    Route("POST", "/ventures/{coop}/transactions/import", WRITERS, _trade_file),
-    Route("GET", "/ventures/{coop}/reallocations", READERS),
-    Route("POST", "/ventures/{coop}/reallocations/{proposal}/confirm", WRITERS, _confirm, once=True),
-    Route("GET", "/ledger/verify", AUDITORS),
+    _row("POST", "/ventures", WRITERS, _venture),
+    _row("GET", "/ventures/{coop}", READERS),
+    _row("POST", "/ventures/{coop}/members", WRITERS, _member),
+    _row("GET", "/ventures/{coop}/members", READERS),
+    _row("GET", "/ventures/{coop}/members/{member}/account?year=2025", READERS),
+    _row("POST", "/ventures/{coop}/share-movements", WRITERS, _subscribe),
+    _row("GET", "/ventures/{coop}/register?as_of=2025-12-31", READERS),
+    _row("POST", "/ventures/{coop}/subsidies", WRITERS, _subsidy),
+    _row("POST", "/ventures/{coop}/transactions", WRITERS, _trade),
+    _row("POST", "/ventures/{coop}/transactions/import", WRITERS, _trade_file),
+    _row("GET", "/ventures/{coop}/reallocations", READERS),
+    _row("POST", "/ventures/{coop}/reallocations/{proposal}/confirm", WRITERS, _confirm, once=True),
+    _row("GET", "/ledger/verify", AUDITORS),
     # Routes of other issues that name a venture.
-    Route("POST", "/ventures/{company}/contracts", WRITERS, _contract, strict=False),
-    Route("GET", "/ventures/{company}/contracts", READERS, strict=False),
-    Route("POST", "/ventures/{company}/purchases/import", WRITERS, _purchase_file, strict=False),
-    Route("POST", "/ventures/{company}/settlements", WRITERS, _settlement, strict=False),
-    Route("GET", "/ventures/{company}/settlements", READERS, strict=False),
-    Route("POST", "/ventures/{coop}/distributions", WRITERS, _distribution, strict=False),
+    _row("POST", "/ventures/{company}/contracts", WRITERS, _contract, others=True),
+    _row("GET", "/ventures/{company}/contracts", READERS, others=True),
+    _row("POST", "/ventures/{company}/purchases/import", WRITERS, _purchase_file, others=True),
+    _row("POST", "/ventures/{company}/settlements", WRITERS, _settlement, others=True),
+    _row("GET", "/ventures/{company}/settlements", READERS, others=True),
+    _row("POST", "/ventures/{coop}/distributions", WRITERS, _distribution, others=True),
 ]
+NAMING_A_VENTURE = [r for r in ROUTES if r.acts_on == VENTURE]
 
-
-@dataclass
-class World:
-    """kuaiji's cooperative and enterprise, kuaiji2's own venture, and a venture in another village."""
-
-    api: object
-    ids: dict[str, str] = field(default_factory=dict)
-    served: set[tuple[str, str]] = field(default_factory=set)
-    _tokens: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    async def headers(self, login: str) -> dict[str, str]:
-        if login not in self._tokens:
-            if "-" in login:
-                self._tokens[login] = await self.api.household_login(login)
-            else:
-                self._tokens[login] = await self.api.login(login)
-        return self._tokens[login]
-
-    def url(self, route: Route, **ids: str) -> str:
-        return route.path.format(**{**self.ids, **ids})
-
-    async def send(self, route: Route, login: str | None, ctx: Ctx, **ids: str):
-        headers = await self.headers(login) if login else {}
-        return await self.api.client.request(route.method, self.url(route, **ids), headers=headers, **route.body(ctx))
-
-    async def snapshot(self) -> tuple:
-        """Counts that any accepted write under /ventures would change."""
-        conn = await self.api.connect()
-        try:
-            tables = (
-                "ventures",
-                "venture_members",
-                "share_movements",
-                "subsidies",
-                "trades",
-                "journal_entries",
-                "member_account_movements",
-                "idempotency_keys",
-            )
-            counts = [await conn.fetchval(f"SELECT count(*) FROM {t}") for t in tables]
-            confirmed = await conn.fetchval("SELECT count(*) FROM reallocation_proposals WHERE status <> 'proposed'")
-            return (*counts, confirmed)
-        finally:
-            await conn.close()
+# Places of the world: kuaiji2's venture and its member, and kuaiji's venture in another village.
+THEIRS, ELSEWHERE = "theirs", "elsewhere"
+# kuaiji2 at kuaiji's ventures; kuaiji at kuaiji2's venture (with kuaiji2's member where the path
+# names one).
+OTHER_ACCOUNTANTS = [
+    Outsider(Caller("kuaiji2", "accountant"), frozenset({VENTURE})),
+    Outsider(Caller("kuaiji", "accountant"), frozenset({VENTURE}), THEIRS),
+]
+# The demo village's reviewer at a venture in the next village.
+OTHER_VILLAGES_REVIEWER = [Outsider(Caller("cunwei", "village_reviewer"), frozenset({VENTURE}), ELSEWHERE)]
 
 
 async def _create(api, login: str, url: str, body: dict) -> str:
@@ -247,14 +186,8 @@ async def _create(api, login: str, url: str, body: dict) -> str:
 
 
 async def build_world(api) -> World:
-    world = World(api)
-    world.served = {
-        (m, re.sub(r"\{[^}]*\}", "{}", r.path))
-        for r in api.app.routes
-        for h in r.route_handlers
-        for m in h.http_methods
-        if m not in ("OPTIONS", "HEAD")
-    }
+    """kuaiji's cooperative and enterprise, kuaiji2's own venture, and a venture in another village."""
+    ids: dict[str, str] = {}
     venture = {
         "name": "南沿沟养鸡合作社",
         "model": "cooperative",
@@ -262,11 +195,11 @@ async def build_world(api) -> World:
         "registered_capital_fen": 100_000_000,
         "charter": {"patronage_bp": 7000, "poverty_follows_status": True},
     }
-    coop = world.ids["coop"] = await _create(api, "kuaiji", "/ventures", venture)
-    world.ids["company"] = await _create(
+    coop = ids["coop"] = await _create(api, "kuaiji", "/ventures", venture)
+    ids["company"] = await _create(
         api, "kuaiji", "/ventures", {**venture, "name": "宕昌马铃薯公司", "model": "enterprise", "charter": {}}
     )
-    world.ids["household"] = await api.household_id("621223100201-002")
+    ids["household"] = await api.household_id("621223100201-002")
     collective = await _create(api, "kuaiji", f"/ventures/{coop}/members", {"kind": "collective", "name": "村集体"})
     leaving = await _create(
         api,
@@ -274,11 +207,11 @@ async def build_world(api) -> World:
         f"/ventures/{coop}/members",
         {"kind": "household", "name": "甲", "household_id": await api.household_id("621223100201-001")},
     )
-    world.ids["member"] = await _create(
+    ids["member"] = await _create(
         api,
         "kuaiji",
         f"/ventures/{coop}/members",
-        {"kind": "household", "name": "乙", "household_id": world.ids["household"]},
+        {"kind": "household", "name": "乙", "household_id": ids["household"]},
     )
     for body in (
         {
@@ -310,23 +243,29 @@ async def build_world(api) -> World:
     assert r.status_code == 201, r.text
     proposals = (await api.as_("kuaiji", "GET", f"/ventures/{coop}/reallocations")).json()
     assert len(proposals) == 1, proposals
-    world.ids["proposal"] = proposals[0]["id"]
+    ids["proposal"] = proposals[0]["id"]
 
-    r = await api.as_(
-        "admin", "POST", "/users", json={"username": "kuaiji2", "password": DEMO_PASSWORD, "role": "accountant"}
-    )
-    assert r.status_code == 201, r.text
-    theirs = world.ids["theirs"] = await _create(api, "kuaiji2", "/ventures", {**venture, "name": "别家合作社"})
-    world.ids["their_member"] = await _create(
+    await add_user(api, "kuaiji2", "accountant")
+    theirs = ids["theirs"] = await _create(api, "kuaiji2", "/ventures", {**venture, "name": "别家合作社"})
+    ids["their_member"] = await _create(
         api, "kuaiji2", f"/ventures/{theirs}/members", {"kind": "person", "name": "别家社员"}
     )
-    world.ids["elsewhere"] = await _create(
+    ids["elsewhere"] = await _create(
         api,
         "kuaiji",
         "/ventures",
         {**venture, "name": "化马村合作社", "village_code": OTHER_VILLAGE, "charter": {"patronage_bp": 7000}},
     )
-    return world
+    return World(
+        api,
+        ids=ids,
+        places={
+            THEIRS: {"coop": theirs, "company": theirs, "member": ids["their_member"]},
+            ELSEWHERE: {"coop": ids["elsewhere"], "company": ids["elsewhere"]},
+        },
+        # A refusal does not show the venture, member or proposal it refused.
+        hidden=frozenset({"coop", "company", "member", "proposal"}),
+    )
 
 
 @pytest.fixture
@@ -334,111 +273,65 @@ async def world(api) -> World:
     return await build_world(api)
 
 
-def served(world: World) -> list[Route]:
-    return [r for r in ROUTES if (r.method, r.template) in world.served]
-
-
 async def test_every_venture_and_ledger_route_is_in_the_table(world):
+    handled = access.handled(world.api)
     ours = {(r.method, r.template) for r in ROUTES}
-    missing = sorted(t for t in world.served if t[1].startswith(("/ventures", "/ledger")) and t not in ours)
+    assert len(ours) == len(ROUTES), "a route is in the table twice"
+    assert ours - handled == set(), "rows for routes the app does not serve"
+    missing = sorted(t for t in handled if t[1].startswith(("/ventures", "/ledger")) and t not in ours)
     assert missing == [], f"routes without an access row: {missing}"
 
 
 async def test_without_a_token_every_route_answers_401(world):
-    ctx = Ctx(world)
-    before = await world.snapshot()
-    for route in served(world):
-        for headers in ({}, {"Authorization": "Bearer forged.token"}):
-            r = await world.api.client.request(route.method, world.url(route), headers=headers, **route.body(ctx))
-            assert r.status_code == 401, (route.method, route.path, headers, r.text)
-    assert await world.snapshot() == before
+    await access.unauthenticated(world, ROUTES)
 
 
 async def test_roles_not_admitted_get_403(world):
-    ctx = Ctx(world)
-    before = await world.snapshot()
-    for route in served(world):
-        for login, role in PLAYERS:
-            if role in route.roles:
-                continue
-            r = await world.send(route, login, ctx)
-            assert r.status_code == 403, (route.method, route.path, login, r.text)
-            assert r.headers["content-type"].startswith("application/problem+json")
-    assert await world.snapshot() == before
+    await access.guard_refuses(world, ROUTES, CALLERS)
 
 
 async def test_admitted_roles_get_through(world):
-    ctx = Ctx(world)
-    for route in served(world):
-        succeeded = False
-        for login, role in PLAYERS:
-            if role not in route.roles:
-                continue
-            r = await world.send(route, login, ctx)
-            if route.once and succeeded:
-                assert r.status_code == 422, (route.method, route.path, login, r.text)
-            elif route.strict:
-                assert 200 <= r.status_code < 300, (route.method, route.path, login, r.text)
-            else:
-                assert r.status_code not in (401, 403, 404), (route.method, route.path, login, r.text)
-            succeeded = succeeded or 200 <= r.status_code < 300
+    await access.admitted(world, ROUTES, CALLERS)
 
 
 async def test_another_ventures_accountant_gets_404(world):
-    ctx = Ctx(world)
-    before = await world.snapshot()
-    named = [r for r in served(world) if r.venture]
-    assert named
-    for route in named:
-        # kuaiji2 at kuaiji's ventures.
-        r = await world.send(route, "kuaiji2", ctx)
-        assert r.status_code == 404, (route.method, route.path, r.text)
-        # kuaiji at kuaiji2's venture, with kuaiji2's member where the path names one.
-        ids = {route.venture: world.ids["theirs"], "member": world.ids["their_member"]}
-        r = await world.send(route, "kuaiji", ctx, **ids)
-        assert r.status_code == 404, (route.method, route.path, r.text)
-    assert await world.snapshot() == before
+    assert NAMING_A_VENTURE
+    await access.outsiders_refused(world, ROUTES, OTHER_ACCOUNTANTS, at_least=2 * len(NAMING_A_VENTURE))
 
 
 async def test_reviewer_outside_the_village_gets_404(world):
-    ctx = Ctx(world)
-    before = await world.snapshot()
-    for route in served(world):
-        if not route.venture or "village_reviewer" not in route.roles:
-            continue
-        r = await world.send(route, "cunwei", ctx, **{route.venture: world.ids["elsewhere"]})
-        assert r.status_code == 404, (route.method, route.path, r.text)
-    assert await world.snapshot() == before
+    reviewed = [r for r in NAMING_A_VENTURE if "village_reviewer" in r.roles]
+    assert reviewed
+    await access.outsiders_refused(world, ROUTES, OTHER_VILLAGES_REVIEWER, at_least=len(reviewed))
 
 
 async def test_objects_of_another_venture_are_not_reached_through_ones_own(world):
     """A member id of kuaiji2's venture, named under kuaiji's own venture, reaches nothing."""
-    before = await world.snapshot()
     coop, theirs = world.ids["coop"], world.ids["their_member"]
-    r = await world.api.as_("kuaiji", "GET", f"/ventures/{coop}/members/{theirs}/account")
-    assert r.status_code == 404, r.text
-    for body in ({"kind": "subscribe", "to_member_id": theirs}, {"kind": "redeem", "from_member_id": theirs}):
+    async with access.unchanged(world.api):
+        r = await world.api.as_("kuaiji", "GET", f"/ventures/{coop}/members/{theirs}/account")
+        assert r.status_code == 404, r.text
+        for body in ({"kind": "subscribe", "to_member_id": theirs}, {"kind": "redeem", "from_member_id": theirs}):
+            r = await world.api.as_(
+                "kuaiji",
+                "POST",
+                f"/ventures/{coop}/share-movements",
+                json={**body, "share_class": "ordinary", "shares": 1, "capital_fen": 0, "effective_date": "2025-03-01"},
+            )
+            assert r.status_code == 422, r.text
         r = await world.api.as_(
             "kuaiji",
             "POST",
-            f"/ventures/{coop}/share-movements",
-            json={**body, "share_class": "ordinary", "shares": 1, "capital_fen": 0, "effective_date": "2025-03-01"},
+            f"/ventures/{coop}/transactions",
+            json={"traded_on": "2025-05-01", "product": "鸡蛋", "quantity_g": 1, "amount_fen": 1, "member_id": theirs},
         )
         assert r.status_code == 422, r.text
-    r = await world.api.as_(
-        "kuaiji",
-        "POST",
-        f"/ventures/{coop}/transactions",
-        json={"traded_on": "2025-05-01", "product": "鸡蛋", "quantity_g": 1, "amount_fen": 1, "member_id": theirs},
-    )
-    assert r.status_code == 422, r.text
-    r = await world.api.as_(
-        "kuaiji2", "POST", f"/ventures/{world.ids['theirs']}/reallocations/{world.ids['proposal']}/confirm", json={}
-    )
-    assert r.status_code == 404, r.text
-    r = await world.api.as_("kuaiji", "GET", f"/ventures/{uuid.uuid4()}")
-    assert r.status_code == 404, r.text
-    assert await world.snapshot() == before
+        r = await world.api.as_(
+            "kuaiji2", "POST", f"/ventures/{world.ids['theirs']}/reallocations/{world.ids['proposal']}/confirm", json={}
+        )
+        assert r.status_code == 404, r.text
+        r = await world.api.as_("kuaiji", "GET", f"/ventures/{uuid.uuid4()}")
+        assert r.status_code == 404, r.text
 
 
 async def test_a_township_accountant_creates_ventures_only_in_its_township(api):

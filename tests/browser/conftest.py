@@ -3,14 +3,13 @@
 Each test gets its own clone of the demo database and its own uvicorn on a free port of 127.0.0.1,
 serving in a thread with its own event loop; the test talks to it with Playwright (async API) and,
 for seeding, with the usual Api helper pointed at the server over HTTP. Chromium is Debian's
-(`make test` installs it when missing); without it the browser tests are skipped.
+(`make test` installs it when missing); without it the browser tests are skipped, and fail under
+CI=true (tests/requirements.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import socket
 import threading
 from collections.abc import AsyncIterator
@@ -22,8 +21,8 @@ import uvicorn
 
 from service.app import create_app
 from tests.conftest import Api, test_settings
+from tests.requirements import require_browser
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -75,14 +74,11 @@ async def live(demo_db) -> AsyncIterator[Api]:
 
 @pytest.fixture(scope="session")
 async def chromium():
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (make test installs Debian's chromium)")
+    executable = require_browser()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), args=CHROMIUM_ARGS
-        )
+        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:

@@ -7,7 +7,7 @@ import pytest
 import xlsxwriter
 from pypdf import PdfReader
 
-from service.documents.fonts import cjk_font_available, document_fonts
+from service.documents.fonts import document_fonts
 from service.documents.pdf import (
     CertificateData,
     StatementData,
@@ -24,11 +24,7 @@ from service.payments.bank_files import (
     parse_return_file,
     render_bank_file,
 )
-
-needs_cjk_font = pytest.mark.skipif(
-    not cjk_font_available(),
-    reason="no CJK font installed (apt-get install fonts-droid-fallback fonts-dejavu-core)",
-)
+from tests.requirements import needs_cjk_font, require_cjk_font
 
 
 def pdf_text(data: bytes) -> str:
@@ -126,8 +122,7 @@ def test_statement_spanning_pages():
 
 
 def test_fonts_are_found_once_and_reused():
-    if not cjk_font_available():
-        pytest.skip("no CJK font installed (apt-get install fonts-droid-fallback)")
+    require_cjk_font()
     assert document_fonts() is document_fonts()
 
 
