@@ -22,12 +22,12 @@ from service.distributions.rules import (
     ARREARS_MEMO,
     CARRIED_CODES,
     CarriedState,
-    Charter,
     Member,
     PlanLine,
     VentureFacts,
     account_specs,
 )
+from service.ventures.charter import Charter
 from service.ventures.rules import ShareMovement
 
 LINE_COLUMNS = [

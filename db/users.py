@@ -6,6 +6,8 @@ import uuid
 
 import asyncpg
 
+from db.ids import as_uuid
+
 
 async def user_credentials(conn: asyncpg.Connection, username: str) -> asyncpg.Record | None:
     """id, password_hash and role of an enabled user."""
@@ -59,3 +61,39 @@ async def put_admin(conn: asyncpg.Connection, password_hash: str) -> uuid.UUID:
         "role = 'admin', disabled = false RETURNING id",
         password_hash,
     )
+
+
+async def active_user(conn: asyncpg.Connection, user_id: str) -> asyncpg.Record | None:
+    """A user a token names, unless disabled since (checked on every request)."""
+    key = as_uuid(user_id)
+    if key is None:
+        return None
+    return await conn.fetchrow(
+        "SELECT id, username, role, region_code, venture_ids FROM users WHERE id = $1 AND NOT disabled", key
+    )
+
+
+async def household_principal(conn: asyncpg.Connection, household_id: str) -> asyncpg.Record | None:
+    key = as_uuid(household_id)
+    if key is None:
+        return None
+    return await conn.fetchrow("SELECT id, household_no, county_code, village_code FROM households WHERE id = $1", key)
+
+
+async def recent_failures(conn: asyncpg.Connection, key: str, window_seconds: int) -> int:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM login_failures WHERE key = $1 AND at > now() - make_interval(secs => $2)",
+        key,
+        window_seconds,
+    )
+    return count
+
+
+async def add_failures(conn: asyncpg.Connection, keys: list[str], window_seconds: int) -> None:
+    # Failures older than the window no longer count; dropping them keeps the table small.
+    await conn.execute(
+        "DELETE FROM login_failures WHERE key = ANY($1::text[]) AND at < now() - make_interval(secs => $2)",
+        keys,
+        window_seconds,
+    )
+    await conn.executemany("INSERT INTO login_failures (key) VALUES ($1)", [(k,) for k in keys])

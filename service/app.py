@@ -6,15 +6,19 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from typing import cast
 
+import asyncpg
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
+from litestar.types import ControllerRouterHandler
 
 from db.pool import create_pool
+from service.awards import pages as award_pages
 from service.awards import routes as awards
 from service.awards.workflow import AWARD_OBJECTION_HOOKS
 from service.core.auth import BearerAuthMiddleware
@@ -28,13 +32,15 @@ from service.core.uploads import apply_upload_limit
 from service.distributions import routes as distributions
 from service.distributions import workflow as distribution_workflow
 from service.ledger import routes as ledger
+from service.notices import pages as notice_pages
 from service.notices import routes as notices
 from service.order_farming import routes as order_farming
 from service.payments import routes as payments
 from service.registry import routes as registry
-from service.statements import pages as household_pages
+from service.statements import pages as statement_pages
 from service.statements import routes as statements
 from service.system import routes as system
+from service.users import pages as user_pages
 from service.users import routes as users
 from service.users.workflow import ensure_admin
 from service.ventures import routes as ventures
@@ -42,7 +48,7 @@ from service.ventures import workflow as ventures_workflow
 
 PUBLIC_PATHS = ["^/schema", "^/static"]
 
-ROUTE_HANDLERS = [
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *users.ROUTES,
     *registry.ROUTES,
     *system.ROUTES,
@@ -54,7 +60,10 @@ ROUTE_HANDLERS = [
     *awards.ROUTES,
     *notices.ROUTES,
     *statements.ROUTES,
-    *household_pages.PAGES,
+    *user_pages.PAGES,
+    *statement_pages.PAGES,
+    *award_pages.PAGES,
+    *notice_pages.PAGES,
 ]
 
 
@@ -70,19 +79,18 @@ def feature_hooks() -> Hooks:
 
 
 def create_app(settings: Settings) -> Litestar:
-    if not settings.database_url:
+    database_url = settings.database_url
+    if not database_url:
         raise RuntimeError("settings.database_url must be set (the CLI starts the embedded database)")
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
-        pool = await create_pool(
-            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-        )
+        pool = await create_pool(database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
         app.state.pool = pool
         try:
             if settings.admin_password:
                 async with pool.acquire() as conn:
-                    await ensure_admin(conn, settings.admin_password)
+                    await ensure_admin(cast(asyncpg.Connection, conn), settings.admin_password)
             yield
         finally:
             await pool.close()

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from db import audit as audit_q
 from service.core.principal import Principal
 
 GLOBAL_COUNTY = "000000000000"  # changes that belong to no county: users, provinces, settings
@@ -51,8 +52,8 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> int:
     """Write one audit row; the caller's transaction makes it atomic with the change."""
-    return await conn.fetchval(
-        "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    return await audit_q.append(
+        conn,
         county_code,
         actor.name,
         action,
@@ -73,38 +74,8 @@ class ChainBreak(msgspec.Struct):
 
 async def verify_chain(conn: asyncpg.Connection) -> list[ChainBreak]:
     """Recompute every hash; report rows whose content, order or tail no longer match."""
-    rows = await conn.fetch(
-        """
-        WITH chain AS (
-            SELECT county_code, seq, prev_hash, hash,
-                   encode(sha256(convert_to(audit_canonical(county_code, seq, at, actor, action,
-                       object_type, object_id, before_digest, after_digest, detail, address,
-                       prev_hash), 'UTF8')), 'hex') AS recomputed,
-                   lag(hash) OVER (PARTITION BY county_code ORDER BY seq) AS previous,
-                   lag(seq) OVER (PARTITION BY county_code ORDER BY seq) AS previous_seq
-            FROM audit_log)
-        SELECT county_code, seq,
-               CASE WHEN recomputed <> hash THEN 'content'
-                    WHEN previous IS NOT NULL AND previous <> prev_hash THEN 'link'
-                    WHEN previous_seq IS NOT NULL AND previous_seq <> seq - 1 THEN 'gap'
-                    WHEN previous IS NULL AND (seq <> 1 OR prev_hash <> repeat('0', 64)) THEN 'start'
-               END AS problem
-        FROM chain
-        WHERE recomputed <> hash
-           OR (previous IS NOT NULL AND previous <> prev_hash)
-           OR (previous_seq IS NOT NULL AND previous_seq <> seq - 1)
-           OR (previous IS NULL AND (seq <> 1 OR prev_hash <> repeat('0', 64)))
-        ORDER BY county_code, seq
-        """
-    )
+    rows = await audit_q.chain_breaks(conn)
     breaks = [ChainBreak(r["county_code"], r["seq"], r["problem"]) for r in rows]
-    tails = await conn.fetch(
-        """
-        SELECT h.county_code, h.seq
-        FROM audit_heads h
-        LEFT JOIN audit_log l ON l.county_code = h.county_code AND l.seq = h.seq
-        WHERE h.seq > 0 AND (l.hash IS NULL OR l.hash <> h.hash)
-        """
-    )
+    tails = await audit_q.broken_tails(conn)
     breaks += [ChainBreak(r["county_code"], r["seq"], "tail") for r in tails]
     return breaks

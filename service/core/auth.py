@@ -12,6 +12,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 # Passwords, tokens and throttling live in service/core/credentials.py (no web framework there,
 # so workflows can use them); they are re-exported here for the callers that know them as auth's.
+from db import users as users_q
 from service.core.credentials import FAILURE_WINDOW_SECONDS as FAILURE_WINDOW_SECONDS
 from service.core.credentials import FAILURES_PER_ACCOUNT as FAILURES_PER_ACCOUNT
 from service.core.credentials import FAILURES_PER_ADDRESS as FAILURES_PER_ADDRESS
@@ -27,10 +28,7 @@ from service.core.principal import Principal
 
 async def load_principal(conn: asyncpg.Connection, claims: TokenClaims) -> Principal | None:
     if claims.kind == "user":
-        row = await conn.fetchrow(
-            "SELECT id, username, role, region_code, venture_ids FROM users WHERE id = $1::uuid AND NOT disabled",
-            claims.sub,
-        )
+        row = await users_q.active_user(conn, claims.sub)
         if row is None:
             return None
         return Principal(
@@ -42,10 +40,7 @@ async def load_principal(conn: asyncpg.Connection, claims: TokenClaims) -> Princ
             venture_ids=frozenset(str(v) for v in row["venture_ids"]),
         )
     if claims.kind == "household":
-        row = await conn.fetchrow(
-            "SELECT id, household_no, county_code, village_code FROM households WHERE id = $1::uuid",
-            claims.sub,
-        )
+        row = await users_q.household_principal(conn, claims.sub)
         if row is None:
             return None
         return Principal(

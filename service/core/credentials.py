@@ -16,6 +16,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from db import users as users_q
 from service.core.errors import RateLimited
 
 _hasher = PasswordHasher()
@@ -74,12 +75,7 @@ def read_token(secret: bytes, token: str) -> TokenClaims | None:
 
 async def check_throttle(conn: asyncpg.Connection, keys: list[tuple[str, int]]) -> None:
     for key, limit in keys:
-        count = await conn.fetchval(
-            "SELECT count(*) FROM login_failures WHERE key = $1 AND at > now() - make_interval(secs => $2)",
-            key,
-            FAILURE_WINDOW_SECONDS,
-        )
-        if count >= limit:
+        if await users_q.recent_failures(conn, key, FAILURE_WINDOW_SECONDS) >= limit:
             raise RateLimited(
                 "登录失败次数过多，请 15 分钟后再试",
                 slug="too-many-attempts",
@@ -88,10 +84,4 @@ async def check_throttle(conn: asyncpg.Connection, keys: list[tuple[str, int]]) 
 
 
 async def record_failure(conn: asyncpg.Connection, keys: list[str]) -> None:
-    # Failures older than the window no longer count; dropping them keeps the table small.
-    await conn.execute(
-        "DELETE FROM login_failures WHERE key = ANY($1::text[]) AND at < now() - make_interval(secs => $2)",
-        keys,
-        FAILURE_WINDOW_SECONDS,
-    )
-    await conn.executemany("INSERT INTO login_failures (key) VALUES ($1)", [(k,) for k in keys])
+    await users_q.add_failures(conn, keys, FAILURE_WINDOW_SECONDS)

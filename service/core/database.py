@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncpg
 import msgspec
 
 from db.embedded import start_embedded
+from db.pool import init_connection
 from service.core.settings import DATA_DIR, Settings
 
 
@@ -12,3 +14,12 @@ def with_database(settings: Settings) -> Settings:
     if settings.database_url:
         return settings
     return msgspec.structs.replace(settings, database_url=start_embedded(DATA_DIR / "pg"))
+
+
+async def connect(settings: Settings) -> asyncpg.Connection:
+    """One connection with the service's codecs, for the CLI and scripts (the app uses a pool)."""
+    if not settings.database_url:
+        raise RuntimeError("no database: settings.database_url is unset")
+    conn = await asyncpg.connect(settings.database_url)
+    await init_connection(conn)
+    return conn

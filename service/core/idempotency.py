@@ -86,6 +86,7 @@ async def run_idempotent(
     )
     if not claimed:
         row = await conn.fetchrow("SELECT * FROM idempotency_keys WHERE scope = $1 AND key = $2", scope, key)
+        assert row is not None, "a key that could not be claimed exists"
         if row["request_digest"] != digest:
             raise Invalid(
                 "该 Idempotency-Key 已用于内容不同的请求，请使用新的键",

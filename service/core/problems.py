@@ -21,6 +21,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.types import ExceptionHandlersMap
 
 from service.core.errors import (
     Conflict,
@@ -157,7 +158,7 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: handle_domain_error,
     Problem: handle_problem,
     HTTPException: handle_http_exception,

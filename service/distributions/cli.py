@@ -7,7 +7,6 @@ through the same submit → approve (公示) → post workflow as one made throu
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import msgspec
@@ -34,9 +33,9 @@ def _stage_reporter(bar: Progress, task: TaskID) -> Any:
     return report
 
 
-async def _run(settings: Any, args: Any) -> int:
-    from service.__main__ import _connect
+async def run(settings: Any, args: Any) -> int:
     from service.core.audit import Actor
+    from service.core.database import connect
     from service.core.errors import DomainError, NotFound
     from service.core.policy import venture_for
     from service.core.principal import Principal
@@ -44,7 +43,7 @@ async def _run(settings: Any, args: Any) -> int:
 
     console = Console()
     principal = Principal.system("cli")
-    conn = await _connect(settings)
+    conn = await connect(settings)
     try:
         try:
             venture = await venture_for(conn, principal, args.venture)
@@ -79,7 +78,3 @@ async def _run(settings: Any, args: Any) -> int:
         return 0
     finally:
         await conn.close()
-
-
-def run(settings: Any, args: Any) -> int:
-    return asyncio.run(_run(settings, args))

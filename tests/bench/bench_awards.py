@@ -29,7 +29,7 @@ from service.core.crypto import DataCipher
 from service.core.principal import Principal
 from service.core.settings import Settings
 from service.demo import demo_card_number, demo_id_number
-from service.ledger.checks import verify_ledger
+from service.ledger.workflow import verify_ledger
 from service.registry.rules import check_row
 from service.registry.workflow import STORED_COLUMNS, to_record
 from tests.bench.common import fresh_database, peak_rss_mib, report, timed

@@ -23,7 +23,7 @@ from service.core.audit import Actor
 from service.core.crypto import DataCipher
 from service.core.principal import Principal
 from service.demo import COUNTY, seed_demo
-from service.ledger.checks import verify_ledger
+from service.ledger.workflow import verify_ledger
 from service.order_farming.workflow import import_purchases, record_advance, settle_season
 from tests.bench.common import fresh_database, peak_rss_mib, report, timed
 

@@ -1,0 +1,74 @@
+"""Queries of the append-only, hash-chained audit log (migrations 0001, 0009 define audit_append)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+
+async def append(
+    conn: asyncpg.Connection,
+    county_code: str,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before_digest: str | None,
+    after_digest: str | None,
+    detail: dict[str, Any] | None,
+    address: str | None,
+) -> int:
+    seq: int = await conn.fetchval(
+        "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        county_code,
+        actor,
+        action,
+        object_type,
+        object_id,
+        before_digest,
+        after_digest,
+        detail,
+        address,
+    )
+    return seq
+
+
+async def chain_breaks(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Rows whose hash, link to the previous row, numbering or start no longer hold."""
+    return await conn.fetch(
+        """
+        WITH chain AS (
+            SELECT county_code, seq, prev_hash, hash,
+                   encode(sha256(convert_to(audit_canonical(county_code, seq, at, actor, action,
+                       object_type, object_id, before_digest, after_digest, detail, address,
+                       prev_hash), 'UTF8')), 'hex') AS recomputed,
+                   lag(hash) OVER (PARTITION BY county_code ORDER BY seq) AS previous,
+                   lag(seq) OVER (PARTITION BY county_code ORDER BY seq) AS previous_seq
+            FROM audit_log)
+        SELECT county_code, seq,
+               CASE WHEN recomputed <> hash THEN 'content'
+                    WHEN previous IS NOT NULL AND previous <> prev_hash THEN 'link'
+                    WHEN previous_seq IS NOT NULL AND previous_seq <> seq - 1 THEN 'gap'
+                    WHEN previous IS NULL AND (seq <> 1 OR prev_hash <> repeat('0', 64)) THEN 'start'
+               END AS problem
+        FROM chain
+        WHERE recomputed <> hash
+           OR (previous IS NOT NULL AND previous <> prev_hash)
+           OR (previous_seq IS NOT NULL AND previous_seq <> seq - 1)
+           OR (previous IS NULL AND (seq <> 1 OR prev_hash <> repeat('0', 64)))
+        ORDER BY county_code, seq
+        """
+    )
+
+
+async def broken_tails(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Counties whose recorded head no longer matches the last row of their chain."""
+    return await conn.fetch(
+        """
+        SELECT h.county_code, h.seq
+        FROM audit_heads h
+        LEFT JOIN audit_log l ON l.county_code = h.county_code AND l.seq = h.seq
+        WHERE h.seq > 0 AND (l.hash IS NULL OR l.hash <> h.hash)
+        """
+    )

@@ -1,0 +1,159 @@
+"""The command line: python -m service <command>. Every command calls the same workflows the API does.
+
+run            start the embedded database if DATABASE_URL is unset, migrate, load the demo
+               county once, print the URL and demo logins, and serve
+serve          serve (the database must be migrated)
+migrate        apply pending migrations
+seed-demo      load the demo county (once)
+create-user    add a staff user
+verify-audit   recompute the audit log's hash chain; exit 1 naming the breaks
+verify-ledger  check every ledger invariant; exit 1 naming the failures
+distribute     compute a distribution draft for a venture and year, with progress
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import msgspec
+
+from db.migrate import migrate
+from service.core.audit import Actor
+from service.core.database import connect, with_database
+from service.core.settings import Settings, load_settings
+from service.distributions import cli as distribute
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    conn = await connect(settings)
+    try:
+        applied = await migrate(conn)
+        print("migrations applied: " + (", ".join(applied) if applied else "none pending"))
+    finally:
+        await conn.close()
+    return 0
+
+
+async def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from service.core.crypto import DataCipher
+    from service.demo import seed_demo
+
+    conn = await connect(settings)
+    try:
+        loaded = await seed_demo(conn, DataCipher(settings.data_key))
+        print("demo county loaded" if loaded else "demo county already present")
+    finally:
+        await conn.close()
+    return 0
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from schemas.auth import UserCreate
+    from service.users.workflow import create_user
+
+    fields = {
+        "username": args.username,
+        "password": args.password,
+        "role": args.role,
+        "region_code": args.region,
+        "venture_ids": args.venture or [],
+    }
+    data = msgspec.convert(fields, UserCreate)
+    conn = await connect(settings)
+    try:
+        async with conn.transaction():
+            user = await create_user(conn, Actor.system("cli"), data)
+        print(f"created user {user.username} ({user.role}) id {user.id}")
+    finally:
+        await conn.close()
+    return 0
+
+
+async def _verify_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from service.core.audit import verify_chain
+
+    conn = await connect(settings)
+    try:
+        breaks = await verify_chain(conn)
+    finally:
+        await conn.close()
+    for b in breaks:
+        print(f"BROKEN county {b.county_code} seq {b.seq}: {b.problem}")
+    print("audit chain ok" if not breaks else f"{len(breaks)} problems")
+    return 1 if breaks else 0
+
+
+async def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ledger.workflow import verify_ledger
+
+    conn = await connect(settings)
+    try:
+        result = await verify_ledger(conn)
+    finally:
+        await conn.close()
+    for check in result.checks:
+        print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    return 0 if result.ok else 1
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from service.app import create_app
+    from service.demo import demo_logins_text
+
+    print(demo_logins_text(f"http://{settings.host}:{settings.port}"), flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+COMMANDS: dict[str, tuple[Command, Callable[[Any], None] | None]] = {
+    "migrate": (_migrate, None),
+    "seed-demo": (_seed, None),
+    "verify-audit": (_verify_audit, None),
+    "verify-ledger": (_verify_ledger, None),
+    "distribute": (distribute.run, distribute.configure),
+}
+
+
+def _user_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--username", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--role", required=True)
+    parser.add_argument("--region")
+    parser.add_argument("--venture", action="append")
+
+
+COMMANDS["create-user"] = (_create_user, _user_arguments)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m service", description="Huinong 惠农")
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("run")
+    sub.add_parser("serve")
+    for name, (_, configure) in COMMANDS.items():
+        command = sub.add_parser(name)
+        if configure:
+            configure(command)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "run":
+        os.environ.setdefault("HUINONG_ADMIN_PASSWORD", "admin-demo-2026")
+    settings = with_database(load_settings())
+    if args.command == "run":
+        asyncio.run(_migrate(settings, args))
+        asyncio.run(_seed(settings, args))
+    if args.command in ("run", "serve"):
+        _serve(settings)
+        return 0
+    command, _ = COMMANDS[args.command]
+    return asyncio.run(command(settings, args))
