@@ -176,3 +176,58 @@ def test_a_conservation_error_names_no_plan():
     message = str(caught.value)
     assert "profit is not fully accounted for" in message and "Plan(" not in message and len(message) < 120
     assert caught.value.plan is plan
+
+
+POOR2 = str(uuid.UUID(int=3))
+POOR2_HOUSEHOLD = str(uuid.UUID(int=103))
+
+
+def _reclaimed(charter: Charter) -> VentureFacts:
+    """POOR left poverty on 1 July 2025 and its 100 poverty shares went back to the collective
+    (谁贫困谁享受), not yet reallocated; POOR2 still holds 50 poverty shares on 50,000 fen."""
+    members = {
+        COLLECTIVE: Member(COLLECTIVE, None, "村集体", "collective"),
+        POOR: Member(POOR, POOR_HOUSEHOLD, "脱贫户", "household"),
+        POOR2: Member(POOR2, POOR2_HOUSEHOLD, "贫困户", "household"),
+    }
+    movements = [
+        ShareMovement("subscribe", None, COLLECTIVE, "ordinary", 900, 900_000, dt.date(2024, 1, 1)),
+        ShareMovement("subscribe", None, POOR, "poverty", 100, 100_000, dt.date(2024, 1, 1)),
+        ShareMovement("subscribe", None, POOR2, "poverty", 50, 50_000, dt.date(2024, 1, 1)),
+        ShareMovement("transfer", POOR, COLLECTIVE, "poverty", 100, 100_000, dt.date(2025, 7, 1)),
+    ]
+    return facts(charter=charter, movements=movements, members=members)
+
+
+def test_poverty_shares_reclaimed_to_the_collective_carry_no_floor_and_count_as_ordinary():
+    # At the record date (31 December) the collective holds its 900 ordinary shares and the 100
+    # reclaimed poverty shares: one ordinary holding of 1,000 shares, no floor. POOR2's floor
+    # stays: 10% of 50,000 = 5,000.
+    f = _reclaimed(Charter(floor_mode="minimum", floor_bp=1_000))
+    holders = holders_for(f, 2025)
+    assert [(h.member_id, h.share_class, h.shares, h.capital_fen, h.weight, h.floor_base_fen) for h in holders] == [
+        (COLLECTIVE, "ordinary", 1_000, 1_000_000, 1_000, 0),
+        (POOR2, "poverty", 50, 50_000, 50, 5_000),
+    ]
+    # 10,000 fen: POOR2's share, 10,000 × 50 / 1,050 = 476, is below its floor, so it gets 5,000;
+    # the other 5,000 go to the collective by its shares. (When the reclaimed shares still earned
+    # a floor of 10,000 for the collective, the 10,000 fen fell short of 15,000 of floors and were
+    # split 2:1 by floor: 6,667 to the collective, 3,333 to POOR2.)
+    plan = compute_plan(f, 2025, 10_000)
+    assert [(line.member_id, line.basis, line.amount_fen) for line in plan.lines] == [
+        (COLLECTIVE, "shares", 5_000),
+        (POOR2, "floor", 5_000),
+    ]
+
+
+def test_reclaimed_shares_count_with_the_collective_by_days_and_the_household_keeps_its_days():
+    # By share-days in 2025 (365 days): POOR held its poverty shares 1 January – 30 June, 181
+    # days, so its floor is 100,000 × 10% × 181 / 365 = 4,958.9 → 4,959; the collective held the
+    # same 100 shares the other 184 days, as ordinary shares: 900 × 365 + 100 × 184 = 346,900.
+    f = _reclaimed(Charter(weighting="share_days", floor_mode="minimum", floor_bp=1_000))
+    holders = {(h.member_id, h.share_class): h for h in holders_for(f, 2025)}
+    assert set(holders) == {(COLLECTIVE, "ordinary"), (POOR, "poverty"), (POOR2, "poverty")}
+    assert holders[(COLLECTIVE, "ordinary")].weight == 346_900
+    assert holders[(COLLECTIVE, "ordinary")].floor_base_fen == 0
+    assert holders[(POOR, "poverty")].weight == 18_100 and holders[(POOR, "poverty")].floor_base_fen == 4_959
+    assert holders[(POOR2, "poverty")].weight == 18_250 and holders[(POOR2, "poverty")].floor_base_fen == 5_000
