@@ -642,6 +642,56 @@ async def test_fixed_guaranteed_returns_are_owed_against_6603_every_year(api):
     assert [(r["code"], r["amount_fen"]) for r in owed] == [("2231", 300_000), ("2231", 500_000)]
     await _ledger_verifies(api)
 
+    # 2026 earns 4,000 yuan, less than the 10,000 yuan carried: all of it covers losses, nothing is
+    # distributable and the reserve is untouched; the returns are owed once more.
+    await set_today(api, "2027-01-10")
+    y3 = await _draft(api, vid, 2026, 400_000)
+    w = y3["waterfall"]
+    assert (w["losses_covered_fen"], w["statutory_reserve_fen"], w["distributable_fen"]) == (400_000, 0, 0)
+    assert y3["carried_out"]["losses_carried_fen"] == 600_000
+    _, posted = await _through_notice_and_post(api, y3["id"])
+    assert await _amounts(api, y3["id"]) == {(p1, "floor"): 500_000, (p2, "floor"): 300_000}
+    assert posted["payables_created"] == 2
+    books = await _balances(api, vid)
+    assert books["4104"] == 600_000 and books["410101"] == -500_000 and books["6603"] == 2_400_000
+    await _ledger_verifies(api)
+
+
+async def test_a_cooperatives_loss_year_closes_to_332_and_owes_its_guaranteed_returns_against_524(api):
+    """A cooperative with a `fixed` 5% return on a member's 1,000 yuan of poverty shares (50 yuan)
+    loses 200 yuan: the loss goes to 332 盈余分配 as it is, nothing is returned or distributed, the
+    reserve fund is untouched, and the 50 yuan are owed against 524 财务费用 (Cr 211 应付款) after a
+    15-day notice (art. 40)."""
+    await set_today(api, "2025-01-05")
+    vid = await make_venture(api, model="cooperative", floor_mode="fixed", floor_bp=500)
+    a = await add_member(api, vid, "household", "社员", "621223100201-041")
+    p = await add_member(api, vid, "household", "贫困户社员", "621223100201-042")
+    await _moved(
+        api, vid, kind="subscribe", to_member_id=a, shares=500, capital_fen=50_000, effective_date="2025-01-01"
+    )
+    await _moved(
+        api,
+        vid,
+        kind="subscribe",
+        to_member_id=p,
+        share_class="poverty",
+        shares=1000,
+        capital_fen=100_000,
+        effective_date="2025-01-01",
+    )
+    await set_today(api, "2026-01-10")
+    plan = await _draft(api, vid, 2025, -20_000)
+    w = plan["waterfall"]
+    assert (w["loss_added_fen"], w["reserve_fen"], w["patronage_fen"], w["floor_expense_fen"]) == (20_000, 0, 0, 5_000)
+    approved, posted = await _through_notice_and_post(api, plan["id"])
+    assert approved["notice_ends_on"] == "2026-01-25"
+    assert await _amounts(api, plan["id"]) == {(p, "floor"): 5_000}
+    assert posted["payables_created"] == 1
+    books = await _balances(api, vid)
+    assert books["332"] == 20_000 and books["524"] == 5_000 and books["211"] == -5_000
+    assert books.get("322", 0) == 0 and books.get("222", 0) == 0
+    await _ledger_verifies(api)
+
 
 async def test_poverty_shares_reclaimed_to_the_collective_earn_it_no_floor(api):
     """谁贫困谁享受: household A leaves poverty on 30 June 2025 and its 100 poverty shares go back to
