@@ -19,7 +19,7 @@ MINIMUM_10 = Charter(floor_mode="minimum", floor_bp=1_000)
 
 def _holder(member: str, share_class: str, shares: int, capital: int) -> HolderInput:
     floor = percent_of(capital, 1_000) if share_class == "poverty" else 0
-    return HolderInput(member, f"hh-{member}", member, share_class, shares, capital, shares, floor)  # type: ignore[arg-type]
+    return HolderInput(member, f"hh-{member}", member, share_class, shares, capital, shares, floor)
 
 
 def thirty_one_holders() -> list[HolderInput]:
