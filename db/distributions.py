@@ -304,6 +304,15 @@ async def household_villages(conn: asyncpg.Connection, household_ids: Iterable[u
     return {str(r["id"]): r["village_code"] for r in rows}
 
 
+async def payables_created(conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID) -> int:
+    """How many payables posting the plan created, whatever became of them since."""
+    return await conn.fetchval(
+        "SELECT count(*) FROM payables WHERE county_code = $1 AND source = 'distribution' AND source_id = $2",
+        county_code,
+        str(distribution_id),
+    )
+
+
 async def payables_in_payment(conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID) -> int:
     """How many of the plan's payables are in a payment batch or paid."""
     return await conn.fetchval(

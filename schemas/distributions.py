@@ -20,6 +20,10 @@ class Approve(RequestBody):
 
 
 class Waterfall(msgspec.Struct):
+    """The plan's figures. floor_paid_fen is the year's floors paid in any mode; floor_expense_fen
+    the year's `fixed` guaranteed returns (保底), a finance cost the profit is already net of: owed
+    on top of distributable_fen, in a loss year too."""
+
     losses_covered_fen: int
     loss_added_fen: int
     statutory_reserve_fen: int

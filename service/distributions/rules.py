@@ -14,27 +14,38 @@ trades (art. 41) are the caller's to leave out of `transaction_volume_fen`.
 Guaranteed returns on poverty shares (贫困户股保底), by charter.floor_mode:
 
 - `none`: no floor; every share shares alike.
-- `fixed` (资产收益保底): an obligation owed whatever the result, booked as an expense of the year
-  before the waterfall; a loss year still pays it and the loss carried forward grows by it.
+- `fixed` (资产收益保底): an obligation owed whatever the result, and a cost the income statement
+  already carries: `profit_fen` is the profit after it, so the waterfall runs on it unchanged
+  (nothing is deducted twice). The year's guaranteed returns are lines of their own (basis
+  `floor`), owed in a loss year too, posted against the finance-cost account, never against the
+  appropriation of profit.
 - `preferred`: paid first out of the distributable amount; what it cannot pay becomes arrears,
   cumulative and paid before the year's own floors in later years.
-- `minimum`: a poverty holding gets the larger of its floor and its pro-rata share; the top-up
-  is taken from the holdings above their floors in proportion to what each holds above its own
-  floor (for an ordinary holding, its whole pro-rata share), which guarantees no contributor is
-  pushed below its own floor. Below the sum of floors, the amount is split in proportion to floors.
+- `minimum`: a poverty holding gets the larger of its floor and its pro-rata share, and the
+  final amounts are one largest-remainder split (minimum_split): a holding whose pro-rata share
+  of what is left falls below its floor gets its floor and is set aside, until none falls
+  below; what is left is split by weight over the holdings not set aside, poverty holdings above
+  their floors included. Below the sum of floors, the amount is split in proportion to floors.
+
+A floor belongs to a poor household's holding: poverty shares reclaimed to the village collective
+(谁贫困谁享受) and not yet reallocated carry no floor and count as the collective's ordinary shares
+(holders_for).
 
 Arrears carried from earlier years are a debt whatever the current mode, so they are always
 paid first out of the distributable amount.
 
 Conservation, checked by `assert_conserved` on every plan this module returns:
 
+    distributed = Σ lines − guaranteed
     profit + loss_added = losses_covered + statutory_reserve + discretionary_reserve
-                          + reserve + Σ lines + undistributed
-    distributable + floor_expense = Σ lines + undistributed
+                          + reserve + distributed + undistributed
+    distributable = distributed + undistributed
+    guaranteed = Σ floor lines under `fixed`, else 0
 
-where floor_expense is the total of `fixed` floors (they are lines, but not paid out of the
-distributable amount). Every term is a non-negative integer of fen, and a loss year has
-losses_covered = reserves = distributable = 0.
+where guaranteed (floor_expense_fen) is the year's `fixed` guaranteed returns: lines and payables
+like the others, but a cost of the year rather than a part of its profit. Every term is a
+non-negative integer of fen, and a loss year has losses_covered = reserves = distributable =
+distributed = 0 (its only lines are the guaranteed returns still owed).
 
 Lines are per member and basis. Lines of zero fen are left out: a payable of nothing helps
 nobody, and a preferred floor left unpaid is visible as arrears in the carried state.
@@ -50,9 +61,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from fractions import Fraction
+from typing import Any, Literal, TypeVar, cast
 
 from service.core.allocation import allocate
 from service.core.money import (
@@ -63,6 +75,7 @@ from service.core.money import (
     format_yuan,
     percent_of,
 )
+from service.ledger import chart
 from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
 from service.ventures.charter import (
     MIN_PATRONAGE_BP,
@@ -143,11 +156,17 @@ class Plan:
     floor_paid_fen: int  # this year's floors paid, in any mode (fixed ones included)
     arrears_fen: int  # preferred arrears still owed after this year
     undistributed_fen: int
-    floor_expense_fen: int  # fixed floors, paid before the waterfall
+    floor_expense_fen: int  # the year's `fixed` guaranteed returns: a cost, not a part of the profit
     arrears_paid_fen: int
     lines: tuple[PlanLine, ...]
     reserve_quantified: Mapping[str, int]
     carried: CarriedState
+    floor_mode: str = "none"  # the charter's, which says what the floor lines are
+
+    @property
+    def distributed_fen(self) -> int:
+        """What the lines take out of the profit: every line but the guaranteed returns."""
+        return sum(line.amount_fen for line in self.lines) - self.floor_expense_fen
 
 
 class ConservationError(AssertionError):
@@ -168,7 +187,7 @@ def assert_conserved(plan: Plan, profit_fen: int) -> None:
     Written with explicit raises rather than `assert` so that running Python with -O cannot turn
     the check off.
     """
-    lines_total = sum(line.amount_fen for line in plan.lines)
+    distributed = plan.distributed_fen
 
     def require(ok: bool, what: str) -> None:
         if not ok:
@@ -180,14 +199,17 @@ def assert_conserved(plan: Plan, profit_fen: int) -> None:
         + plan.statutory_reserve_fen
         + plan.discretionary_reserve_fen
         + plan.reserve_fen
-        + lines_total
+        + distributed
         + plan.undistributed_fen,
         "profit is not fully accounted for",
     )
     require(
-        plan.distributable_fen + plan.floor_expense_fen == lines_total + plan.undistributed_fen,
+        plan.distributable_fen == distributed + plan.undistributed_fen,
         "distributable amount is not fully accounted for",
     )
+    # Under `fixed` every floor line is a guaranteed return, and nothing else is.
+    guaranteed = _basis_total(plan.lines, "floor") if plan.floor_mode == "fixed" else 0
+    require(plan.floor_expense_fen == guaranteed, "guaranteed returns disagree with the floor lines")
     require(
         plan.floor_paid_fen == _basis_total(plan.lines, "floor"),
         "floor_paid_fen disagrees with lines",
@@ -215,6 +237,7 @@ def assert_conserved(plan: Plan, profit_fen: int) -> None:
         plan.undistributed_fen,
         plan.floor_expense_fen,
         plan.arrears_fen,
+        distributed,
         *(line.amount_fen for line in plan.lines),
         *plan.reserve_quantified.values(),
     )
@@ -226,8 +249,9 @@ def assert_conserved(plan: Plan, profit_fen: int) -> None:
             == plan.discretionary_reserve_fen
             == plan.reserve_fen
             == plan.distributable_fen
+            == distributed
             == 0,
-            "a loss year set something aside",
+            "a loss year set something aside or distributed something",
         )
 
 
@@ -379,34 +403,77 @@ def _pay_floors(amount: int, slots: Sequence[_Slot], lines: _Lines, note: str) -
     return paid
 
 
+K = TypeVar("K", bound=Hashable)
+
+
+def minimum_split(amount_fen: int, claims: Sequence[tuple[K, int, int]]) -> tuple[dict[K, int], frozenset[K]]:
+    """`minimum` floors (保底 DESIGN.md): split amount_fen over (key, weight, floor) claims.
+
+    Returns each key's amount and the keys set aside (paid by their floors). Below the sum of
+    floors, the amount is split in proportion to the floors, every claim with a floor is set
+    aside and the others get nothing. Otherwise a claim whose pro-rata share of what is left
+    falls below its floor gets its floor and is set aside, until none falls below; the rest is
+    then split by weight over the claims not set aside in one largest-remainder step (allocate),
+    so no second rounding moves a fen between them. A fen is left unsplit only when no claim
+    that is not set aside has a weight.
+
+    The claims set aside are always those with the highest floor per unit of weight: setting one
+    aside lowers what is left per unit of weight for the rest, so whoever fell below still does.
+    Taking them in that order, one at a time, reaches the same set as repeating rounds of "set
+    aside every claim below", in one sort rather than a round per claim.
+    """
+    floors_total = sum(floor for _, _, floor in claims)
+    if amount_fen < floors_total:
+        by_floor = allocate(amount_fen, [(key, floor) for key, _, floor in claims if floor])
+        return {key: by_floor.get(key, 0) for key, _, _ in claims}, frozenset(by_floor)
+    left = amount_fen
+    weight_left = sum(weight for _, weight, _ in claims)
+    set_aside: set[K] = set()
+    for key, weight, floor in sorted((c for c in claims if c[2]), key=_floor_per_weight, reverse=True):
+        # Its pro-rata share of what is left, left × weight / weight_left, falls below its floor
+        # (compared in integers); with no weight left to share by, its share is nothing.
+        if weight_left and left * weight >= floor * weight_left:
+            break
+        set_aside.add(key)
+        left -= floor
+        weight_left -= weight
+    amounts = {key: floor for key, _, floor in claims if key in set_aside}
+    sharing = [(key, weight) for key, weight, _ in claims if key not in set_aside and weight]
+    by_weight = allocate(left, sharing) if sharing else {}
+    for key, _, _ in claims:
+        if key not in set_aside:
+            amounts[key] = by_weight.get(key, 0)
+    return amounts, frozenset(set_aside)
+
+
+def _floor_per_weight(claim: tuple[Any, int, int]) -> tuple[bool, Fraction]:
+    """A claim's floor per unit of weight; a floor with no weight first of all."""
+    _, weight, floor = claim
+    return (weight == 0, Fraction(floor, weight) if weight else Fraction(0))
+
+
 def _split_with_minimum(amount: int, slots: Sequence[_Slot], lines: _Lines, basis: Basis) -> int:
-    floors_total = sum(s.floor_fen for s in slots)
-    if floors_total and amount <= floors_total:
-        _pay_floors(amount, slots, lines, "short" if amount < floors_total else "minimum")
-        return 0
-    if not any(s.weight for s in slots):
-        _pay_floors(amount, slots, lines, "minimum")
-        return amount - floors_total
-    pro_rata = allocate(amount, [(s.key, s.weight) for s in slots])
-    top_up = {s.key: s.floor_fen - pro_rata[s.key] for s in slots if s.floor_fen > pro_rata[s.key]}
-    # amount > Σfloors makes Σ(pro-rata − floor) over the rest exceed Σ top-up, and a
-    # largest-remainder part never exceeds the ceiling of its quota, so no cut exceeds its excess.
-    above = [(s.key, pro_rata[s.key] - s.floor_fen) for s in slots if s.key not in top_up]
-    needed = sum(top_up.values())
-    cut = allocate(needed, [(k, e) for k, e in above if e]) if needed else {}
+    """The pool under `minimum` floors (minimum_split); returns what no weight could take.
+
+    Each line also carries the holding's pro-rata share of the whole amount (pro_rata_fen), which
+    its explanation compares with what it gets: the floor it was topped up to, or the part of its
+    share that went to topping up the floors of others."""
+    amounts, set_aside = minimum_split(amount, [(s.key, s.weight, s.floor_fen) for s in slots])
+    weighted = [(s.key, s.weight) for s in slots if s.weight]
+    pro_rata = allocate(amount, weighted) if weighted else {}
+    short = amount < sum(s.floor_fen for s in slots)
     for slot in slots:
-        share = pro_rata[slot.key]
-        if slot.key in top_up:
+        if slot.key in set_aside:
             lines.add(
                 slot.member_id,
                 slot.household_id,
                 "floor",
                 weight=slot.floor_fen,
-                amount_fen=slot.floor_fen,
+                amount_fen=amounts[slot.key],
                 owed_fen=slot.floor_fen,
-                pro_rata_fen=share,
+                pro_rata_fen=pro_rata.get(slot.key, 0),
                 capital_fen=slot.capital_fen,
-                note="topped_up",
+                note="short" if short else "topped_up",
             )
         elif slot.weight:
             lines.add(
@@ -414,11 +481,11 @@ def _split_with_minimum(amount: int, slots: Sequence[_Slot], lines: _Lines, basi
                 slot.household_id,
                 basis,
                 weight=slot.weight,
-                amount_fen=share - cut.get(slot.key, 0),
-                pro_rata_fen=share,
+                amount_fen=amounts[slot.key],
+                pro_rata_fen=pro_rata[slot.key],
                 shares=slot.shares,
             )
-    return 0
+    return amount - sum(amounts.values())
 
 
 def _distribute_pool(
@@ -492,9 +559,12 @@ def _floor_explainer(charter: Charter) -> Callable[[_Pending], str]:
         )
         paid = _yuan(p.amount_fen)
         if p.note == "fixed":
-            return text + f"；固定保底，无论当年盈亏都支付，实付 {paid}"
-        if p.note == "topped_up":
+            return text + f"；固定保底，无论当年盈亏都支付，列入财务费用，实付 {paid}"
+        if p.note == "topped_up" and p.pro_rata_fen < p.owed_fen:
             return text + f"；按持股比例只应分 {_yuan(p.pro_rata_fen)}，补足到保底，实付 {paid}"
+        if p.note == "topped_up":
+            # Set aside in a later round: its share of what the other floors left fell below it.
+            return text + f"；补足其他贫困户股保底后按持股比例分得的低于保底，按保底实付 {paid}"
         if p.note == "short":
             return text + f"；可分配利润不够付全部保底，按各户保底额比例分得 {paid}"
         if p.amount_fen < p.owed_fen:
@@ -551,8 +621,8 @@ def company_plan(
 
     slots = _company_slots(charter, holders)
     lines = _Lines()
-    floor_expense = _pay_fixed_floors(charter, slots, lines)
-    steps = _company_waterfall(profit_fen - floor_expense, registered_capital_fen, charter, carried)
+    guaranteed = _pay_fixed_floors(charter, slots, lines)
+    steps = _company_waterfall(profit_fen, registered_capital_fen, charter, carried)
 
     households = {h.member_id: h.household_id for h in holders}
     pool = _distribute_pool(
@@ -586,8 +656,9 @@ def company_plan(
         distributable=steps.distributable,
         patronage=0,
         undistributed=pool.undistributed_fen,
-        floor_expense=floor_expense,
+        floor_expense=guaranteed,
         quantified={},
+        floor_mode=charter.floor_mode,
     )
 
 
@@ -655,6 +726,7 @@ def _assemble(
     undistributed: int,
     floor_expense: int,
     quantified: Mapping[str, int],
+    floor_mode: str,
 ) -> Plan:
     """The plan with its totals and the state handed to next year, checked to the fen."""
     plan = Plan(
@@ -678,12 +750,15 @@ def _assemble(
             statutory_reserve_balance_fen=carried.statutory_reserve_balance_fen + statutory + reserve,
             arrears_by_member=pool.arrears_by_member,
         ),
+        floor_mode=floor_mode,
     )
     assert_conserved(plan, profit_fen)
     return plan
 
 
 def _pay_fixed_floors(charter: Charter, slots: Sequence[_Slot], lines: _Lines) -> int:
+    """The year's `fixed` guaranteed returns, owed in full whatever the year's result: a cost the
+    profit is already net of, so they never come out of the distributable amount."""
     if charter.floor_mode != "fixed":
         return 0
     paid = _pay_floors(sum(s.floor_fen for s in slots), slots, lines, "fixed")
@@ -743,9 +818,9 @@ def cooperative_plan(
     members = {a.member_id: a for a in accounts}
     floors = _member_floors(charter, members, holders_for_floors)
     lines = _Lines()
-    floor_expense = _pay_fixed_floors(charter, _member_slots(accounts, floors, {}), lines)
+    guaranteed = _pay_fixed_floors(charter, _member_slots(accounts, floors, {}), lines)
     volumes = [(a.member_id, a.transaction_volume_fen) for a in accounts if a.transaction_volume_fen]
-    steps = _cooperative_waterfall(surplus_fen - floor_expense, charter, carried, volumes)
+    steps = _cooperative_waterfall(surplus_fen, charter, carried, volumes)
     if steps.patronage and volumes:
         _return_patronage(steps.patronage, volumes, members, lines)
 
@@ -777,8 +852,9 @@ def cooperative_plan(
         distributable=steps.distributable,
         patronage=steps.patronage,
         undistributed=steps.undistributed + pool.undistributed_fen,
-        floor_expense=floor_expense,
+        floor_expense=guaranteed,
         quantified=steps.quantified,
+        floor_mode=charter.floor_mode,
     )
 
 
@@ -923,6 +999,9 @@ def _account_subject(account: MemberAccountInput, reserve_now: Mapping[str, int]
 #     each line                 Dr 4104                / Cr 2232 应付股利 (party: household or member)
 # Cooperative (财会〔2021〕37号): 331 本年盈余 / 332 盈余分配 / 322 盈余公积, patronage lines credit
 # 221 应付盈余返还, all other lines 222 应付剩余盈余.
+# `fixed` guaranteed returns are a finance cost of the year, not an appropriation of its profit:
+#     each guaranteed return    Dr 6603 财务费用 (524)  / Cr 2231 应付利息 (211 应付款) (party)
+# so a loss year's entry closes the loss to 4104 (332) and records the guaranteed returns still owed.
 # Preferred arrears owed are a memorandum pair 9101/9102 per member, so they too live in the ledger:
 # the balance of 4104 (332) carries losses forward, 410101 (322) the reserve, 9101 the arrears.
 
@@ -935,6 +1014,8 @@ COMPANY_ACCOUNTS = {
     "statutory": ("410101", "法定盈余公积"),
     "discretionary": ("410102", "任意盈余公积"),
     "payable": ("2232", "应付股利"),
+    "finance_cost": ("6603", chart.COMPANY["6603"]),
+    "guaranteed_payable": ("2231", chart.COMPANY["2231"]),
     "arrears": (ARREARS_MEMO, "优先股欠付保底（备查）"),
     "arrears_contra": (ARREARS_CONTRA, "欠付保底备查对应"),
 }
@@ -946,6 +1027,8 @@ COOPERATIVE_ACCOUNTS = {
     "discretionary": ("322", "盈余公积"),
     "patronage_payable": ("221", "应付盈余返还"),
     "payable": ("222", "应付剩余盈余"),
+    "finance_cost": ("524", chart.COOPERATIVE["524"]),
+    "guaranteed_payable": ("211", chart.COOPERATIVE["211"]),
     "arrears": (ARREARS_MEMO, "欠付保底（备查）"),
     "arrears_contra": (ARREARS_CONTRA, "欠付保底备查对应"),
 }
@@ -1011,39 +1094,38 @@ def record_date(year: int, mmdd: str) -> dt.date:
 
 
 def holders_for(facts: VentureFacts, year: int) -> list[HolderInput]:
+    """The holdings the year's plan counts, at the record date or by share-days (charter.weighting),
+    each poverty holding of a household with its floor for the year.
+
+    Poverty shares the village collective holds were reclaimed from a household that left poverty
+    (谁贫困谁享受) and are not yet reallocated: a floor belongs to a poor household's holding, so
+    they carry none and count with the collective's ordinary shares until they are reallocated."""
     charter = facts.charter
     floors = charter.floor_mode != "none"
-    holders: list[HolderInput] = []
+    merged: dict[tuple[str, ShareClass], list[int]] = {}  # shares, capital, weight, floor
+
+    def count(mid: str, cls: str, shares: int, capital: int, weight: int, floor: int) -> None:
+        share_class: ShareClass = "ordinary" if facts.members[mid].kind == "collective" else cast(ShareClass, cls)
+        figures = merged.setdefault((mid, share_class), [0, 0, 0, 0])
+        for i, value in enumerate((shares, capital, weight, floor if share_class == "poverty" else 0)):
+            figures[i] += value
+
     if charter.weighting == "share_days":
         for (mid, cls), w in sorted(year_weights(facts.movements, year).items()):
             if w.share_days == 0:
                 continue
-            m = facts.members[mid]
             floor = prorated_floor_fen(w.capital_days, charter.floor_bp, year) if floors and cls == "poverty" else 0
-            holders.append(
-                HolderInput(
-                    mid,
-                    m.household_id,
-                    m.name,
-                    cast(ShareClass, cls),
-                    w.shares_at_year_end,
-                    w.capital_at_year_end_fen,
-                    w.share_days,
-                    floor,
-                )
-            )
+            count(mid, cls, w.shares_at_year_end, w.capital_at_year_end_fen, w.share_days, floor)
     else:
         for (mid, cls), h in sorted(holdings_as_of(facts.movements, record_date(year, facts.record_date_mmdd)).items()):
             if h.shares == 0:
                 continue
-            m = facts.members[mid]
             floor = percent_of(h.capital_fen, charter.floor_bp) if floors and cls == "poverty" else 0
-            holders.append(
-                HolderInput(
-                    mid, m.household_id, m.name, cast(ShareClass, cls), h.shares, h.capital_fen, h.shares, floor
-                )
-            )
-    return holders
+            count(mid, cls, h.shares, h.capital_fen, h.shares, floor)
+    return [
+        HolderInput(mid, facts.members[mid].household_id, facts.members[mid].name, cls, *figures)
+        for (mid, cls), figures in sorted(merged.items())
+    ]
 
 
 def compute_plan(facts: VentureFacts, year: int, profit_fen: int) -> Plan:
@@ -1094,17 +1176,23 @@ def posting_for(
             lines.append(Line(a[key], -amount))
             appropriated += amount
     payable_lines: list[PayableLine] = []
+    guaranteed = 0
     for pl in plan.lines:
         if pl.amount_fen == 0:
             continue
-        key = "patronage_payable" if pl.basis == "patronage" and "patronage_payable" in a else "payable"
+        key = _payable_key(pl, plan, a)
         party = facts.uuid(pl.household_id or pl.member_id)
         lines.append(Line(a[key], -pl.amount_fen, party))
-        appropriated += pl.amount_fen
+        if key == "guaranteed_payable":
+            guaranteed += pl.amount_fen
+        else:
+            appropriated += pl.amount_fen
         if pl.household_id:
             payable_lines.append((pl, a[key]))
     if appropriated:
         lines.append(Line(a["appropriation"], appropriated))
+    if guaranteed:
+        lines.append(Line(a["finance_cost"], guaranteed))
     lines += _arrears_lines(facts, plan, a)
     entry = EntryDraft(
         source_type="distribution",
@@ -1115,6 +1203,16 @@ def posting_for(
         lines=lines,
     )
     return entry, payable_lines
+
+
+def _payable_key(line: PlanLine, plan: Plan, a: Mapping[str, uuid.UUID]) -> str:
+    """The account a line credits: a guaranteed return is owed as a finance cost, a patronage
+    refund (cooperatives) apart from the rest of the surplus."""
+    if line.basis == "floor" and plan.floor_mode == "fixed":
+        return "guaranteed_payable"
+    if line.basis == "patronage" and "patronage_payable" in a:
+        return "patronage_payable"
+    return "payable"
 
 
 def _arrears_lines(facts: VentureFacts, plan: Plan, a: Mapping[str, uuid.UUID]) -> list[Line]:

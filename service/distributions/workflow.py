@@ -162,7 +162,14 @@ async def _store_draft(
 
 async def get_distribution(conn: asyncpg.Connection, principal: Principal, distribution_id: str) -> DistributionOut:
     row, _ = await distribution_for(conn, principal, distribution_id)
-    return distribution_out(row)
+    return await _with_payables(conn, row)
+
+
+async def _with_payables(conn: asyncpg.Connection, row: asyncpg.Record) -> DistributionOut:
+    """The plan as it stands, with the payables its posting created (none before it is posted)."""
+    if row["status"] not in ("posted", "reversed"):
+        return distribution_out(row)
+    return distribution_out(row, await q.payables_created(conn, row["county_code"], row["id"]))
 
 
 async def distribution_lines(
@@ -237,7 +244,9 @@ async def approve_distribution(
     today: dt.date,
 ) -> DistributionOut:
     """submitted → in_notice, by a township approver who did not submit it: publishes the 公示 of
-    what each household gets, for at least the least period of the venture's kind."""
+    what each household gets, for at least the least period of the venture's kind. A plan with no
+    household line (a loss year, a year with nothing to distribute) is noticed all the same: the
+    public sees the plan, and the year is posted only after its notice."""
     row, venture = await distribution_for(conn, principal, distribution_id)
     if principal.role == Role.TOWNSHIP_APPROVER and not principal.covers_region(venture["village_code"]):
         raise not_found("分配方案")
@@ -450,7 +459,7 @@ async def reverse_distribution(
         object_id=str(row["id"]),
         after={"reversal_entry_id": str(reversal) if reversal else None, "payables_cancelled": cancelled},
     )
-    return distribution_out(updated)
+    return await _with_payables(conn, updated)
 
 
 async def _check_reversible(conn: asyncpg.Connection, current: asyncpg.Record) -> None:

@@ -19,12 +19,15 @@ OBJECTIONS_PER_ADDRESS_PER_HOUR = 20
 
 
 def notice_period(kind: str, days: int, subjects: int, today: date) -> tuple[date, date]:
-    """The dates a new notice runs (today to today + days); ValueError for one that cannot run."""
+    """The dates a new notice runs (today to today + days); ValueError for one that cannot run.
+
+    An award notice publishes a list of households and needs at least one. A distribution notice
+    publishes the plan itself: a loss year's plan, with no household lines, is still noticed."""
     if kind not in NOTICE_KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
     if days < 1:
         raise ValueError("a notice runs at least one day")
-    if subjects < 1:
+    if subjects < 1 and kind != "distribution":
         raise ValueError("a notice needs at least one subject")
     return today, today + timedelta(days=days)
 

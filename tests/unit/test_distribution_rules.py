@@ -49,17 +49,24 @@ def amounts(plan: Plan, basis=None) -> dict[str, int]:
 
 
 def check_identity(plan: Plan, profit: int) -> None:
-    """The conservation identity, restated here rather than trusted from the module."""
+    """The conservation identity, restated here rather than trusted from the module. `fixed`
+    guaranteed returns are lines too, but a cost the profit is already net of (DESIGN.md), so
+    they are outside both sums: what the other lines take is all of the profit's share."""
     lines = sum(line.amount_fen for line in plan.lines)
+    guaranteed = (
+        sum(line.amount_fen for line in plan.lines if line.basis == "floor") if plan.floor_mode == "fixed" else 0
+    )
+    assert plan.floor_expense_fen == guaranteed
     assert profit + plan.loss_added_fen == (
         plan.losses_covered_fen
         + plan.statutory_reserve_fen
         + plan.discretionary_reserve_fen
         + plan.reserve_fen
         + lines
+        - guaranteed
         + plan.undistributed_fen
     )
-    assert plan.distributable_fen + plan.floor_expense_fen == lines + plan.undistributed_fen
+    assert plan.distributable_fen == lines - guaranteed + plan.undistributed_fen
     assert all(line.amount_fen > 0 for line in plan.lines)
     assert len({(line.member_id, line.basis) for line in plan.lines}) == len(plan.lines)
     assert_conserved(plan, profit)
@@ -185,10 +192,12 @@ def test_preferred_floor_shortfall_is_paid_from_arrears_next_year():
     check_identity(year2, 1_000_000)
 
 
-def test_fixed_floor_is_paid_in_a_loss_year_and_grows_the_loss():
+def test_fixed_guaranteed_returns_are_owed_in_a_loss_year_and_leave_the_loss_as_it_is():
     # Two poverty holdings, 2,000 and 3,000 yuan capital at a fixed 5%: 100 + 150 = 250 yuan owed.
-    # The year loses 500 yuan; the floors are still paid, so the loss carried forward grows by
-    # 500 + 250 = 750 yuan, on top of 1,000 yuan already carried: 1,750 yuan.
+    # The year loses 500 yuan after the guaranteed returns (they are a finance cost the income
+    # statement already carries, DESIGN.md), so they are still owed and the loss carried forward
+    # grows by the 500 yuan alone, on top of 1,000 yuan already carried: 1,500 yuan. (The figures
+    # were 750 and 1,750 yuan when the returns were deducted from the profit a second time.)
     charter = Charter(floor_mode="fixed", floor_bp=500)
     holders = [
         holder("collective", "ordinary", 1_000, 1_000_000),
@@ -198,15 +207,37 @@ def test_fixed_floor_is_paid_in_a_loss_year_and_grows_the_loss():
     plan = company_plan(-50_000, 10**8, charter, CarriedState(losses_carried_fen=100_000), holders)
     assert plan.floor_expense_fen == 25_000
     assert amounts(plan) == {"P1": 10_000, "P2": 15_000}
-    assert plan.loss_added_fen == 75_000
-    assert plan.carried.losses_carried_fen == 175_000
-    assert plan.statutory_reserve_fen == plan.distributable_fen == 0
-    # −500 + 750 = 250 yuan: exactly the floors paid.
+    assert plan.loss_added_fen == 50_000
+    assert plan.carried.losses_carried_fen == 150_000
+    assert plan.statutory_reserve_fen == plan.distributable_fen == plan.distributed_fen == 0
     check_identity(plan, -50_000)
     p1 = next(line for line in plan.lines if line.member_id == "P1")
     assert p1.explanation == (
-        "贫困户股保底收益：本金 2,000.00 元 × 年 5%，应得 100.00 元；固定保底，无论当年盈亏都支付，实付 100.00 元"
+        "贫困户股保底收益：本金 2,000.00 元 × 年 5%，应得 100.00 元；固定保底，无论当年盈亏都支付，列入财务费用，实付 100.00 元"
     )
+
+
+def test_fixed_guaranteed_returns_leave_the_waterfall_on_the_profit():
+    # DESIGN.md: profit 50,000 yuan after 8,000 yuan of guaranteed returns (poverty capital
+    # 80,000 yuan at a fixed 10%: 50,000 + 30,000 yuan). Registered capital 1,000,000 yuan, so the
+    # cap is far: statutory reserve 10% of 50,000 = 5,000; distributable 45,000 yuan, all of it to
+    # the ordinary shares (poverty shares do not also share the remainder here), 4:1.
+    # (Deducting the returns first gave reserve 4,200 and distributable 37,800 yuan.)
+    charter = Charter(floor_mode="fixed", floor_bp=1_000, poverty_participates=False)
+    holders = [
+        holder("collective", "ordinary", 20_000, 20_000_000),
+        holder("P1", "poverty", 5_000, 5_000_000, floor=percent_of(5_000_000, 1_000)),
+        holder("P2", "poverty", 3_000, 3_000_000, floor=percent_of(3_000_000, 1_000)),
+        holder("V", "ordinary", 5_000, 5_000_000),
+    ]
+    plan = company_plan(5_000_000, 100_000_000, charter, CarriedState(), holders)
+    assert plan.statutory_reserve_fen == 500_000
+    assert plan.distributable_fen == 4_500_000
+    assert plan.floor_expense_fen == plan.floor_paid_fen == 800_000
+    assert amounts(plan, "floor") == {"P1": 500_000, "P2": 300_000}
+    assert amounts(plan, "shares") == {"collective": 3_600_000, "V": 900_000}
+    assert plan.distributed_fen == 4_500_000 and plan.undistributed_fen == 0
+    check_identity(plan, 5_000_000)
 
 
 def test_share_days_with_a_holding_bought_mid_year_in_a_leap_year():
@@ -341,7 +372,7 @@ def test_company_plan_conserves_money(profit, registered, charter, carried, hold
     if carried.statutory_reserve_balance_fen <= cap:
         assert plan.carried.statutory_reserve_balance_fen <= cap
     if not plan.loss_added_fen:
-        after_losses = profit - plan.floor_expense_fen - plan.losses_covered_fen
+        after_losses = profit - plan.losses_covered_fen  # guaranteed returns are never deducted
         rate = max(1_000, charter.reserve_bp)
         assert plan.statutory_reserve_fen <= percent_of(after_losses, rate)
     assert plan.carried.losses_carried_fen == (

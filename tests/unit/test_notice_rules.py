@@ -20,9 +20,11 @@ from service.notices.rules import (
 
 def test_a_notice_runs_from_today_for_its_days():
     assert notice_period("award", 7, 3, date(2026, 1, 10)) == (date(2026, 1, 10), date(2026, 1, 17))
-    for kind, days, subjects in (("poster", 7, 1), ("award", 0, 1), ("distribution", 7, 0)):
+    for kind, days, subjects in (("poster", 7, 1), ("award", 0, 1), ("award", 7, 0)):
         with pytest.raises(ValueError):
             notice_period(kind, days, subjects, date(2026, 1, 10))
+    # A distribution notice publishes the plan: a loss year's, with no household in it, too.
+    assert notice_period("distribution", 10, 0, date(2026, 1, 10)) == (date(2026, 1, 10), date(2026, 1, 20))
 
 
 @given(
