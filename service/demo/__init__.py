@@ -11,6 +11,7 @@ import time
 
 import asyncpg
 
+from service.awards.rules import serial_for
 from service.core.crypto import DataCipher
 from service.core.settings import Settings
 from service.demo.base import is_seeded, seed_demo
@@ -48,5 +49,7 @@ def demo_logins_text(base_url: str) -> str:
     lines += [f"  {u:<10} {r}" + (f"  region {g}" if g else "") for u, r, g in DEMO_USERS]
     lines.append("  admin      admin  (password from HUINONG_ADMIN_PASSWORD, default 'admin-demo-2026' under make run)")
     lines.append(f"Household logins: household_no 621223100201-001 … 621223100201-097, PIN {DEMO_PIN}")
+    lines.append("  also 621223100203-001 (凤凰谷 dividends), 621223100204-001 (帽帽鸡 refunds), same PIN")
     lines.append(f"Household pages: {base_url}/h/login   Staff console: {base_url}/console/")
+    lines.append(f"A certificate to verify: {base_url}/p/verify/{serial_for('exit', COUNTY, 2025, 1)}")
     return "\n".join(lines)

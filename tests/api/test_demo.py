@@ -9,6 +9,7 @@ a batch closed with a failed line re-issued, the books in balance, and real figu
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -16,7 +17,7 @@ import pytest
 
 from db.pool import init_connection
 from service.core.crypto import DataCipher
-from service.demo import load_demo
+from service.demo import demo_logins_text, load_demo
 from service.demo.people import CAOTANZI, COUNTY, FENGHUANGGU, NANYANGOU
 from tests import conftest
 from tests.api.test_auth_and_clock import assert_problem
@@ -202,6 +203,8 @@ async def test_the_exit_award_was_reviewed_noticed_and_granted_within_budget(dem
     verified = await demo.client.get(f"/verify/{serial}")
     assert verified.status_code == 200 and verified.json()["kind"] == "exit"
     assert (await demo.client.get(f"/p/verify/{serial}")).status_code == 200
+    printed = re.search(r"/p/verify/(\S+)", demo_logins_text("http://127.0.0.1:8000"))  # what make run prints
+    assert printed and (await demo.client.get(f"/verify/{printed.group(1)}")).status_code == 200
 
 
 # ---- payments and the books --------------------------------------------------------------------
