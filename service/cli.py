@@ -54,6 +54,7 @@ async def _seed(settings: Settings, args: argparse.Namespace) -> int:
             except PermissionError as exc:
                 print(f"seed-demo --reset refused: {exc}")
                 return 1
+        await migrate(conn)  # a fresh database gets its schema first; an up-to-date one is untouched
         seconds = await load_demo(conn, DataCipher(settings.data_key), settings)
         print("demo county already present" if seconds is None else f"demo county loaded in {seconds:.1f} s")
     finally:
