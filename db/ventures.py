@@ -418,3 +418,31 @@ async def reallocations(conn: asyncpg.Connection, venture_id: uuid.UUID) -> list
     return await conn.fetch(
         "SELECT * FROM reallocation_proposals WHERE venture_id = $1 ORDER BY created_at", venture_id
     )
+
+
+async def ventures_page(
+    conn: asyncpg.Connection,
+    *,
+    venture_ids: Sequence[uuid.UUID] | None,
+    scope: str,
+    village_code: str | None,
+    model: str | None,
+    after: tuple[str, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Ventures by name then id, after the key `after`: those of `venture_ids` when given (an
+    accountant's), and only those whose village code starts with `scope`."""
+    return await conn.fetch(
+        """SELECT * FROM ventures
+           WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[])) AND village_code LIKE $2 || '%'
+             AND ($3::text IS NULL OR village_code = $3) AND ($4::text IS NULL OR model = $4)
+             AND ($5::text IS NULL OR (name, id) > ($5::text, $6::uuid))
+           ORDER BY name, id LIMIT $7""",
+        venture_ids,
+        scope,
+        village_code,
+        model,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )

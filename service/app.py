@@ -39,6 +39,7 @@ from service.payments import routes as payments
 from service.registry import routes as registry
 from service.statements import pages as statement_pages
 from service.statements import routes as statements
+from service.system import pages as system_pages
 from service.system import routes as system
 from service.users import pages as user_pages
 from service.users import routes as users
@@ -64,6 +65,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *statement_pages.PAGES,
     *award_pages.PAGES,
     *notice_pages.PAGES,
+    *system_pages.PAGES,
 ]
 
 

@@ -4,7 +4,8 @@ run            start the embedded database if DATABASE_URL is unset, migrate, lo
                county once, print the URL and demo logins, and serve
 serve          serve (the database must be migrated)
 migrate        apply pending migrations
-seed-demo      load the demo county (once)
+seed-demo      load the demo county with its year worked through (once); --reset builds it again
+               on a database that holds only the demo
 create-user    add a staff user
 verify-audit   recompute the audit log's hash chain; exit 1 naming the breaks
 verify-ledger  check every ledger invariant; exit 1 naming the failures
@@ -42,15 +43,31 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from service.core.crypto import DataCipher
-    from service.demo import seed_demo
+    from service.demo import load_demo
+    from service.demo.reset import reset
 
     conn = await connect(settings)
     try:
-        loaded = await seed_demo(conn, DataCipher(settings.data_key))
-        print("demo county loaded" if loaded else "demo county already present")
+        if getattr(args, "reset", False):
+            try:
+                await reset(conn)
+            except PermissionError as exc:
+                print(f"seed-demo --reset refused: {exc}")
+                return 1
+        await migrate(conn)  # a fresh database gets its schema first; an up-to-date one is untouched
+        seconds = await load_demo(conn, DataCipher(settings.data_key), settings)
+        print("demo county already present" if seconds is None else f"demo county loaded in {seconds:.1f} s")
     finally:
         await conn.close()
     return 0
+
+
+def _seed_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="drop everything and load the demo again (a database holding only the demo)",
+    )
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -114,7 +131,7 @@ def _serve(settings: Settings) -> None:
 
 COMMANDS: dict[str, tuple[Command, Callable[[Any], None] | None]] = {
     "migrate": (_migrate, None),
-    "seed-demo": (_seed, None),
+    "seed-demo": (_seed, _seed_arguments),
     "verify-audit": (_verify_audit, None),
     "verify-ledger": (_verify_ledger, None),
     "distribute": (distribute.run, distribute.configure),

@@ -11,9 +11,9 @@ import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, Parameter
 
-from schemas.common import Created
+from schemas.common import Created, Page
 from schemas.ventures import (
     MemberAccount,
     MemberCreate,
@@ -34,6 +34,7 @@ from service.core.audit import Actor
 from service.core.auth import VENTURE_READERS, VENTURE_WRITERS
 from service.core.clock import Clock
 from service.core.idempotency import run_idempotent
+from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.principal import Principal
 from service.core.uploads import UPLOAD
 from service.ventures import workflow
@@ -56,6 +57,20 @@ class VentureController(Controller):
             return await workflow.create_venture(tx, actor, principal, data)
 
         return await run_idempotent(request, conn, principal, work)
+
+    @get("/", guards=[VENTURE_READERS], operation_id="list_ventures")
+    async def list_ventures(
+        self,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        village_code: Annotated[str | None, Parameter(pattern=r"^[0-9]{12}$")] = None,
+        model: Annotated[str | None, Parameter(pattern=r"^(branch_company|cooperative|enterprise)$")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[VentureOut]:
+        return await workflow.list_ventures(
+            conn, principal, village_code=village_code, model=model, limit=limit, cursor=cursor
+        )
 
     @get("/{venture_id:str}", guards=[VENTURE_READERS], operation_id="get_venture")
     async def get_venture(self, venture_id: str, conn: asyncpg.Connection, principal: Principal) -> VentureOut:

@@ -18,7 +18,7 @@ import msgspec
 from db import ledger
 from db import ventures as q
 from db.ids import as_uuid
-from schemas.common import Created
+from schemas.common import Created, Page
 from schemas.ventures import Charter as CharterIn
 from schemas.ventures import (
     MemberAccount,
@@ -39,8 +39,9 @@ from schemas.ventures import (
 )
 from service.core.audit import Actor, record
 from service.core.errors import forbidden, invalid_field, not_found
+from service.core.pagination import decode_cursor, page_of
 from service.core.policy import may_found_venture_in, venture_for
-from service.core.principal import Principal, Role
+from service.core.principal import Principal, Role, region_prefix
 from service.core.tabular import read_table
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line
@@ -148,6 +149,39 @@ async def create_venture(
 
 async def get_venture(conn: asyncpg.Connection, principal: Principal, venture_id: str) -> VentureOut:
     return venture_out(await venture_for(conn, principal, venture_id))
+
+
+async def list_ventures(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    *,
+    village_code: str | None,
+    model: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[VentureOut]:
+    """The ventures the caller may read, by name: an accountant those it keeps, region staff
+    those of their region, the admin every one."""
+    ids: list[uuid.UUID] | None = None
+    scope = ""
+    if principal.role == Role.ACCOUNTANT:
+        ids = [u for u in (as_uuid(v) for v in principal.venture_ids) if u is not None]
+    elif not principal.is_admin:
+        if principal.role == Role.HOUSEHOLD or (village_code and not principal.covers_region(village_code)):
+            raise forbidden("只能查看本辖区的经营主体")
+        scope = region_prefix(principal.region_code or "x")
+    key = decode_cursor(cursor, 2)
+    after = None
+    if key:
+        last_id = as_uuid(str(key[1]))
+        if last_id is None or not isinstance(key[0], str):
+            raise invalid_field("cursor", "分页游标无效")
+        after = (key[0], last_id)
+    rows = await q.ventures_page(
+        conn, venture_ids=ids, scope=scope, village_code=village_code, model=model, after=after, limit=limit + 1
+    )
+    page, next_cursor = page_of(rows, limit, lambda r: [r["name"], str(r["id"])])
+    return Page([venture_out(r) for r in page], next_cursor)
 
 
 async def add_member(

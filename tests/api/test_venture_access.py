@@ -145,6 +145,7 @@ def _distribution(c: Call) -> dict:
 
 ROUTES: list[Route] = [
     _row("POST", "/ventures", WRITERS, _venture),
+    _row("GET", "/ventures", READERS),
     _row("GET", "/ventures/{coop}", READERS),
     _row("POST", "/ventures/{coop}/members", WRITERS, _member),
     _row("GET", "/ventures/{coop}/members", READERS),
