@@ -40,18 +40,3 @@ async def close_year(
         conn, xiangzhen.actor, xiangzhen.principal, draft.id, None, settings, days.approved_on
     )
     return await distributions.post_distribution(conn, kuaiji.actor, kuaiji.principal, draft.id, days.posted_on)
-
-
-async def close_loss_year(
-    conn: asyncpg.Connection, settings: Settings, venture_id: str, year: int, profit_fen: int, days: YearEnd
-) -> DistributionOut | None:
-    """A loss year goes through the same steps. Until a plan without household lines can be
-    publicly noticed (issue 12, item 1: approve refuses "a notice needs at least one subject"),
-    the year is left out and answers None; nothing of it stays."""
-    try:
-        async with conn.transaction():
-            return await close_year(conn, settings, venture_id, year, profit_fen, days)
-    except ValueError as exc:
-        if "subject" not in str(exc):
-            raise
-        return None

@@ -15,7 +15,7 @@ import asyncpg
 from schemas.ventures import Charter, MemberCreate, ShareMovementCreate, VentureCreate, VentureOut
 from service.core.settings import Settings
 from service.demo.actors import Person
-from service.demo.books import YearEnd, close_loss_year, close_year, set_up
+from service.demo.books import YearEnd, close_year, set_up
 from service.demo.lookups import head_names, households_of
 from service.demo.people import FENGHUANGGU, person_name
 from service.ventures import workflow as ventures
@@ -87,8 +87,7 @@ async def _register(conn: asyncpg.Connection, kuaiji: Person, venture_id: str) -
 
 
 async def close(conn: asyncpg.Connection, settings: Settings, venture_id: str, year: int) -> None:
-    """Post one fiscal year of the company."""
-    if year == LOSS_YEAR[0]:
-        await close_loss_year(conn, settings, venture_id, year, LOSS_YEAR[1], _year_end(year))
-    else:
-        await close_year(conn, settings, venture_id, year, dict(YEARS)[year], _year_end(year))
+    """Post one fiscal year of the company: a loss year goes through the same steps (its notice lists
+    no household, and the loss is carried to next year's waterfall)."""
+    profit = LOSS_YEAR[1] if year == LOSS_YEAR[0] else dict(YEARS)[year]
+    await close_year(conn, settings, venture_id, year, profit, _year_end(year))
