@@ -53,10 +53,22 @@ async def record_exit(api, household_no: str, year: int = 2025) -> None:
     assert r.status_code == 201, r.text
 
 
+def breakdown_of(income: int, people: int = 2) -> dict:
+    """An income breakdown whose per-person figure is exactly `income`."""
+    return {
+        "wage_fen": income * people,
+        "business_net_fen": 0,
+        "property_net_fen": 0,
+        "transfer_net_fen": 0,
+        "people": people,
+    }
+
+
 async def apply(api, pid: str, household_no: str, income: int = 450_000, as_household: bool = False):
     hid = await api.household_id(household_no)
     body = {"household_id": hid, "declared_income_fen": income}
     if as_household:
+        body |= {"income_breakdown": breakdown_of(income), "commitment_accepted": True}
         headers = await api.household_login(household_no)
         return await api.client.post(f"/award-programs/{pid}/applications", json=body, headers=headers)
     return await api.as_("cunwei", "POST", f"/award-programs/{pid}/applications", json=body)
