@@ -125,8 +125,9 @@ class PaymentOut(msgspec.Struct):
 class CheckOut(msgspec.Struct):
     name: str
     passed: bool
-    detail: str
+    detail: str  # for the reviewer
     effect: str = "reject"
+    plain: str = ""  # the same in the household's words
 
 
 class ReviewOut(msgspec.Struct):
