@@ -102,7 +102,7 @@ class AwardController(Controller):
         clock: Clock,
     ) -> Response:
         async def work(tx: asyncpg.Connection) -> ApplicationOut:
-            return await workflow.apply(tx, actor, principal, clock.today(), program_id, data)
+            return await workflow.apply(tx, actor, principal, clock.today(), program_id, data, clock.now())
 
         return await run_idempotent(request, conn, principal, work)
 

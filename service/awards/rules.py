@@ -480,6 +480,28 @@ def yuan_to_fen(text: str) -> int | None:
     return int(match.group(1)) * 100 + int(cents)
 
 
+_PEOPLE = re.compile(r"[0-9]{1,2}")
+
+
+def income_form(values: Mapping[str, str]) -> tuple[IncomeBreakdown | None, dict[str, str]]:
+    """The breakdown a household typed on its phone: the four incomes in yuan (form fields named
+    as the breakdown's without `_fen`) and the people; a message per bad field, or none."""
+    errors: dict[str, str] = {}
+    parts: dict[str, int] = {}
+    for field, name in INCOME_FIELDS:
+        fen = yuan_to_fen(values.get(field.removesuffix("_fen"), ""))
+        if fen is None:
+            errors[field] = f"{name}请只写数字，例如 1200 或 1200.50（元）"
+        else:
+            parts[field] = fen
+    people = values.get("people", "").strip()
+    if not _PEOPLE.fullmatch(people) or int(people) < 1:
+        errors["people"] = "家庭人口请写 1 到 99 之间的数字"
+    if errors:
+        return None, errors
+    return IncomeBreakdown(**parts, people=int(people)), {}
+
+
 # ---- programmes -------------------------------------------------------------------------------
 
 LEVELS = ("province", "city", "county")

@@ -356,6 +356,7 @@ class Filing:
     breakdown: IncomeBreakdown | None = None
     recorded: dict[str, int] | None = None  # what the service knew of the year's income
     commitment_text: str | None = None
+    accepted_at: dt.datetime | None = None  # when the commitment was accepted
 
 
 def _record_of(
@@ -373,11 +374,10 @@ def _record_of(
         for c in result.checks
     ]
     breakdown = dataclasses.asdict(filing.breakdown) if filing.breakdown else None
-    accepted_at = dt.datetime.now(dt.UTC) if filing.commitment_text else None
     return (
         *(p["county_code"], uuid.uuid4(), p["id"], household["id"], household["village_code"], income),
         *(result.outcome, checks, status, reason, applied_by),
-        *(filing.by_household, breakdown, filing.recorded, filing.commitment_text, accepted_at),
+        *(filing.by_household, breakdown, filing.recorded, filing.commitment_text, filing.accepted_at),
     )
 
 
@@ -439,7 +439,7 @@ def _already_applied(application_id: uuid.UUID | None) -> DomainError:
     return conflict("already-applied", "该农户在本项目中已有申请，正在办理", **extra)
 
 
-def _filing(principal: Principal, p: asyncpg.Record, data: ApplicationCreate, recorded: dict[str, int]) -> Filing:
+def _filing(principal: Principal, data: ApplicationCreate, recorded: dict[str, int], now: dt.datetime) -> Filing:
     """How this application is filed; every problem with its breakdown or commitment is a 422."""
     by_household = principal.role == Role.HOUSEHOLD
     breakdown = IncomeBreakdown(**msgspec.to_builtins(data.income_breakdown)) if data.income_breakdown else None
@@ -457,6 +457,7 @@ def _filing(principal: Principal, p: asyncpg.Record, data: ApplicationCreate, re
         breakdown=breakdown,
         recorded=recorded if breakdown else None,
         commitment_text=COMMITMENT_TEXT if accepted else None,
+        accepted_at=now if accepted else None,
     )
 
 
@@ -467,9 +468,10 @@ async def apply(
     today: dt.date,
     program_id: str,
     data: ApplicationCreate,
+    now: dt.datetime | None = None,
 ) -> ApplicationOut:
-    """A household applies for itself (with its income breakdown and the commitment), or a village
-    clerk for a household of its village."""
+    """A household applies for itself (with its income breakdown and the commitment, accepted at
+    `now`, the service clock's time), or a village clerk for a household of its village."""
     if principal.role == Role.HOUSEHOLD and principal.household_id != data.household_id:
         raise forbidden("农户只能为本户申请")
     p = await program_for(conn, principal, program_id)
@@ -480,7 +482,8 @@ async def apply(
         raise conflict(
             "application-window-closed", f"不在申请期内（{p['opens_on'] or '不限'} 至 {p['closes_on'] or '不限'}）"
         )
-    filing = _filing(principal, p, data, await _recorded_income(conn, household, p["year"], today))
+    recorded = await _recorded_income(conn, household, p["year"], today)
+    filing = _filing(principal, data, recorded, now or dt.datetime.now(dt.UTC))
     (app_id,) = await submit_applications(conn, actor, p, [(household["id"], data.declared_income_fen)], filing)
     return await application_detail(conn, app_id)
 
