@@ -197,6 +197,11 @@ async def test_no_award_page_shows_another_households_data(live, phone, artifact
 
     # B has no exit recorded: it is offered nothing, and A's application is nowhere for it.
     await sign_in_as(phone, B)
+    # Look-alike digits in a link are not numbers: the newest year, or not found, never a 500.
+    assert (await phone.goto("/h/statement?year=²⁰²⁵")).status == 200
+    assert (await phone.goto("/h/statement?year=２０２５")).status == 200
+    assert (await phone.goto("/h/applications/²")).status == 404
+    await phone.goto("/h/statement")
     text = await phone.inner_text("body")
     assert "奖励申请" not in text and "4,567.89" not in text
     response = await phone.goto(f"/h/applications/{app_id}")
