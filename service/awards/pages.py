@@ -118,11 +118,10 @@ def _form_page(
 ) -> Response:
     errors = errors or {}
     result = None
-    if calculated and not any(field in errors for field, _ in INCOME_FIELDS) and "people" not in errors:
-        breakdown, _ = income_form(values)
-        if breakdown is not None:
-            figure = per_capita_income(breakdown)
-            result = {"breakdown": breakdown, "figure": figure, "reaches": figure >= offer.line_fen}
+    breakdown = income_form(values)[0] if calculated else None
+    if breakdown is not None:
+        figure = per_capita_income(breakdown)
+        result = {"breakdown": breakdown, "figure": figure, "reaches": figure >= offer.line_fen}
     return render(
         "award_apply.html",
         status_code=status_code,
@@ -139,21 +138,30 @@ def _form_page(
     )
 
 
-@get("/h/awards/{program_id:str}", opt=PAGE, include_in_schema=False)
-async def apply_page(
-    program_id: str, request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock
-) -> Response:
+async def _open_offer(
+    request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock, program_id: str
+) -> tuple[Principal, OpenProgramOut] | Response:
+    """The signed-in household and the programme it may apply to now; otherwise the page to show
+    instead: the login, its application in progress (applying again shows it), or not found."""
     principal = await _household(request, conn, settings)
     if principal is None:
         return see_other(HOUSEHOLD_LOGIN)
     offer = await _offer(conn, principal, clock.today(), program_id)
     if offer is not None and offer.application is not None and not offer.can_apply:
-        return see_other(application_url(offer.application.id))  # the one in progress
+        return see_other(application_url(offer.application.id))
     if offer is None or not offer.can_apply:
-        return render(
-            "error.html", status_code=404, heading="不能申请", message="这个奖励现在不能申请。", back=HOUSEHOLD_HOME
-        )
-    return _form_page(offer, _start_values(offer))
+        return render("error.html", 404, heading="不能申请", message="这个奖励现在不能申请。", back=HOUSEHOLD_HOME)
+    return principal, offer
+
+
+@get("/h/awards/{program_id:str}", opt=PAGE, include_in_schema=False)
+async def apply_page(
+    program_id: str, request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock
+) -> Response:
+    found = await _open_offer(request, conn, settings, clock, program_id)
+    if isinstance(found, Response):
+        return found
+    return _form_page(found[1], _start_values(found[1]))
 
 
 def _invalid_errors(problem: Invalid) -> tuple[dict[str, str], str | None]:
@@ -212,16 +220,10 @@ async def apply_form(
 ) -> Response:
     if cross_site(request, settings):
         return refuse_cross_site()
-    principal = await _household(request, conn, settings)
-    if principal is None:
-        return see_other(HOUSEHOLD_LOGIN)
-    offer = await _offer(conn, principal, clock.today(), program_id)
-    if offer is not None and offer.application is not None and not offer.can_apply:
-        return see_other(application_url(offer.application.id))
-    if offer is None or not offer.can_apply:
-        return render(
-            "error.html", status_code=404, heading="不能申请", message="这个奖励现在不能申请。", back=HOUSEHOLD_HOME
-        )
+    found = await _open_offer(request, conn, settings, clock, program_id)
+    if isinstance(found, Response):
+        return found
+    principal, offer = found
     values = {
         key: (data.get(key) or "").strip()[:40]
         for key in ("wage", "business_net", "property_net", "transfer_net", "people")
@@ -251,18 +253,28 @@ def _shown_time(moment: dt.datetime | None) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-@get("/h/applications/{application_id:str}", opt=PAGE, include_in_schema=False)
-async def application_page(
-    application_id: str, request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock
-) -> Response:
+async def _own_application(
+    request: Request, conn: asyncpg.Connection, settings: Settings, application_id: str
+) -> tuple[Principal, ApplicationOut] | Response:
+    """The signed-in household and its own application; otherwise the login or a not-found page
+    (another household's application is not found, exactly like a missing one)."""
     principal = await _household(request, conn, settings)
     if principal is None:
         return see_other(HOUSEHOLD_LOGIN)
     try:
-        # Its own application only: any other answers not found.
-        app = await get_application(conn, principal, application_id)
+        return principal, await get_application(conn, principal, application_id)
     except DomainError as problem:
         return error_page(problem, back=HOUSEHOLD_HOME)
+
+
+@get("/h/applications/{application_id:str}", opt=PAGE, include_in_schema=False)
+async def application_page(
+    application_id: str, request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock
+) -> Response:
+    found = await _own_application(request, conn, settings, application_id)
+    if isinstance(found, Response):
+        return found
+    principal, app = found
     offer = await _offer(conn, principal, clock.today(), app.program_id)
     return render(
         "award_application.html",
@@ -284,13 +296,10 @@ async def application_page(
 async def withdraw_page(
     application_id: str, request: Request, conn: asyncpg.Connection, settings: Settings
 ) -> Response:
-    principal = await _household(request, conn, settings)
-    if principal is None:
-        return see_other(HOUSEHOLD_LOGIN)
-    try:
-        app = await get_application(conn, principal, application_id)
-    except DomainError as problem:
-        return error_page(problem, back=HOUSEHOLD_HOME)
+    found = await _own_application(request, conn, settings, application_id)
+    if isinstance(found, Response):
+        return found
+    app = found[1]
     if app.status not in WITHDRAWABLE:
         return see_other(application_url(app.id))
     return render("award_withdraw.html", app=app, kind_words=KIND_WORDS[app.program_kind])

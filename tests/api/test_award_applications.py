@@ -134,7 +134,7 @@ async def test_a_household_applies_with_its_income_breakdown_and_commitment(api)
     try:
         with pytest.raises(asyncpg.CheckViolationError):
             await conn.execute(
-                "UPDATE award_applications SET declared_income_fen = 450_000 WHERE id = $1::uuid", got["id"]
+                "UPDATE award_applications SET declared_income_fen = 450000 WHERE id = $1::uuid", got["id"]
             )
     finally:
         await conn.close()

@@ -174,10 +174,8 @@ async def test_thousand_concurrent_grants_award_each_household_once(api):
     await ledger_ok(api)
 
 
-async def test_budget_for_seven_grants_exactly_seven(api):
-    pid, ids, _ = await ready_to_grant(api, list(range(1, 11)), budget_fen=210_000 + 29_999)
-    await set_today(api, AFTER_NOTICE)
-    # Two offices grant at once, some naming single applications, some with Idempotency-Keys.
+async def two_finance_officers(api) -> list[dict[str, str]]:
+    """Sign-ins of the demo's finance officer and of a second one of the same county."""
     r = await api.as_(
         "admin",
         "POST",
@@ -185,7 +183,14 @@ async def test_budget_for_seven_grants_exactly_seven(api):
         json={"username": "caizheng3", "password": "huinong-demo", "role": "finance_officer", "region_code": COUNTY},
     )
     assert r.status_code == 201, r.text
-    offices = [await api.login("caizheng"), await api.login("caizheng3")]
+    return [await api.login("caizheng"), await api.login("caizheng3")]
+
+
+async def test_budget_for_seven_grants_exactly_seven(api):
+    pid, ids, _ = await ready_to_grant(api, list(range(1, 11)), budget_fen=210_000 + 29_999)
+    await set_today(api, AFTER_NOTICE)
+    # Two offices grant at once, some naming single applications, some with Idempotency-Keys.
+    offices = await two_finance_officers(api)
     calls = []
     for n in range(200):
         headers = dict(offices[n % 2])
@@ -638,14 +643,7 @@ async def test_no_level_passes_its_share_under_concurrent_grants(api):
         "county": {"share_bp": 3334, "budget_fen": 334, "committed_fen": 0, "remaining_fen": 334},
     }
     await set_today(api, AFTER_NOTICE)
-    r = await api.as_(
-        "admin",
-        "POST",
-        "/users",
-        json={"username": "caizheng3", "password": "huinong-demo", "role": "finance_officer", "region_code": COUNTY},
-    )
-    assert r.status_code == 201, r.text
-    offices = [await api.login("caizheng"), await api.login("caizheng3")]
+    offices = await two_finance_officers(api)
     # Two finance officers at once, mostly one application a call, so the runs interleave.
     calls = [
         api.client.post(
