@@ -556,9 +556,9 @@ def award_split(
        service.core.allocation breaks them); should more fen be left than levels with room, they
        are spread evenly over those levels, each up to its room.
 
-    So the committed amounts of the levels follow the cost shares of the running total, each part
-    is within a fen of its exact quota while every level has room, and no part ever passes a
-    level's room. An award that fits the total budget always fits the levels, because the
+    So each level's committed amount stays within a fen of its exact share of the running total
+    (tests/unit/test_award_budgets.py holds it over any sequence of grants), each part is within a
+    fen of its exact quota while every level has room, and no part ever passes a level's room. An award that fits the total budget always fits the levels, because the
     levels' rooms sum to what the budget has left; when the whole budget is committed, each level
     has committed exactly its share. Raises ValueError when the award does not fit or a level has
     already passed its share (the database refuses both as well).
