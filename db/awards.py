@@ -41,11 +41,12 @@ async def region_name(conn: asyncpg.Connection, code: str) -> str | None:
 
 
 async def insert_program(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
-    """A new programme from its column values; returns its row."""
+    """A new programme from its column values (its budget split by level included); returns its row."""
     row = await conn.fetchrow(
         """INSERT INTO award_programs (county_code, kind, year, name, amount_fen, budget_fen, province_bp,
-               city_bp, county_bp, notice_days, opens_on, closes_on, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *""",
+               city_bp, county_bp, notice_days, opens_on, closes_on, created_by, province_budget_fen,
+               city_budget_fen, county_budget_fen)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *""",
         values["county_code"],
         values["kind"],
         values["year"],
@@ -59,21 +60,50 @@ async def insert_program(conn: asyncpg.Connection, values: dict[str, Any]) -> as
         values["opens_on"],
         values["closes_on"],
         values["created_by"],
+        values["province_budget_fen"],
+        values["city_budget_fen"],
+        values["county_budget_fen"],
     )
     assert row is not None
     return row
 
 
-async def commit_grants(conn: asyncpg.Connection, p: asyncpg.Record, total_fen: int, count: int) -> int:
-    """Add a grant run to what the programme has committed and numbered; returns the new committed."""
-    return await conn.fetchval(
-        """UPDATE award_programs SET committed_fen = committed_fen + $3, next_serial = next_serial + $4
-           WHERE county_code = $1 AND id = $2 RETURNING committed_fen""",
+async def commit_grants(conn: asyncpg.Connection, p: asyncpg.Record, by_level: dict[str, int]) -> asyncpg.Record:
+    """Add a grant run to what the programme and each level have committed; returns the new row.
+
+    The CHECKs of migration 0012 refuse the update should any level pass its share.
+    """
+    row = await conn.fetchrow(
+        """UPDATE award_programs SET committed_fen = committed_fen + $3 + $4 + $5,
+               province_committed_fen = province_committed_fen + $3, city_committed_fen = city_committed_fen + $4,
+               county_committed_fen = county_committed_fen + $5
+           WHERE county_code = $1 AND id = $2 RETURNING *""",
         p["county_code"],
         p["id"],
-        total_fen,
+        by_level["province"],
+        by_level["city"],
+        by_level["county"],
+    )
+    assert row is not None
+    return row
+
+
+async def take_serial_numbers(conn: asyncpg.Connection, county_code: str, kind: str, year: int, count: int) -> int:
+    """Reserve `count` certificate numbers of a county, kind and year; returns the first.
+
+    The counter row is locked until the transaction ends, so concurrent grants of any programmes
+    of the county are numbered one after the other, and a rolled-back grant gives its numbers back.
+    """
+    last: int = await conn.fetchval(
+        """INSERT INTO award_serial_counters AS c (county_code, kind, year, last_number) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (county_code, kind, year) DO UPDATE SET last_number = c.last_number + excluded.last_number
+           RETURNING last_number""",
+        county_code,
+        kind,
+        year,
         count,
     )
+    return last - count + 1
 
 
 async def lock_exit_awards(conn: asyncpg.Connection, county_code: str) -> None:
@@ -88,18 +118,6 @@ async def program_counts(conn: asyncpg.Connection, p: asyncpg.Record) -> dict[st
         p["id"],
     )
     return {r["status"]: r["n"] for r in rows}
-
-
-async def committed_by_level(conn: asyncpg.Connection, p: asyncpg.Record) -> dict[str, int]:
-    row = await conn.fetchrow(
-        """SELECT coalesce(sum(province_fen), 0) AS province, coalesce(sum(city_fen), 0) AS city,
-                  coalesce(sum(county_fen), 0) AS county
-           FROM awards WHERE county_code = $1 AND program_id = $2""",
-        p["county_code"],
-        p["id"],
-    )
-    assert row is not None
-    return {k: int(v) for k, v in row.items()}
 
 
 async def households(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
@@ -188,35 +206,69 @@ async def lines_for(conn: asyncpg.Connection, year: int) -> asyncpg.Record | Non
     return await conn.fetchrow("SELECT poverty_line_fen, xiaokang_line_fen FROM poverty_lines WHERE year = $1", year)
 
 
-async def live_applications(conn: asyncpg.Connection, p: asyncpg.Record, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+async def live_applications(
+    conn: asyncpg.Connection, p: asyncpg.Record, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Each household's application in progress in the programme (neither rejected nor withdrawn)."""
     rows = await conn.fetch(
-        """SELECT household_id FROM award_applications WHERE county_code = $1 AND program_id = $2
-             AND household_id = ANY($3::uuid[]) AND status <> 'rejected'""",
+        """SELECT household_id, id FROM award_applications WHERE county_code = $1 AND program_id = $2
+             AND household_id = ANY($3::uuid[]) AND status NOT IN ('rejected', 'withdrawn')""",
         p["county_code"],
         p["id"],
         list(ids),
     )
-    return {r["household_id"] for r in rows}
+    return {r["household_id"]: r["id"] for r in rows}
+
+
+APPLICATION_COLUMNS = [
+    "county_code",
+    "id",
+    "program_id",
+    "household_id",
+    "village_code",
+    "declared_income_fen",
+    "outcome",
+    "checks",
+    "status",
+    "status_reason",
+    "applied_by",
+    "filed_by_household",
+    "income_breakdown",
+    "income_recorded",
+    "commitment_text",
+    "commitment_accepted_at",
+]
 
 
 async def insert_applications(conn: asyncpg.Connection, records: list[tuple[Any, ...]]) -> None:
-    await conn.copy_records_to_table(
-        "award_applications",
-        records=records,
-        columns=[
-            "county_code",
-            "id",
-            "program_id",
-            "household_id",
-            "village_code",
-            "declared_income_fen",
-            "outcome",
-            "checks",
-            "status",
-            "status_reason",
-            "applied_by",
-        ],
-    )
+    """New applications (values in APPLICATION_COLUMNS order), with COPY."""
+    await conn.copy_records_to_table("award_applications", records=records, columns=APPLICATION_COLUMNS)
+
+
+# An application as every reader gets it: with its household's masked name, its programme's kind
+# and year, its notice's dates, and once granted its certificate and payment.
+_APPLICATION = """
+SELECT a.county_code, a.id, a.seq, a.program_id, a.household_id, a.village_code, a.declared_income_fen,
+       a.outcome, a.checks, a.status, a.status_reason, a.notice_id, a.created_at, a.updated_at,
+       a.filed_by_household, a.income_breakdown, a.income_recorded, a.commitment_text, a.commitment_accepted_at,
+       h.head_name_masked, h.household_no, ap.kind AS program_kind, ap.year AS program_year,
+       n.starts_on AS notice_starts_on, n.ends_on AS notice_ends_on,
+       w.serial, y.id AS payable_id, y.amount_fen AS payable_fen, y.status AS payable_status, y.paid_on,
+       y.failure_reason
+FROM award_applications a
+JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id
+JOIN award_programs ap ON ap.county_code = a.county_code AND ap.id = a.program_id
+LEFT JOIN notices n ON n.county_code = a.county_code AND n.id = a.notice_id
+LEFT JOIN awards w ON w.county_code = a.county_code AND w.application_id = a.id
+LEFT JOIN payables y ON y.county_code = w.county_code AND y.id = w.payable_id
+"""
+_ONE_APPLICATION = _APPLICATION + "WHERE a.id = $1"
+_APPLICATIONS_PAGE = (
+    _APPLICATION
+    + """WHERE a.county_code = $1 AND a.program_id = $2 AND a.village_code LIKE $3 || '%'
+  AND ($4::text IS NULL OR a.status = $4) AND ($5::bigint IS NULL OR a.seq > $5)
+ORDER BY a.seq LIMIT $6"""
+)
 
 
 async def application(
@@ -227,38 +279,34 @@ async def application(
         return None
     if for_update:
         return await conn.fetchrow("SELECT * FROM award_applications WHERE id = $1 FOR UPDATE", key)
-    return await conn.fetchrow(
-        """SELECT a.county_code, a.id, a.seq, a.program_id, a.household_id, a.village_code, a.declared_income_fen,
-                  a.outcome, a.checks, a.status, a.status_reason, a.notice_id, a.created_at, h.head_name_masked,
-                  h.household_no,
-                  (SELECT w.serial FROM awards w WHERE w.county_code = a.county_code AND w.application_id = a.id)
-                      AS serial
-           FROM award_applications a
-           JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id WHERE a.id = $1""",
-        key,
-    )
+    return await conn.fetchrow(_ONE_APPLICATION, key)
 
 
 async def applications_page(
     conn: asyncpg.Connection, p: asyncpg.Record, *, scope: str, status: str | None, after_seq: int | None, limit: int
 ) -> list[asyncpg.Record]:
+    return await conn.fetch(_APPLICATIONS_PAGE, p["county_code"], p["id"], scope, status, after_seq, limit)
+
+
+async def household_applications(
+    conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID
+) -> list[asyncpg.Record]:
+    """A household's applications, first filed first."""
     return await conn.fetch(
-        """SELECT a.county_code, a.id, a.seq, a.program_id, a.household_id, a.village_code, a.declared_income_fen,
-                  a.outcome, a.checks, a.status, a.status_reason, a.notice_id, a.created_at, h.head_name_masked,
-                  h.household_no,
-                  (SELECT w.serial FROM awards w WHERE w.county_code = a.county_code AND w.application_id = a.id)
-                      AS serial
-           FROM award_applications a
-           JOIN households h ON h.county_code = a.county_code AND h.id = a.household_id
-           WHERE a.county_code = $1 AND a.program_id = $2 AND a.village_code LIKE $3 || '%'
-             AND ($4::text IS NULL OR a.status = $4) AND ($5::bigint IS NULL OR a.seq > $5)
-           ORDER BY a.seq LIMIT $6""",
-        p["county_code"],
-        p["id"],
-        scope,
-        status,
-        after_seq,
-        limit,
+        """SELECT id, program_id, status FROM award_applications
+           WHERE county_code = $1 AND household_id = $2 ORDER BY seq""",
+        county_code,
+        household_id,
+    )
+
+
+async def county_programs(conn: asyncpg.Connection, county_code: str) -> list[asyncpg.Record]:
+    """A county's programmes, newest year first, with that year's income lines (None when unset)."""
+    return await conn.fetch(
+        """SELECT p.*, l.poverty_line_fen, l.xiaokang_line_fen FROM award_programs p
+           LEFT JOIN poverty_lines l ON l.year = p.year
+           WHERE p.county_code = $1 ORDER BY p.year DESC, p.created_at DESC, p.id""",
+        county_code,
     )
 
 

@@ -20,6 +20,7 @@ ApplicationStatus = Literal[
     "objected",
     "over_budget",
     "granted",
+    "withdrawn",
 ]
 Reason = Annotated[str, msgspec.Meta(max_length=2000)]
 RequiredReason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
@@ -46,9 +47,13 @@ class ProgramCreate(RequestBody):
 
 
 class LevelFigures(msgspec.Struct):
+    """One level's part of a programme: its cost share, its share of the budget (the
+    largest-remainder split of budget_fen by the cost shares), what it has committed, what is left."""
+
     share_bp: int
     budget_fen: int
     committed_fen: int
+    remaining_fen: int
 
 
 class ProgramOut(msgspec.Struct):
@@ -69,16 +74,60 @@ class ProgramOut(msgspec.Struct):
     counts: dict[str, int]
 
 
+People = Annotated[int, msgspec.Meta(ge=1, le=99, description="people in the household (家庭人口)")]
+
+
+class IncomeBreakdown(RequestBody):
+    """The household's net income of the year as the national survey counts it (人均纯收入 =
+    the sum of the four ÷ people)."""
+
+    wage_fen: Fen  # 工资性收入
+    business_net_fen: Fen  # 经营净收入
+    property_net_fen: Fen  # 财产净收入
+    transfer_net_fen: Fen  # 转移净收入
+    people: People
+
+
 class ApplicationCreate(RequestBody):
+    """`income_breakdown` and `commitment_accepted: true` are required when the household applies
+    itself; with a breakdown, `declared_income_fen` must be its sum ÷ people rounded half up."""
+
     household_id: Id
     declared_income_fen: Fen
+    income_breakdown: IncomeBreakdown | None = None
+    commitment_accepted: bool | None = None
+
+
+class RecordedIncome(msgspec.Struct):
+    """What the service recorded for the household in the programme's year, by part of the breakdown:
+    dividends and guaranteed returns (财产性收入), purchase settlements and patronage refunds
+    (生产经营性收入), awards (转移性收入)."""
+
+    business_net_fen: int
+    property_net_fen: int
+    transfer_net_fen: int
+
+
+class CommitmentOut(msgspec.Struct):
+    title: str
+    text: str
+    accepted_at: dt.datetime
+
+
+class PaymentOut(msgspec.Struct):
+    payable_id: str
+    amount_fen: int
+    status: str  # unpaid | in_batch | paid | cancelled
+    paid_on: dt.date | None
+    failure_reason: str | None
 
 
 class CheckOut(msgspec.Struct):
     name: str
     passed: bool
-    detail: str
+    detail: str  # for the reviewer
     effect: str = "reject"
+    plain: str = ""  # the same in the household's words
 
 
 class ReviewOut(msgspec.Struct):
@@ -113,6 +162,40 @@ class ApplicationOut(msgspec.Struct):
     notice_id: str | None = None
     certificate_serial: str | None = None
     created_at: dt.datetime | None = None
+    program_kind: str = "exit"
+    program_year: int = 0
+    stage: str = ""  # village | township | notice | granted, or rejected | withdrawn
+    filed_by_household: bool = False
+    income_breakdown: IncomeBreakdown | None = None
+    income_recorded: RecordedIncome | None = None
+    commitment: CommitmentOut | None = None
+    notice_starts_on: dt.date | None = None
+    notice_ends_on: dt.date | None = None
+    payment: PaymentOut | None = None
+
+
+class ApplicationBrief(msgspec.Struct):
+    id: str
+    status: str
+    stage: str
+
+
+class OpenProgramOut(msgspec.Struct):
+    """A programme as the household sees it: open to it, or one it has applied to."""
+
+    id: str
+    kind: str
+    year: int
+    name: str
+    amount_fen: int
+    opens_on: dt.date | None
+    closes_on: dt.date | None
+    line_fen: int  # the per-person income line to reach (脱贫标准 or 小康标准)
+    line_name: str
+    people: int  # as the registry has it, to start the breakdown with
+    recorded_income: RecordedIncome
+    can_apply: bool
+    application: ApplicationBrief | None = None
 
 
 class ReviewCreate(RequestBody):

@@ -23,6 +23,7 @@ from schemas.awards import (
     DecisionCreate,
     GrantOut,
     GrantRequest,
+    OpenProgramOut,
     ProgramCreate,
     ProgramOut,
     PublishOut,
@@ -101,7 +102,7 @@ class AwardController(Controller):
         clock: Clock,
     ) -> Response:
         async def work(tx: asyncpg.Connection) -> ApplicationOut:
-            return await workflow.apply(tx, actor, principal, clock.today(), program_id, data)
+            return await workflow.apply(tx, actor, principal, clock.today(), program_id, data, clock.now())
 
         return await run_idempotent(request, conn, principal, work)
 
@@ -122,6 +123,28 @@ class AwardController(Controller):
         self, application_id: str, conn: asyncpg.Connection, principal: Principal
     ) -> ApplicationOut:
         return await workflow.get_application(conn, principal, application_id)
+
+    @post(
+        "/applications/{application_id:str}/withdraw",
+        guards=[allow("household")],
+        operation_id="withdraw_award_application",
+        status_code=200,
+    )
+    async def withdraw(
+        self, application_id: str, conn: asyncpg.Connection, actor: Actor, principal: Principal
+    ) -> ApplicationOut:
+        async with conn.transaction():
+            return await workflow.withdraw(conn, actor, principal, application_id)
+
+    @get(
+        "/households/{household_id:str}/award-programs",
+        guards=[CERTIFICATE_READERS],
+        operation_id="list_household_award_programs",
+    )
+    async def household_programs(
+        self, household_id: str, conn: asyncpg.Connection, principal: Principal, clock: Clock
+    ) -> Page[OpenProgramOut]:
+        return await workflow.household_programs(conn, principal, clock.today(), household_id)
 
     @post("/applications/{application_id:str}/reviews", guards=[REVIEWERS], operation_id="review_award_application")
     async def review(

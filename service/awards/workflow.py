@@ -15,9 +15,11 @@ cases and the county-scale benchmark run the same code.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -27,9 +29,11 @@ from db import awards as q
 from db import ledger
 from db.ids import as_uuid
 from schemas.awards import (
+    ApplicationBrief,
     ApplicationCreate,
     ApplicationOut,
     CheckOut,
+    CommitmentOut,
     CrossCheckImportOut,
     DecisionCreate,
     GrantedAward,
@@ -37,40 +41,55 @@ from schemas.awards import (
     LevelFigures,
     NoticeOut,
     ObjectionBrief,
+    OpenProgramOut,
+    PaymentOut,
     ProgramCreate,
     ProgramOut,
     PublishOut,
+    RecordedIncome,
     ReviewCreate,
     ReviewOut,
     VerifyOut,
 )
+from schemas.awards import IncomeBreakdown as IncomeBreakdownOut
 from schemas.common import Page
 from service.awards.rules import (
+    COMMITMENT_TEXT,
+    COMMITMENT_TITLE,
     KIND_WORDS,
     LEVEL_WORDS,
     LEVELS,
+    LIVE_EXCLUDED,
     REVIEW_FROM,
     REVIEWER_ROLE,
     REVIEWER_WORDS,
+    WITHDRAWABLE,
     Eligibility,
     EligibilityFacts,
     GrantCandidate,
     GrantSelection,
+    IncomeBreakdown,
+    application_problems,
     check_eligibility,
     county_of_serial,
     held_decision,
+    income_line,
     level_split,
+    may_apply,
     outside_window,
     program_problems,
+    recorded_income,
     review_outcome,
     select_grants,
     serial_for,
     source_of,
+    split_awards,
+    stage_of,
     status_for,
 )
 from service.core.audit import Actor, record
 from service.core.crypto import ID_CONTEXT, DataCipher
-from service.core.errors import bad_input, conflict, field_error, forbidden, invalid_field, not_found
+from service.core.errors import DomainError, bad_input, conflict, field_error, forbidden, invalid_field, not_found
 from service.core.hooks import ObjectionHooks
 from service.core.identity import id_number_problem, normalize_id_number
 from service.core.money import format_yuan
@@ -83,6 +102,7 @@ from service.documents.pdf import CERTIFICATE_TITLES, CertificateData, award_cer
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line, NewPayable
 from service.notices.workflow import open_notice, open_objections_for
+from service.statements.workflow import household_statement
 
 GRANT_FROM = ["in_notice", "over_budget"]  # the statuses a grant run takes applications from
 
@@ -146,9 +166,17 @@ def cost_shares(p: asyncpg.Record) -> dict[str, int]:
     return {level: int(p[f"{level}_bp"]) for level in LEVELS}
 
 
+def level_budgets(p: asyncpg.Record) -> dict[str, int]:
+    """Each level's share of the programme's budget (stored at creation: level_split of budget_fen)."""
+    return {level: int(p[f"{level}_budget_fen"]) for level in LEVELS}
+
+
+def level_committed(p: asyncpg.Record) -> dict[str, int]:
+    return {level: int(p[f"{level}_committed_fen"]) for level in LEVELS}
+
+
 async def program_out(conn: asyncpg.Connection, p: asyncpg.Record) -> ProgramOut:
-    budget = level_split(p["budget_fen"], cost_shares(p))
-    committed = await q.committed_by_level(conn, p)
+    budget, committed = level_budgets(p), level_committed(p)
     return ProgramOut(
         id=str(p["id"]),
         county_code=p["county_code"],
@@ -160,7 +188,10 @@ async def program_out(conn: asyncpg.Connection, p: asyncpg.Record) -> ProgramOut
         committed_fen=p["committed_fen"],
         remaining_fen=p["budget_fen"] - p["committed_fen"],
         cost_shares={f"{level}_bp": p[f"{level}_bp"] for level in LEVELS},
-        by_level={level: LevelFigures(p[f"{level}_bp"], budget[level], committed[level]) for level in LEVELS},
+        by_level={
+            level: LevelFigures(p[f"{level}_bp"], budget[level], committed[level], budget[level] - committed[level])
+            for level in LEVELS
+        },
         notice_days=p["notice_days"],
         opens_on=p["opens_on"],
         closes_on=p["closes_on"],
@@ -190,10 +221,12 @@ async def create_program(
     )
     if errors:
         raise bad_input("；".join(e["message"] for e in errors), errors)
+    budgets = level_split(data.budget_fen, shares)
     p = await q.insert_program(
         conn,
         {
             **{f"{level}_bp": bp for level, bp in shares.items()},
+            **{f"{level}_budget_fen": fen for level, fen in budgets.items()},
             "county_code": data.county_code,
             "kind": data.kind,
             "year": data.year,
@@ -226,9 +259,24 @@ async def get_program(conn: asyncpg.Connection, principal: Principal, program_id
 # ---- applications -----------------------------------------------------------------------------
 
 
+def _payment(row: asyncpg.Record) -> PaymentOut | None:
+    if row["payable_id"] is None:
+        return None
+    return PaymentOut(
+        str(row["payable_id"]), row["payable_fen"], row["payable_status"], row["paid_on"], row["failure_reason"]
+    )
+
+
+def _commitment(row: asyncpg.Record) -> CommitmentOut | None:
+    if row["commitment_accepted_at"] is None:
+        return None
+    return CommitmentOut(COMMITMENT_TITLE[row["program_kind"]], row["commitment_text"], row["commitment_accepted_at"])
+
+
 def application_out(
     row: asyncpg.Record, reviews: Sequence[asyncpg.Record] = (), objections: Sequence[asyncpg.Record] = ()
 ) -> ApplicationOut:
+    breakdown, recorded = row["income_breakdown"], row["income_recorded"]
     return ApplicationOut(
         id=str(row["id"]),
         program_id=str(row["program_id"]),
@@ -248,6 +296,16 @@ def application_out(
         notice_id=str(row["notice_id"]) if row["notice_id"] else None,
         certificate_serial=row["serial"],
         created_at=row["created_at"],
+        program_kind=row["program_kind"],
+        program_year=row["program_year"],
+        stage=stage_of(row["status"]),
+        filed_by_household=row["filed_by_household"],
+        income_breakdown=msgspec.convert(breakdown, IncomeBreakdownOut) if breakdown is not None else None,
+        income_recorded=msgspec.convert(recorded, RecordedIncome) if recorded is not None else None,
+        commitment=_commitment(row),
+        notice_starts_on=row["notice_starts_on"],
+        notice_ends_on=row["notice_ends_on"],
+        payment=_payment(row),
     )
 
 
@@ -289,14 +347,53 @@ async def _eligibility(
     ]
 
 
+@dataclass(frozen=True)
+class Filing:
+    """How one application was filed: by the household itself (with its breakdown and the
+    commitment it accepted) or by a clerk (a breakdown optional)."""
+
+    by_household: bool = False
+    breakdown: IncomeBreakdown | None = None
+    recorded: dict[str, int] | None = None  # what the service knew of the year's income
+    commitment_text: str | None = None
+    accepted_at: dt.datetime | None = None  # when the commitment was accepted
+
+
+def _record_of(
+    p: asyncpg.Record,
+    applied_by: str,
+    household: asyncpg.Record,
+    income: int,
+    result: Eligibility,
+    filing: Filing,
+) -> tuple[Any, ...]:
+    """One new application's row, in the order of db.awards.APPLICATION_COLUMNS."""
+    status, reason = status_for(result)
+    checks = [
+        {"name": c.name, "passed": c.passed, "detail": c.detail, "effect": c.effect, "plain": c.plain}
+        for c in result.checks
+    ]
+    breakdown = dataclasses.asdict(filing.breakdown) if filing.breakdown else None
+    return (
+        *(p["county_code"], uuid.uuid4(), p["id"], household["id"], household["village_code"], income),
+        *(result.outcome, checks, status, reason, applied_by),
+        *(filing.by_household, breakdown, filing.recorded, filing.commitment_text, filing.accepted_at),
+    )
+
+
 async def submit_applications(
-    conn: asyncpg.Connection, actor: Actor, p: asyncpg.Record, items: Sequence[tuple[uuid.UUID, int]]
+    conn: asyncpg.Connection,
+    actor: Actor,
+    p: asyncpg.Record,
+    items: Sequence[tuple[uuid.UUID, int]],
+    filing: Filing = Filing(),
 ) -> list[uuid.UUID]:
     """Check and record applications (household id, declared per-capita income); returns their ids.
 
     Facts come from the database, never from the applicant: status events, the year's line,
     earlier exit awards in the split family, cross-check list hits and whether it split after
-    registration. Households must already be known to be in the programme's county.
+    registration. Households must already be known to be in the programme's county. `filing`
+    says how they were filed (the same for every item).
     """
     lines = await q.lines_for(conn, p["year"])
     if lines is None:
@@ -304,28 +401,26 @@ async def submit_applications(
     ids = [h for h, _ in items]
     if len(set(ids)) != len(ids):
         raise invalid_field("household_id", "同一农户重复申请")
-    if await q.live_applications(conn, p, ids):
-        raise conflict("already-applied", "该农户在本项目中已有申请")
+    if live := await q.live_applications(conn, p, ids):
+        raise _already_applied(next(iter(live.values())))
     households = await q.households(conn, ids)
     records: list[tuple[Any, ...]] = []
     changes: list[tuple[str, Any]] = []
     for (household_id, income), result in zip(items, await _eligibility(conn, p, lines, items), strict=True):
-        status, reason = status_for(result)
-        checks = [{"name": c.name, "passed": c.passed, "detail": c.detail, "effect": c.effect} for c in result.checks]
-        app_id = uuid.uuid4()
-        village = households[household_id]["village_code"]
-        records.append(
-            (p["county_code"], app_id, p["id"], household_id, village, income, result.outcome, checks, status)
-            + (reason, actor.name)
-        )
-        changes.append(
-            (str(app_id), {"household_id": str(household_id), "declared_income_fen": income, "status": status})
-        )
+        row = _record_of(p, actor.name, households[household_id], income, result, filing)
+        records.append(row)
+        change: dict[str, Any] = {"household_id": str(household_id), "declared_income_fen": income, "status": row[8]}
+        if filing.breakdown:
+            change |= {"filed_by_household": filing.by_household, "income_breakdown": row[12]}
+        if filing.commitment_text:
+            change["commitment_accepted_at"] = row[15].isoformat()
+        changes.append((str(row[1]), change))
     try:
         async with conn.transaction():
             await q.insert_applications(conn, records)
     except asyncpg.UniqueViolationError:
-        raise conflict("already-applied", "该农户在本项目中已有申请") from None
+        live = await q.live_applications(conn, p, ids)
+        raise _already_applied(next(iter(live.values()), None)) from None
     await audit_each(
         conn,
         actor,
@@ -338,6 +433,34 @@ async def submit_applications(
     return [r[1] for r in records]
 
 
+def _already_applied(application_id: uuid.UUID | None) -> DomainError:
+    """Applying again answers with the application in progress."""
+    extra = {"application_id": str(application_id)} if application_id else {}
+    return conflict("already-applied", "该农户在本项目中已有申请，正在办理", **extra)
+
+
+def _filing(principal: Principal, data: ApplicationCreate, recorded: dict[str, int], now: dt.datetime) -> Filing:
+    """How this application is filed; every problem with its breakdown or commitment is a 422."""
+    by_household = principal.role == Role.HOUSEHOLD
+    breakdown = IncomeBreakdown(**msgspec.to_builtins(data.income_breakdown)) if data.income_breakdown else None
+    errors = application_problems(
+        declared_income_fen=data.declared_income_fen,
+        breakdown=breakdown,
+        by_household=by_household,
+        commitment_accepted=data.commitment_accepted,
+    )
+    if errors:
+        raise bad_input("；".join(e["message"] for e in errors), errors)
+    accepted = data.commitment_accepted is True
+    return Filing(
+        by_household=by_household,
+        breakdown=breakdown,
+        recorded=recorded if breakdown else None,
+        commitment_text=COMMITMENT_TEXT if accepted else None,
+        accepted_at=now if accepted else None,
+    )
+
+
 async def apply(
     conn: asyncpg.Connection,
     actor: Actor,
@@ -345,8 +468,10 @@ async def apply(
     today: dt.date,
     program_id: str,
     data: ApplicationCreate,
+    now: dt.datetime | None = None,
 ) -> ApplicationOut:
-    """A household applies for itself, or a village clerk for a household of its village."""
+    """A household applies for itself (with its income breakdown and the commitment, accepted at
+    `now`, the service clock's time), or a village clerk for a household of its village."""
     if principal.role == Role.HOUSEHOLD and principal.household_id != data.household_id:
         raise forbidden("农户只能为本户申请")
     p = await program_for(conn, principal, program_id)
@@ -357,7 +482,9 @@ async def apply(
         raise conflict(
             "application-window-closed", f"不在申请期内（{p['opens_on'] or '不限'} 至 {p['closes_on'] or '不限'}）"
         )
-    (app_id,) = await submit_applications(conn, actor, p, [(household["id"], data.declared_income_fen)])
+    recorded = await _recorded_income(conn, household, p["year"], today)
+    filing = _filing(principal, data, recorded, now or dt.datetime.now(dt.UTC))
+    (app_id,) = await submit_applications(conn, actor, p, [(household["id"], data.declared_income_fen)], filing)
     return await application_detail(conn, app_id)
 
 
@@ -383,6 +510,87 @@ async def list_applications(
 async def get_application(conn: asyncpg.Connection, principal: Principal, application_id: str) -> ApplicationOut:
     row = await application_for(conn, principal, application_id)
     return await application_detail(conn, row["id"])
+
+
+async def withdraw(conn: asyncpg.Connection, actor: Actor, principal: Principal, application_id: str) -> ApplicationOut:
+    """The household takes its application back before the village has reviewed it (撤回)."""
+    row = await application_for(conn, principal, application_id)
+    moved = await change_status(
+        conn, actor, row["county_code"], [row["id"]], "withdrawn", "农户撤回申请", from_statuses=WITHDRAWABLE
+    )
+    if not moved:
+        raise conflict("wrong-status", "村里已经审核过这份申请（或申请已结束），不能再撤回")
+    return await application_detail(conn, row["id"])
+
+
+# ---- what a household may apply for ---------------------------------------------------------------
+
+
+async def _recorded_income(
+    conn: asyncpg.Connection, household: asyncpg.Record, year: int, today: dt.date
+) -> dict[str, int]:
+    """What the household's statement of the year holds, by part of the income breakdown."""
+    statement = await household_statement(conn, household, year, today)
+    return recorded_income(statement.totals_by_kind)
+
+
+def _current_applications(rows: Sequence[asyncpg.Record]) -> dict[uuid.UUID, asyncpg.Record]:
+    """Per programme, the household's application in progress, else its latest one."""
+    current: dict[uuid.UUID, asyncpg.Record] = {}
+    for row in rows:  # first filed first
+        before = current.get(row["program_id"])
+        if before is None or before["status"] in LIVE_EXCLUDED:
+            current[row["program_id"]] = row
+    return current
+
+
+async def household_offers(conn: asyncpg.Connection, household: asyncpg.Record, today: dt.date) -> list[OpenProgramOut]:
+    """The programmes of the household's county open to it today, and those it has applied to,
+    each with the line it must reach and what the service recorded of its income that year."""
+    county, household_id = household["county_code"], household["id"]
+    current = _current_applications(await q.household_applications(conn, county, household_id))
+    events = (await q.status_events(conn, [household_id])).get(household_id, [])
+    had_exit_award = bool((await q.earlier_exit_awards(conn, county, [household_id])).get(household_id))
+    recorded: dict[int, dict[str, int]] = {}
+    offers = []
+    for p in await q.county_programs(conn, county):
+        app = current.get(p["id"])
+        live = app is not None and app["status"] not in LIVE_EXCLUDED
+        window = {"today": today, "opens_on": p["opens_on"], "closes_on": p["closes_on"]}
+        open_now = p["poverty_line_fen"] is not None and may_apply(
+            p["kind"], p["year"], events, had_exit_award=had_exit_award, **window
+        )
+        if app is None and not open_now:
+            continue
+        if p["year"] not in recorded:
+            recorded[p["year"]] = await _recorded_income(conn, household, p["year"], today)
+        line, line_name = income_line(p["kind"], p["poverty_line_fen"] or 0, p["xiaokang_line_fen"] or 0)
+        offers.append(
+            OpenProgramOut(
+                id=str(p["id"]),
+                kind=p["kind"],
+                year=p["year"],
+                name=p["name"],
+                amount_fen=p["amount_fen"],
+                opens_on=p["opens_on"],
+                closes_on=p["closes_on"],
+                line_fen=line,
+                line_name=line_name,
+                people=household["members"],
+                recorded_income=RecordedIncome(**recorded[p["year"]]),
+                can_apply=open_now and not live,
+                application=ApplicationBrief(str(app["id"]), app["status"], stage_of(app["status"])) if app else None,
+            )
+        )
+    return offers
+
+
+async def household_programs(
+    conn: asyncpg.Connection, principal: Principal, today: dt.date, household_id: str
+) -> Page[OpenProgramOut]:
+    """GET /households/{id}/award-programs: for the household itself, or staff who may read it."""
+    household = await household_or_404(conn, principal, household_id)
+    return Page(await household_offers(conn, household, today), None)
 
 
 # ---- reviews and decisions ----------------------------------------------------------------------
@@ -649,14 +857,14 @@ async def _post_grant(
     p: asyncpg.Record,
     today: dt.date,
     chosen: Sequence[GrantCandidate],
-    split: dict[str, int],
+    splits: Sequence[dict[str, int]],
     account: dict[str, uuid.UUID],
 ) -> uuid.UUID:
-    """One entry for the run: each household's award debited to the three funding levels and
-    credited to what the programme owes that household, so every fen names its household."""
+    """One entry for the run: each household's award debited to the three funding levels (by its
+    own split) and credited to what the programme owes that household, so every fen names its household."""
     lines = []
-    for c in chosen:
-        lines += [Line(account[level], split[level], c.household_id) for level in LEVELS]
+    for c, split in zip(chosen, splits, strict=True):
+        lines += [Line(account[level], split[level], c.household_id) for level in LEVELS if split[level]]
         lines.append(Line(account["payable"], -p["amount_fen"], c.household_id))
     total = p["amount_fen"] * len(chosen)
     return await ledger.post_entry(
@@ -679,7 +887,7 @@ async def _write_awards(
     chosen: Sequence[GrantCandidate],
     villages: dict[uuid.UUID, str],
     serials: Sequence[str],
-    split: dict[str, int],
+    splits: Sequence[dict[str, int]],
     entry: uuid.UUID,
     account: dict[str, uuid.UUID],
 ) -> None:
@@ -705,13 +913,13 @@ async def _write_awards(
         ],
     )
     head = (p["county_code"], p["id"])
-    award = (p["kind"], p["year"], p["amount_fen"], split["province"], split["city"], split["county"])
+    award = (p["kind"], p["year"], p["amount_fen"])
     await q.insert_awards(
         conn,
         [
-            (head[0], uuid.uuid4(), head[1], c.application_id, c.household_id, *award, serial)
-            + (entry, payable, today, actor.name)
-            for c, serial, payable in zip(chosen, serials, payables, strict=True)
+            (head[0], uuid.uuid4(), head[1], c.application_id, c.household_id, *award)
+            + (split["province"], split["city"], split["county"], serial, entry, payable, today, actor.name)
+            for c, serial, payable, split in zip(chosen, serials, payables, splits, strict=True)
         ],
     )
 
@@ -728,13 +936,15 @@ async def _award(
 ) -> GrantOut:
     """Post, pay and number the granted applications; commit them to the budget; audit the run."""
     county, amount, chosen = p["county_code"], p["amount_fen"], selection.granted
-    split = level_split(amount, cost_shares(p))
+    splits = split_awards(len(chosen), amount, cost_shares(p), level_budgets(p), level_committed(p))
     account = await _grant_accounts(conn, p)
-    entry = await _post_grant(conn, p, today, chosen, split, account)
-    serials = [serial_for(p["kind"], county, p["year"], p["next_serial"] + n) for n in range(len(chosen))]
-    await _write_awards(conn, actor, p, today, chosen, villages, serials, split, entry, account)
+    entry = await _post_grant(conn, p, today, chosen, splits, account)
+    first = await q.take_serial_numbers(conn, county, p["kind"], p["year"], len(chosen))
+    serials = [serial_for(p["kind"], county, p["year"], first + n) for n in range(len(chosen))]
+    await _write_awards(conn, actor, p, today, chosen, villages, serials, splits, entry, account)
     total = amount * len(chosen)
-    committed = await q.commit_grants(conn, p, total, len(chosen))
+    by_level = {level: sum(split[level] for split in splits) for level in LEVELS}
+    committed = (await q.commit_grants(conn, p, by_level))["committed_fen"]
     await change_status(
         conn, actor, county, [c.application_id for c in chosen], "granted", "", from_statuses=GRANT_FROM
     )
@@ -746,8 +956,8 @@ async def _award(
         action="award_program.grant",
         object_type="award_program",
         object_id=str(p["id"]),
-        before={"committed_fen": p["committed_fen"]},
-        after={"committed_fen": committed},
+        before={"committed_fen": p["committed_fen"], "by_level": level_committed(p)},
+        after={"committed_fen": committed, "by_level": {lv: p[f"{lv}_committed_fen"] + by_level[lv] for lv in LEVELS}},
         detail={
             "granted": len(chosen),
             "granted_fen": total,

@@ -108,8 +108,10 @@ def see_other(path: str, cookies: list[Cookie] | None = None) -> Redirect:
 
 
 def year_from_link(text: str | None) -> int | None:
-    """A year from a link; anything else shows the default year rather than an error page."""
-    return int(text) if text and text.isdigit() and 2000 <= int(text) <= 2100 else None
+    """A year from a link; anything else shows the default year rather than an error page.
+
+    ASCII digits only: str.isdigit also takes "²" (which int() refuses) and "２０２５"."""
+    return int(text) if text and text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100 else None
 
 
 # ---- the household's session ------------------------------------------------------------------

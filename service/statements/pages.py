@@ -6,6 +6,7 @@ import asyncpg
 from litestar import Request, Response, get
 
 from schemas.statements import StatementOut
+from service.awards.workflow import household_offers
 from service.core.clock import Clock
 from service.core.downloads import PDF, file_response
 from service.core.pages import (
@@ -43,7 +44,10 @@ async def statement_page(
     household, statement = own
     years = sorted(set(statement.years) | {statement.year, clock.today().year}, reverse=True)
     serials = sorted({line.certificate_serial for line in statement.lines if line.certificate_serial})
-    return render("statement.html", household=household, statement=statement, years=years, serials=serials)
+    offers = await household_offers(conn, household, clock.today())  # the award programmes open to it
+    return render(
+        "statement.html", household=household, statement=statement, years=years, serials=serials, award_offers=offers
+    )
 
 
 @get("/h/statement.pdf", opt=PAGE, include_in_schema=False)

@@ -53,10 +53,22 @@ async def record_exit(api, household_no: str, year: int = 2025) -> None:
     assert r.status_code == 201, r.text
 
 
+def breakdown_of(income: int, people: int = 2) -> dict:
+    """An income breakdown whose per-person figure is exactly `income`."""
+    return {
+        "wage_fen": income * people,
+        "business_net_fen": 0,
+        "property_net_fen": 0,
+        "transfer_net_fen": 0,
+        "people": people,
+    }
+
+
 async def apply(api, pid: str, household_no: str, income: int = 450_000, as_household: bool = False):
     hid = await api.household_id(household_no)
     body = {"household_id": hid, "declared_income_fen": income}
     if as_household:
+        body |= {"income_breakdown": breakdown_of(income), "commitment_accepted": True}
         headers = await api.household_login(household_no)
         return await api.client.post(f"/award-programs/{pid}/applications", json=body, headers=headers)
     return await api.as_("cunwei", "POST", f"/award-programs/{pid}/applications", json=body)
@@ -162,10 +174,8 @@ async def test_thousand_concurrent_grants_award_each_household_once(api):
     await ledger_ok(api)
 
 
-async def test_budget_for_seven_grants_exactly_seven(api):
-    pid, ids, _ = await ready_to_grant(api, list(range(1, 11)), budget_fen=210_000 + 29_999)
-    await set_today(api, AFTER_NOTICE)
-    # Two offices grant at once, some naming single applications, some with Idempotency-Keys.
+async def two_finance_officers(api) -> list[dict[str, str]]:
+    """Sign-ins of the demo's finance officer and of a second one of the same county."""
     r = await api.as_(
         "admin",
         "POST",
@@ -173,7 +183,14 @@ async def test_budget_for_seven_grants_exactly_seven(api):
         json={"username": "caizheng3", "password": "huinong-demo", "role": "finance_officer", "region_code": COUNTY},
     )
     assert r.status_code == 201, r.text
-    offices = [await api.login("caizheng"), await api.login("caizheng3")]
+    return [await api.login("caizheng"), await api.login("caizheng3")]
+
+
+async def test_budget_for_seven_grants_exactly_seven(api):
+    pid, ids, _ = await ready_to_grant(api, list(range(1, 11)), budget_fen=210_000 + 29_999)
+    await set_today(api, AFTER_NOTICE)
+    # Two offices grant at once, some naming single applications, some with Idempotency-Keys.
+    offices = await two_finance_officers(api)
     calls = []
     for n in range(200):
         headers = dict(offices[n % 2])
@@ -611,3 +628,98 @@ async def test_access_is_scoped(api):
     assert r.status_code == 403
     other_household = await api.household_login(hh_no(15))
     assert (await api.client.get(f"/applications/{app_id}", headers=other_household)).status_code == 404
+
+
+THIRDS = {"province_bp": 3333, "city_bp": 3333, "county_bp": 3334}
+
+
+async def test_no_level_passes_its_share_under_concurrent_grants(api):
+    # 100-fen awards at 3333/3333/3334 bp: split alike, ten would commit the county 340 of its 334 fen.
+    pid, ids, _ = await ready_to_grant(api, list(range(1, 13)), amount_fen=100, budget_fen=1_000, cost_shares=THIRDS)
+    program = (await api.as_("caizheng", "GET", f"/award-programs/{pid}")).json()
+    assert program["by_level"] == {
+        "province": {"share_bp": 3333, "budget_fen": 333, "committed_fen": 0, "remaining_fen": 333},
+        "city": {"share_bp": 3333, "budget_fen": 333, "committed_fen": 0, "remaining_fen": 333},
+        "county": {"share_bp": 3334, "budget_fen": 334, "committed_fen": 0, "remaining_fen": 334},
+    }
+    await set_today(api, AFTER_NOTICE)
+    offices = await two_finance_officers(api)
+    # Two finance officers at once, mostly one application a call, so the runs interleave.
+    calls = [
+        api.client.post(
+            f"/award-programs/{pid}/grants",
+            headers=offices[n % 2],
+            json={"application_ids": [ids[n % 12]]} if n % 4 else None,
+        )
+        for n in range(120)
+    ]
+    responses = await asyncio.gather(*calls)
+    assert {r.status_code for r in responses} == {200}
+    assert sum(r.json()["granted"] for r in responses) == 10
+    program = (await api.as_("caizheng", "GET", f"/award-programs/{pid}")).json()
+    assert program["committed_fen"] == 1_000 and program["remaining_fen"] == 0
+    assert {k: (v["committed_fen"], v["remaining_fen"]) for k, v in program["by_level"].items()} == {
+        "province": (333, 0),
+        "city": (333, 0),
+        "county": (334, 0),
+    }
+    assert program["counts"] == {"granted": 10, "over_budget": 2}
+
+    conn = await api.connect()
+    try:
+        # Every award is split within a fen of its thirds, and the funding accounts agree by level.
+        splits = await conn.fetch(
+            "SELECT province_fen, city_fen, county_fen FROM awards WHERE program_id = $1::uuid ORDER BY serial", pid
+        )
+        assert all(sorted(s.values()) == [33, 33, 34] for s in splits)
+        balances = dict(
+            await conn.fetch(
+                """SELECT a.code, b.balance_fen FROM accounts a JOIN account_balances b ON b.account_id = a.id
+                   WHERE a.owner_type = 'program' AND a.owner_id = $1""",
+                pid,
+            )
+        )
+        assert balances == {"funding.province": 333, "funding.city": 333, "funding.county": 334, "award_payable": -1000}
+        # The database refuses a level past its share whatever the code above it does: one fen moved
+        # from another level to it keeps every total, and only the level's own CHECK fails.
+        for level, other in (("province", "city"), ("city", "county"), ("county", "province")):
+            with pytest.raises(asyncpg.CheckViolationError) as refused:
+                await conn.execute(
+                    f"""UPDATE award_programs SET {level}_committed_fen = {level}_committed_fen + 1,
+                            {other}_committed_fen = {other}_committed_fen - 1 WHERE id = $1::uuid""",
+                    pid,
+                )
+            assert refused.value.constraint_name == f"award_programs_{level}_within_share"
+    finally:
+        await conn.close()
+    await ledger_ok(api)
+
+
+async def test_a_second_exit_programme_of_the_county_and_year_numbers_on(api):
+    first, _, _ = await ready_to_grant(api, [1, 2])
+    second, _, _ = await ready_to_grant(api, [3, 4])
+    small = await make_program(api, kind="xiaokang", amount_fen=50_000)
+    await set_today(api, AFTER_NOTICE)
+    serials = []
+    for pid in (first, second):
+        r = await api.as_("caizheng", "POST", f"/award-programs/{pid}/grants")
+        assert r.status_code == 200 and r.json()["granted"] == 2, r.text
+        serials += [a["serial"] for a in r.json()["awards"]]
+    assert serials == [f"TP-621223-2025-{n:06d}" for n in (1, 2, 3, 4)]
+    for serial in serials:
+        r = await api.client.get(f"/verify/{serial}")
+        assert r.status_code == 200 and r.json()["serial"] == serial
+    # Serial parsing takes ASCII digits only: a look-alike is an unknown serial, never a 500.
+    for fake in ("TP-62122²-2025-000001", "TP-621223-2025-00000²", "TP-６２１２２３-2025-000001"):
+        assert (await api.client.get(f"/verify/{fake}")).status_code == 404
+    # Another kind counts on its own.
+    await set_today(api, START)
+    r = await apply(api, small, hh_no(5), income=1_000_000)
+    app_id = r.json()["id"]
+    await review(api, app_id, "village")
+    await review(api, app_id, "township")
+    await publish(api, small)
+    await set_today(api, AFTER_NOTICE)
+    r = await api.as_("caizheng", "POST", f"/award-programs/{small}/grants")
+    assert [a["serial"] for a in r.json()["awards"]] == ["XK-621223-2025-000001"]
+    await ledger_ok(api)
