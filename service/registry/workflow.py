@@ -350,3 +350,25 @@ async def get_poverty_line(conn: asyncpg.Connection, year: int) -> PovertyLineOu
     if row is None:
         raise not_found(f"{year} 年的标准")
     return PovertyLineOut(year, row["poverty_line_fen"], row["xiaokang_line_fen"])
+
+
+async def list_regions(
+    conn: asyncpg.Connection,
+    *,
+    parent_code: str | None = None,
+    level: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page[RegionOut]:
+    """Regions under a parent (the provinces when none is named), or every region of a level, by
+    code. Region names and codes are the public statistical division, readable by every user."""
+    if not 1 <= limit <= 500:
+        raise invalid_field("limit", "每页条数应在1至500之间")
+    if level is not None and level not in ("province", "city", "county", "township", "village"):
+        raise invalid_field("level", "级别应为 province、city、county、township 或 village")
+    after = decode_cursor(cursor, 1)
+    rows = await q.regions_page(
+        conn, parent_code=parent_code, level=level, after=str(after[0]) if after else None, limit=limit + 1
+    )
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["code"]])
+    return Page([region_out(r) for r in page], next_cursor)
