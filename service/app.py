@@ -21,6 +21,7 @@ from db.pool import create_pool
 from service.awards import pages as award_pages
 from service.awards import routes as awards
 from service.awards.workflow import AWARD_OBJECTION_HOOKS
+from service.console import pages as console_pages
 from service.core.auth import BearerAuthMiddleware
 from service.core.clock import Clock
 from service.core.crypto import DataCipher
@@ -66,6 +67,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *award_pages.PAGES,
     *notice_pages.PAGES,
     *system_pages.PAGES,
+    *console_pages.PAGES,
 ]
 
 
