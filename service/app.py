@@ -45,7 +45,9 @@ from service.system import routes as system
 from service.users import pages as user_pages
 from service.users import routes as users
 from service.users.workflow import ensure_admin
+from service.ventures import pages as venture_pages
 from service.ventures import routes as ventures
+from service.ventures import trade_pages
 from service.ventures import workflow as ventures_workflow
 
 PUBLIC_PATHS = ["^/schema", "^/static"]
@@ -68,6 +70,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *notice_pages.PAGES,
     *system_pages.PAGES,
     *console_pages.PAGES,
+    *venture_pages.PAGES,
+    *trade_pages.PAGES,
 ]
 
 

@@ -17,6 +17,7 @@ from litestar import Request, Response, get, post
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect
+from litestar.types import ExceptionHandlersMap
 
 from service.console.layout import CONSOLE_HEADERS, Desk, error_page
 from service.console.session import (
@@ -83,7 +84,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return error_page(None, status, message)
 
 
-HANDLERS: dict[type[Exception], Any] = {
+HANDLERS: ExceptionHandlersMap = {
     SignInRequired: _to_login,
     CsrfRefused: _csrf_refused,
     DomainError: _domain_error,
