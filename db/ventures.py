@@ -509,3 +509,15 @@ async def household_in_county(conn: asyncpg.Connection, county_code: str, househ
         "SELECT id FROM households WHERE county_code = $1 AND household_no = $2", county_code, household_no
     )
     return household_id
+
+
+async def household_numbers(
+    conn: asyncpg.Connection, county_code: str, household_ids: Sequence[uuid.UUID]
+) -> dict[str, str]:
+    """Household numbers (户号) by household id, within a county."""
+    rows = await conn.fetch(
+        "SELECT id, household_no FROM households WHERE county_code = $1 AND id = ANY($2::uuid[])",
+        county_code,
+        list(household_ids),
+    )
+    return {str(r["id"]): r["household_no"] for r in rows}

@@ -30,11 +30,14 @@ from service.core.hooks import Hooks
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
 from service.core.uploads import apply_upload_limit
+from service.distributions import pages as distribution_pages
 from service.distributions import routes as distributions
 from service.distributions import workflow as distribution_workflow
+from service.ledger import pages as ledger_pages
 from service.ledger import routes as ledger
 from service.notices import pages as notice_pages
 from service.notices import routes as notices
+from service.order_farming import pages as farming_pages
 from service.order_farming import routes as order_farming
 from service.payments import routes as payments
 from service.registry import routes as registry
@@ -72,6 +75,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *console_pages.PAGES,
     *venture_pages.PAGES,
     *trade_pages.PAGES,
+    *distribution_pages.PAGES,
+    *farming_pages.PAGES,
+    *ledger_pages.PAGES,
 ]
 
 

@@ -719,3 +719,12 @@ async def household_for_member(
     if household_id is None:
         raise invalid_field("household_no", f"本县没有户号为 {household_no.strip()} 的农户")
     return str(household_id)
+
+
+async def household_numbers(
+    conn: asyncpg.Connection, principal: Principal, venture_id: str, household_ids: list[str]
+) -> dict[str, str]:
+    """The household numbers (户号) of households a venture deals with, for its readers' pages."""
+    v = await venture_for(conn, principal, venture_id)
+    ids = [u for u in (as_uuid(h) for h in household_ids) if u]
+    return await q.household_numbers(conn, v["county_code"], ids)
