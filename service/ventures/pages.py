@@ -384,7 +384,7 @@ def _movement_body(form: Form) -> ShareMovementCreate | None:
     kind = form.choice("kind", MOVEMENT_WORDS)
     share_class = form.choice("share_class", CLASS_WORDS)
     shares = form.integer("shares", minimum=1, maximum=10**12)
-    capital = form.yuan("capital_fen", required=kind == "subscribe")
+    capital = form.yuan("capital_fen")
     day = form.date("effective_date")
     reason = form.text("reason", required=False, max_length=500)
     if not form.ok:
