@@ -233,3 +233,109 @@ async def test_every_console_page_answers_every_demo_login_without_a_server_erro
     if caller.role in ("accountant", "admin"):
         assert any("format=xlsx" in p for p in pages) and any("/distributions/" in p for p in pages)
         assert any("/register" in p for p in pages) and any("/ledger" in p for p in pages)
+
+
+# ---- the township returns a plan; order farming through the console ------------------------------
+
+
+def field_errors(html: str) -> list[str]:
+    return re.findall(r'class="field-error" id="e-[^"]+">([^<]+)', html)
+
+
+async def test_the_township_returns_a_plan_with_a_reason_the_accountant_reads(api):
+    await set_today(api, "2026-01-10")
+    vid, _ = await cooperative_of_design_md(api)
+    async with Console(api, "kuaiji") as c:
+        await c.get(f"/console/ventures/{vid}/distributions")
+        r = await c.post(f"/console/ventures/{vid}/distributions", {"fiscal_year": "2025", "profit_fen": "四十万"})
+        assert r.status_code == 422 and field_errors(r.text) == [
+            "税后利润（本年盈余）应为金额（元），最多两位小数，例如 12,345.60"
+        ]
+        assert (await ok(await api.as_("kuaiji", "GET", f"/ventures/{vid}/distributions")))["items"] == []
+        page = await c.follow(
+            await c.post(f"/console/ventures/{vid}/distributions", {"fiscal_year": "2025", "profit_fen": "400,000"})
+        )
+        plan = str(page.url).split("/")[-1].split("?")[0]
+        await c.follow(await c.post(f"/console/distributions/{plan}/submit"))
+    async with Console(api, "xiangzhen") as t:
+        await t.get(f"/console/distributions/{plan}")
+        async with unchanged(api, "a return without a reason"):
+            r = await t.post(f"/console/distributions/{plan}/return", {"reason": " "})
+            assert r.status_code == 422 and "请写明退回的理由" in r.text
+        page = await t.follow(await t.post(f"/console/distributions/{plan}/return", {"reason": "交易量与过磅表不符"}))
+        assert "方案已退回会计修改" in page.text and "草稿" in page.text
+    assert (await ok(await api.as_("kuaiji", "GET", f"/distributions/{plan}")))["status"] == "draft"
+    async with Console(api, "kuaiji") as c:
+        page = await c.get(f"/console/distributions/{plan}")
+        assert "乡镇退回理由：交易量与过磅表不符" in page.text and "提交乡镇审批" in page.text
+
+
+async def test_order_farming_through_the_console(api):
+    await set_today(api, "2025-12-20")
+    async with Console(api, "kuaiji") as c:
+        await c.get("/console/ventures/new")
+        body = {
+            "name": "岷归药业",
+            "model": "enterprise",
+            "village_code": "621223100201",
+            "registered_capital": "5,000,000",
+            "record_date": "12月31日",
+            "weighting": "record_date",
+            "reserve_pct": "10",
+            "discretionary_pct": "0",
+            "patronage_pct": "60",
+            "floor_mode": "none",
+            "floor_pct": "0",
+            "poverty_participates": "1",
+        }
+        vid = (await c.post("/console/ventures", body)).headers["location"].split("/")[-1].split("?")[0]
+        await c.get(f"/console/ventures/{vid}/contracts")
+        contract = {
+            "household_no": "621223100201-001",
+            "crop": "当归",
+            "season_year": "2025",
+            "contracted_g": "1,000",
+            "floor_price_fen_per_kg": "12.00",
+            "premium_bp": "5",
+        }
+        r = await c.post(f"/console/ventures/{vid}/contracts", {**contract, "household_no": "不存在"})
+        assert r.status_code == 422 and field_errors(r.text) == ["本县没有户号为 不存在 的农户"]
+        page = await c.follow(await c.post(f"/console/ventures/{vid}/contracts", contract))
+        assert "订单合同已签订" in page.text and "621223100201-001" in page.text
+        (k,) = (await ok(await api.as_("kuaiji", "GET", f"/ventures/{vid}/contracts")))["items"]
+        assert (k["contracted_g"], k["floor_price_fen_per_kg"], k["premium_bp"]) == (1_000_000, 1200, 500)
+
+        await c.get(f"/console/contracts/{k['id']}")
+        r = await c.post(
+            f"/console/contracts/{k['id']}/advances", {"item": "种苗", "amount_fen": "800", "given_on": "2025-04-01"}
+        )
+        assert "赊销农资已记录" in (await c.follow(r)).text
+        r = await c.post(
+            f"/console/contracts/{k['id']}/purchases",
+            {"bought_on": "2025-10-15", "grade": "一等", "weight_g": "600", "market_price_fen_per_kg": "10.00"},
+        )
+        assert "收购记录已登记" in (await c.follow(r)).text
+        sheet = "contract_id,bought_on,grade,weight_g,market_price_fen_per_kg\n"
+        bad = sheet + f"{k['id']},2025-10-20,一等,abc,1000\n"
+        r = await c.post(f"/console/ventures/{vid}/purchases/upload", files={"file": ("称重单.csv", bad.encode())})
+        assert r.status_code == 422 and '<td class="num">2</td><td>重量（克）</td>' in r.text
+        good = sheet + f"{k['id']},2025-10-20,一等,200000,1000\n"
+        r = await c.post(f"/console/ventures/{vid}/purchases/upload", files={"file": ("称重单.csv", good.encode())})
+        assert "称重单已导入" in (await c.follow(r)).text
+
+        await c.get(f"/console/ventures/{vid}/settlements")
+        page = await c.follow(await c.post(f"/console/ventures/{vid}/settlements", {"season_year": "2025"}))
+        (s,) = (await ok(await api.as_("kuaiji", "GET", f"/ventures/{vid}/settlements", params={"season_year": 2025})))[
+            "items"
+        ]
+        # 800 kg at the floor of 12.00 (market 10.50 with the premium is below it): 9,600.00; the
+        # advance of 800.00 is deducted; 8,800.00 is payable.
+        assert (s["gross_fen"], s["advances_deducted_fen"], s["payable_fen"], s["advance_carried_fen"]) == (
+            960_000,
+            80_000,
+            880_000,
+            0,
+        )
+        for fen in (960_000, 80_000, 880_000):
+            assert f"{fen // 100:,}.{fen % 100:02d}" in page.text
+        assert "本季收购已结算" in page.text
