@@ -21,6 +21,7 @@ from service.console import words
 from service.console.nav import NavItem, main_nav, venture_nav
 from service.core.audit import Actor
 from service.core.money import format_yuan
+from service.core.pages import cn_date as household_date
 from service.core.principal import Principal
 
 CONSOLE_HEADERS = {
@@ -60,11 +61,8 @@ def yuan(fen: int | None) -> str:
 
 
 def cn_date(day: dt.date | str | None) -> str:
-    if day is None or day == "":
-        return ""
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day)
-    return f"{day.year}年{day.month}月{day.day}日"
+    """A date as people write it (2025年6月1日), from a date or its ISO text."""
+    return household_date(dt.date.fromisoformat(day) if isinstance(day, str) and day else day or None)
 
 
 def percent(bp: int | None) -> str:

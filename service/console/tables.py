@@ -17,7 +17,7 @@ from typing import Any
 import xlsxwriter
 from litestar import Response
 
-from service.console.layout import Desk, cn_date, count, kilograms, percent, templates, yuan
+from service.console.layout import Desk, cn_date, count, kilograms, percent, render, templates, yuan
 from service.core.downloads import XLSX, file_response
 
 PAGE_SIZE = 50
@@ -108,6 +108,13 @@ def wants_xlsx(desk: Desk) -> bool:
 def xlsx_answer(table: Table, desk: Desk) -> Response[bytes]:
     stem = f"{table.filename}-{desk.today.isoformat()}"
     return file_response(xlsx_bytes(table), XLSX, f"{stem}.xlsx", f"{table.title}-{desk.today.isoformat()}.xlsx")
+
+
+def table_page(desk: Desk, table: Table, template: str, status_code: int = 200, **context: Any) -> Response[Any]:
+    """The page showing `table`, or the table itself as xlsx when the link asks for it."""
+    if wants_xlsx(desk):
+        return xlsx_answer(table, desk)
+    return render(desk, template, status_code, table=table, **context)
 
 
 async def listing(

@@ -17,7 +17,7 @@ from schemas.distributions import DistributionOut
 from service.console.forms import Form
 from service.console.layout import Desk, render, see_other
 from service.console.routing import console_get, console_post, form_of
-from service.console.tables import Column, listing, wants_xlsx, xlsx_answer
+from service.console.tables import Column, listing, table_page, wants_xlsx, xlsx_answer
 from service.console.words import BASIS_WORDS, PLAN_STATUS_WORDS
 from service.core.errors import DomainError
 from service.core.principal import Role
@@ -62,9 +62,7 @@ async def _plans_page(desk: Desk, conn: asyncpg.Connection, venture_id: str, for
         ], page.next_cursor
 
     table = await listing(desk, fetch, PLAN_COLUMNS, title="年度分配方案", filename="distributions")
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(desk, "console/distributions.html", status, table=table, form=form)
+    return table_page(desk, table, "console/distributions.html", status, form=form)
 
 
 @console_get("/console/ventures/{venture_id:str}/distributions")

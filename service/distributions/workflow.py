@@ -30,7 +30,7 @@ from schemas.distributions import DistributionCreate, DistributionLine, Distribu
 from service.core.audit import Actor, record
 from service.core.errors import conflict, forbidden, invalid_field, not_found
 from service.core.hooks import ObjectionHooks
-from service.core.pagination import decode_cursor, page_of
+from service.core.pagination import checked_limit, decode_cursor, page_of
 from service.core.policy import can_read_venture, distribution_for, venture_for
 from service.core.principal import Principal, Role, region_prefix
 from service.core.settings import Settings
@@ -507,12 +507,10 @@ async def list_venture_distributions(
     conn: asyncpg.Connection, principal: Principal, venture_id: str, *, limit: int = 100, cursor: str | None = None
 ) -> Page[DistributionOut]:
     """A venture's plans, the latest year first."""
-    if not 1 <= limit <= 500:
-        raise invalid_field("limit", "每页条数应在1至500之间")
     venture = await venture_for(conn, principal, venture_id)
     after = decode_cursor(cursor, 2)
     rows = await q.venture_plans_page(
-        conn, venture["id"], after=(int(after[0]), str(after[1])) if after else None, limit=limit + 1
+        conn, venture["id"], after=(int(after[0]), str(after[1])) if after else None, limit=checked_limit(limit) + 1
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["fiscal_year"], str(r["id"])])
     return Page([distribution_out(r) for r in page], next_cursor)

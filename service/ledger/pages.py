@@ -12,7 +12,7 @@ from schemas.ledger import AccountBalance, EntryOut
 from service.console.forms import parse_date
 from service.console.layout import Desk, render
 from service.console.routing import console_get
-from service.console.tables import Column, Table, listing, wants_xlsx, xlsx_answer
+from service.console.tables import Column, Table, listing, table_page, wants_xlsx, xlsx_answer
 from service.console.words import SOURCE_WORDS
 from service.core.policy import own_county
 from service.ledger.workflow import journal, trial_balance
@@ -122,18 +122,14 @@ async def entries(
 async def venture_ledger_page(desk: Desk, conn: asyncpg.Connection, venture_id: str) -> Response:
     venture = await open_venture(desk, conn, venture_id, "ledger")
     table = await balances(desk, conn, venture_id=venture_id, county_code=None, title="科目余额表")
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(desk, "console/ledger.html", table=table, heading=f"{venture.name} 科目余额表", journal=False)
+    return table_page(desk, table, "console/ledger.html", heading=f"{venture.name} 科目余额表", journal=False)
 
 
 @console_get("/console/ventures/{venture_id:str}/journal")
 async def venture_journal_page(desk: Desk, conn: asyncpg.Connection, venture_id: str) -> Response:
     venture = await open_venture(desk, conn, venture_id, "journal")
     table = await entries(desk, conn, venture_id=venture_id, county_code=None, title="凭证")
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(desk, "console/ledger.html", table=table, heading=f"{venture.name} 凭证", journal=True)
+    return table_page(desk, table, "console/ledger.html", heading=f"{venture.name} 凭证", journal=True)
 
 
 @console_get("/console/ledger")

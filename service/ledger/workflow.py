@@ -17,7 +17,7 @@ from db import ledger as q
 from schemas.common import Page
 from schemas.ledger import AccountBalance, Check, EntryLineOut, EntryOut, Verification
 from service.core.errors import forbidden, invalid_field
-from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
+from service.core.pagination import DEFAULT_LIMIT, checked_limit, decode_cursor, page_of
 from service.core.policy import venture_for
 from service.core.principal import Principal, Role
 
@@ -113,12 +113,6 @@ async def _books_scope(
     return county_code, None, county_code
 
 
-def _limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise invalid_field("limit", f"每页条数应在1至{MAX_LIMIT}之间")
-    return limit
-
-
 async def trial_balance(
     conn: asyncpg.Connection,
     principal: Principal,
@@ -139,7 +133,7 @@ async def trial_balance(
         venture_id=venture,
         as_of=as_of,
         after=(str(after[0]), str(after[1])) if after else None,
-        limit=_limit(limit) + 1,
+        limit=checked_limit(limit) + 1,
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["code"], str(r["id"])])
     return Page(
@@ -181,7 +175,7 @@ async def journal(
         since=since,
         until=until,
         after=(dt.date.fromisoformat(str(after[0])), str(after[1])) if after else None,
-        limit=_limit(limit) + 1,
+        limit=checked_limit(limit) + 1,
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["posted_on"].isoformat(), str(r["id"])])
     lines: dict[str, list[EntryLineOut]] = {}

@@ -11,19 +11,18 @@ from typing import Any
 
 import asyncpg
 from litestar import Request, Response
-from litestar.datastructures import UploadFile
 
 from schemas.order_farming import AdvanceCreate, ContractCreate, PurchaseCreate
 from service.console.forms import Form
 from service.console.layout import Desk, render, see_other
 from service.console.routing import console_get, console_post, form_of
-from service.console.tables import Column, listing, wants_xlsx, xlsx_answer
+from service.console.tables import Column, listing, table_page
+from service.console.uploads import SheetColumn, Upload, refused, template_bytes, uploaded
 from service.console.words import SETTLEMENT_STATUS_WORDS
 from service.core.errors import DomainError
 from service.order_farming import workflow
 from service.order_farming.rules import PURCHASE_SHEET_COLUMNS
 from service.ventures.pages import open_venture
-from service.ventures.trade_pages import row_errors, template_bytes
 from service.ventures.workflow import household_for_member, household_numbers
 
 VENTURE = "/console/ventures/{venture_id:str}"
@@ -48,14 +47,13 @@ SETTLEMENT_COLUMNS = [
     Column("status", "状态"),
     Column("explanation", "说明"),
 ]
-SHEET = [
+SHEET: list[SheetColumn] = [
     ("contract_id", "合同编号（合同页面上的完整编号）", "合同编号"),
     ("bought_on", "收购日期（YYYY-MM-DD）", "2025-10-15"),
     ("grade", "等级", "一等"),
     ("weight_g", "重量（克）", "1200000"),
     ("market_price_fen_per_kg", "市场价（分/公斤）", "1500"),
 ]
-SHEET_WORDS = {key: title for key, title, _ in SHEET}
 assert [key for key, _, _ in SHEET] == PURCHASE_SHEET_COLUMNS
 
 
@@ -89,12 +87,8 @@ async def _contracts_page(
         ], page.next_cursor
 
     table = await listing(desk, fetch, CONTRACT_COLUMNS, title="订单合同", filename="contracts")
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    extra.setdefault("upload_errors", None)
-    extra.setdefault("upload_message", None)
-    extra.setdefault("settle_error", None)
-    return render(desk, "console/contracts.html", status, table=table, form=form, sheet=SHEET, **extra)
+    extra.setdefault("upload", Upload())
+    return table_page(desk, table, "console/contracts.html", status, form=form, sheet=SHEET, **extra)
 
 
 @console_get(f"{VENTURE}/contracts")
@@ -135,18 +129,15 @@ async def create_contract_form(request: Request, desk: Desk, conn: asyncpg.Conne
 
 @console_post(f"{VENTURE}/purchases/upload", upload=True)
 async def upload_purchases_form(request: Request, desk: Desk, conn: asyncpg.Connection, venture_id: str) -> Response:
-    upload = (await form_of(request)).get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return await _contracts_page(desk, conn, venture_id, Form(), 422, upload_message="请选择要上传的称重单。")
-    content = await upload.read()
+    sheet = await uploaded(request)
+    if sheet is None:
+        return await _contracts_page(desk, conn, venture_id, Form(), 422, upload=Upload("请选择要上传的称重单。"))
     try:
         async with conn.transaction():
-            await workflow.import_purchases(
-                conn, desk.actor, desk.principal, venture_id, content, upload.filename, desk.today
-            )
+            content, filename = sheet
+            await workflow.import_purchases(conn, desk.actor, desk.principal, venture_id, content, filename, desk.today)
     except DomainError as problem:
-        errors, message = row_errors(problem, SHEET_WORDS), f"{problem.detail}。请改正后重新上传整张表。"
-        return await _contracts_page(desk, conn, venture_id, Form(), 422, upload_errors=errors, upload_message=message)
+        return await _contracts_page(desk, conn, venture_id, Form(), 422, upload=refused(problem, SHEET))
     return see_other(f"/console/ventures/{venture_id}/contracts", "purchases-imported")
 
 
@@ -249,11 +240,12 @@ async def _settlements_page(
         ], page.next_cursor
 
     table = await listing(desk, fetch, SETTLEMENT_COLUMNS, title="收购结算", filename="settlements")
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
     keys = ("gross", "deducted", "payable", "carried")
-    table.totals = {"household": "本页合计", **{k: sum(r[k] for r in table.rows) for k in keys}}
-    return render(desk, "console/settlements.html", status, table=table, season=season or desk.today.year, error=error)
+    table.totals = {
+        "household": "本页合计" if table.next_cursor else "合计",
+        **{k: sum(r[k] for r in table.rows) for k in keys},
+    }
+    return table_page(desk, table, "console/settlements.html", status, season=season or desk.today.year, error=error)
 
 
 @console_get(f"{VENTURE}/settlements")

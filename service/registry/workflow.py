@@ -36,7 +36,7 @@ from service.core.errors import (
     refuse_rows,
 )
 from service.core.hooks import Hooks
-from service.core.pagination import decode_cursor, page_of
+from service.core.pagination import checked_limit, decode_cursor, page_of
 from service.core.policy import can_register_in, household_or_404
 from service.core.principal import Principal, region_prefix
 from service.core.tabular import read_table
@@ -362,8 +362,7 @@ async def list_regions(
 ) -> Page[RegionOut]:
     """Regions under a parent (the provinces when none is named), or every region of a level, by
     code. Region names and codes are the public statistical division, readable by every user."""
-    if not 1 <= limit <= 500:
-        raise invalid_field("limit", "每页条数应在1至500之间")
+    checked_limit(limit)
     if level is not None and level not in ("province", "city", "county", "township", "village"):
         raise invalid_field("level", "级别应为 province、city、county、township 或 village")
     after = decode_cursor(cursor, 1)

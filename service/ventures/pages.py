@@ -25,7 +25,7 @@ from schemas.ventures import (
 from service.console.forms import Form, parse_date
 from service.console.layout import Desk, error_page, render, see_other
 from service.console.routing import console_get, console_post, form_of
-from service.console.tables import Column, in_memory, listing, wants_xlsx, xlsx_answer
+from service.console.tables import Column, in_memory, listing, table_page
 from service.console.words import CLASS_WORDS, MEMBER_KIND_WORDS, MODEL_WORDS, MOVEMENT_WORDS
 from service.core.errors import DomainError
 from service.registry.workflow import list_regions
@@ -85,9 +85,7 @@ async def ventures_page(desk: Desk, conn: asyncpg.Connection) -> Response:
         return rows, page.next_cursor
 
     table = await listing(desk, fetch, VENTURE_COLUMNS, title="经营主体", filename="ventures")
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(desk, "console/ventures.html", table=table, models=list(MODEL_WORDS.items()))
+    return table_page(desk, table, "console/ventures.html", models=list(MODEL_WORDS.items()))
 
 
 # ---- setting one up ------------------------------------------------------------------------------
@@ -246,9 +244,7 @@ async def _members_page(desk: Desk, conn: asyncpg.Connection, venture_id: str, f
         title="成员名册",
         filename="members",
     )
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(desk, "console/members.html", status, table=table, form=form, kinds=list(MEMBER_KIND_WORDS.items()))
+    return table_page(desk, table, "console/members.html", status, form=form, kinds=list(MEMBER_KIND_WORDS.items()))
 
 
 @console_get(f"{BASE}/{{venture_id:str}}/members")
@@ -311,9 +307,7 @@ async def register_page(desk: Desk, conn: asyncpg.Connection, venture_id: str) -
         desk, in_memory(rows, REGISTER_COLUMNS), REGISTER_COLUMNS, title="股东名册", filename="register"
     )
     table.totals = {"member": "合计", "shares": register.total_shares, "capital": register.total_capital_fen}
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(desk, "console/register.html", table=table, register=register)
+    return table_page(desk, table, "console/register.html", register=register)
 
 
 @console_get(f"{BASE}/{{venture_id:str}}/certificates/{{member_id:str}}/{{share_class:str}}")
@@ -370,9 +364,7 @@ async def _movements_page(desk: Desk, conn: asyncpg.Connection, venture_id: str,
         ], page.next_cursor
 
     table = await listing(desk, fetch, MOVEMENT_COLUMNS, title="股权变动记录", filename="share-movements")
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(desk, "console/movements.html", status, table=table, form=form, members=list(names.items()))
+    return table_page(desk, table, "console/movements.html", status, form=form, members=list(names.items()))
 
 
 @console_get(f"{BASE}/{{venture_id:str}}/movements")
@@ -484,9 +476,7 @@ async def accounts_page(desk: Desk, conn: asyncpg.Connection, venture_id: str) -
         "member": "合计",
         **{k: sum(r[k] for r in rows) for k in ("capital", "reserve", "subsidy", "volume")},
     }
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(desk, "console/accounts.html", table=table, year=year)
+    return table_page(desk, table, "console/accounts.html", year=year)
 
 
 @console_get(f"{BASE}/{{venture_id:str}}/members/{{member_id:str}}")
@@ -519,9 +509,7 @@ async def _subsidies_page(
         desk, in_memory(rows, SUBSIDY_COLUMNS), SUBSIDY_COLUMNS, title="收到的财政补助", filename="subsidies"
     )
     table.totals = {"source": "合计", "amount": sum(r["amount"] for r in rows)}
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(desk, "console/subsidies.html", status, table=table, form=form, shares=shares, names=names)
+    return table_page(desk, table, "console/subsidies.html", status, form=form, shares=shares, names=names)
 
 
 @console_get(f"{BASE}/{{venture_id:str}}/subsidies")

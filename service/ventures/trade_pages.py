@@ -4,20 +4,17 @@ column), with a template to fill in."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import asyncpg
-import xlsxwriter
 from litestar import Request, Response
-from litestar.datastructures import UploadFile
 
 from schemas.ventures import TradeCreate
 from service.console.forms import Form
-from service.console.layout import Desk, render, see_other
+from service.console.layout import Desk, see_other
 from service.console.routing import console_get, console_post, form_of
-from service.console.tables import Column, listing, wants_xlsx, xlsx_answer
-from service.console.words import FIELD_WORDS
+from service.console.tables import Column, listing, table_page
+from service.console.uploads import SheetColumn, Upload, refused, template_bytes, uploaded
 from service.core.downloads import XLSX, file_response
 from service.core.errors import DomainError
 from service.ventures import workflow
@@ -31,14 +28,13 @@ TRADE_COLUMNS = [
     Column("amount", "金额（元）", "yuan"),
 ]
 # The sheet's columns, as the import reads them, and what a clerk writes in each.
-SHEET = [
+SHEET: list[SheetColumn] = [
     ("member_no", "成员编号（非成员交易留空）", "1"),
     ("traded_on", "交易日期（YYYY-MM-DD）", "2025-06-01"),
     ("product", "品名", "鸡蛋"),
     ("quantity_g", "数量（克）", "500000"),
     ("amount_fen", "金额（分）", "5000000"),
 ]
-SHEET_WORDS = {key: title for key, title, _ in SHEET}
 
 
 def _year(desk: Desk) -> int | None:
@@ -52,8 +48,7 @@ async def _trades_page(
     venture_id: str,
     form: Form,
     status: int = 200,
-    upload_errors: list[dict[str, Any]] | None = None,
-    upload_message: str | None = None,
+    upload: Upload | None = None,
 ) -> Any:
     await open_venture(desk, conn, venture_id, "trades")
     names = await member_names(conn, desk, venture_id)
@@ -77,17 +72,14 @@ async def _trades_page(
         ], page.next_cursor
 
     table = await listing(desk, fetch, TRADE_COLUMNS, title="交易记录", filename="trades")
-    if wants_xlsx(desk):
-        return xlsx_answer(table, desk)
-    return render(
+    return table_page(
         desk,
+        table,
         "console/trades.html",
         status,
-        table=table,
         form=form,
         members=list(names.items()),
-        upload_errors=upload_errors,
-        upload_message=upload_message,
+        upload=upload or Upload(),
         sheet=SHEET,
     )
 
@@ -122,52 +114,18 @@ async def record_trade_form(request: Request, desk: Desk, conn: asyncpg.Connecti
     return see_other(f"{BASE}/{venture_id}/trades", "trade-recorded")
 
 
-def row_errors(problem: DomainError, words: dict[str, str]) -> list[dict[str, Any]]:
-    """A sheet's refusal as rows a clerk can find: row number, the column by its title, why."""
-    return [
-        {
-            "row": e.get("row"),
-            "column": words.get(e["field"], FIELD_WORDS.get(e["field"], e["field"])),
-            "message": e["message"],
-        }
-        for e in problem.errors or []
-    ]
-
-
 @console_post(f"{BASE}/{{venture_id:str}}/trades/upload", upload=True)
 async def upload_trades_form(request: Request, desk: Desk, conn: asyncpg.Connection, venture_id: str) -> Response:
-    upload = (await form_of(request)).get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        message = "请选择要上传的交易表（xlsx 或 CSV）。"
-        return await _trades_page(desk, conn, venture_id, Form(), 422, upload_message=message)
-    content = await upload.read()
+    sheet = await uploaded(request)
+    if sheet is None:
+        missing = Upload("请选择要上传的交易表（xlsx 或 CSV）。")
+        return await _trades_page(desk, conn, venture_id, Form(), 422, missing)
     try:
         async with conn.transaction():
-            created = await workflow.import_trades(
-                conn, desk.actor, desk.principal, venture_id, content, upload.filename
-            )
+            created = await workflow.import_trades(conn, desk.actor, desk.principal, venture_id, *sheet)
     except DomainError as problem:
-        errors = row_errors(problem, SHEET_WORDS)
-        message = f"{problem.detail}。请改正后重新上传整张表。"
-        return await _trades_page(desk, conn, venture_id, Form(), 422, upload_errors=errors, upload_message=message)
+        return await _trades_page(desk, conn, venture_id, Form(), 422, refused(problem, SHEET))
     return see_other(f"{BASE}/{venture_id}/trades?imported={created.created}", "trades-imported")
-
-
-def template_bytes(columns: list[tuple[str, str, str]], sheet_name: str) -> bytes:
-    """A sheet with the import's column names, every cell text (so a date or a number is kept
-    exactly as typed), a row saying what goes in each column, and one example row."""
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet(sheet_name)
-    text = book.add_format({"num_format": "@"})
-    bold = book.add_format({"bold": True, "num_format": "@"})
-    for col, (key, title, example) in enumerate(columns):
-        sheet.set_column(col, col, 22, text)
-        sheet.write_string(0, col, key, bold)
-        sheet.write_comment(0, col, title)
-        sheet.write_string(1, col, example, text)
-    book.close()
-    return out.getvalue()
 
 
 @console_get(f"{BASE}/{{venture_id:str}}/trades/template.xlsx")

@@ -41,7 +41,7 @@ from schemas.ventures import (
 )
 from service.core.audit import Actor, record
 from service.core.errors import forbidden, invalid_field, not_found
-from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
+from service.core.pagination import DEFAULT_LIMIT, checked_limit, decode_cursor, page_of
 from service.core.policy import may_found_venture_in, venture_for
 from service.core.principal import Principal, Role, region_prefix
 from service.core.tabular import read_table
@@ -610,12 +610,6 @@ async def _reclaim_poverty_shares(
 # ---- lists the console and clients need (API.md) -------------------------------------------------
 
 
-def _limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise invalid_field("limit", f"每页条数应在1至{MAX_LIMIT}之间")
-    return limit
-
-
 async def list_share_movements(
     conn: asyncpg.Connection,
     principal: Principal,
@@ -630,7 +624,7 @@ async def list_share_movements(
     v = await venture_for(conn, principal, venture_id)
     after = decode_cursor(cursor, 1)
     rows = await q.share_movements_page(
-        conn, v["id"], since=since, until=until, after_no=int(after[0]) if after else 0, limit=_limit(limit) + 1
+        conn, v["id"], since=since, until=until, after_no=int(after[0]) if after else 0, limit=checked_limit(limit) + 1
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["register_no"]])
     return Page(
@@ -680,7 +674,7 @@ async def list_trades(
         year=year,
         member_id=member["id"] if member else None,
         after=(dt.date.fromisoformat(after[0]), str(after[1])) if after else None,
-        limit=_limit(limit) + 1,
+        limit=checked_limit(limit) + 1,
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["traded_on"].isoformat(), str(r["id"])])
     return Page(
