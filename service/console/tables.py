@@ -22,7 +22,7 @@ from service.core.downloads import XLSX, file_response
 
 PAGE_SIZE = 50
 MAX_XLSX_ROWS = 50_000
-NUMERIC = ("yuan", "count", "percent", "kg")
+NUMERIC = ("yuan", "count", "percent", "kg", "figure")
 
 # rows of one page and the cursor of the next (None: last page)
 Fetch = Callable[[int, str | None], Awaitable[tuple[list[dict[str, Any]], str | None]]]
@@ -32,7 +32,7 @@ Fetch = Callable[[int, str | None], Awaitable[tuple[list[dict[str, Any]], str | 
 class Column:
     key: str
     title: str
-    kind: str = "text"  # text | yuan | date | count | percent | kg | link (a (text, href) pair)
+    kind: str = "text"  # text | yuan | date | count | percent | kg | figure (text, right aligned) | link (text, href)
 
     @property
     def numeric(self) -> bool:

@@ -15,7 +15,7 @@ from litestar import Request, Response
 
 from schemas.distributions import DistributionOut
 from service.console.forms import Form
-from service.console.layout import Desk, render, see_other
+from service.console.layout import Desk, count, render, see_other, yuan
 from service.console.routing import console_get, console_post, form_of
 from service.console.tables import Column, listing, table_page, wants_xlsx, xlsx_answer
 from service.console.words import BASIS_WORDS, PLAN_STATUS_WORDS
@@ -39,10 +39,17 @@ LINE_COLUMNS = [
     Column("no", "行", "count"),
     Column("member", "成员"),
     Column("basis", "分配依据"),
-    Column("weight", "计算基数", "count"),
+    Column("weight", "计算基数", "figure"),
     Column("amount", "金额（元）", "yuan"),
     Column("explanation", "说明"),
 ]
+
+
+def weight_words(basis: str, weight: int, share_days: bool) -> str:
+    """What a line was weighed by: shares (or share-days) for dividends, yuan for the rest."""
+    if basis == "shares":
+        return f"{count(weight)} {'股·日' if share_days else '股'}"
+    return f"{yuan(weight)} 元"
 
 
 async def _plans_page(desk: Desk, conn: asyncpg.Connection, venture_id: str, form: Form, status: int = 200) -> Any:
@@ -127,6 +134,7 @@ async def _plan_page(
     plan = await workflow.get_distribution(conn, desk.principal, distribution_id)
     await open_venture(desk, conn, plan.venture_id, "distributions")
     names = await member_names(conn, desk, plan.venture_id)
+    share_days = desk.venture.charter.weighting == "share_days"
 
     async def fetch(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         page = await workflow.distribution_lines(conn, desk.principal, distribution_id, limit, cursor)
@@ -135,7 +143,7 @@ async def _plan_page(
                 "no": line.line_no,
                 "member": names.get(line.member_id, ""),
                 "basis": BASIS_WORDS.get(line.basis, line.basis),
-                "weight": line.weight,
+                "weight": weight_words(line.basis, line.weight, share_days),
                 "amount": line.amount_fen,
                 "explanation": line.explanation,
             }

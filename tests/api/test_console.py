@@ -339,3 +339,21 @@ async def test_order_farming_through_the_console(api):
         for fen in (960_000, 80_000, 880_000):
             assert f"{fen // 100:,}.{fen % 100:02d}" in page.text
         assert "本季收购已结算" in page.text
+
+
+async def test_a_plan_objected_to_in_its_notice_cannot_be_posted_and_says_why(api):
+    vid, members, plan = await year_in_notice(api)
+    notice = (await ok(await api.as_("kuaiji", "GET", f"/distributions/{plan}")))["notice_id"]
+    household = await api.household_id("621223100201-001")
+    objection = {"subject_id": household, "reason": "我家交的鸡蛋不止这些"}
+    await ok(await api.client.post(f"/notices/{notice}/objections", json=objection), 201)
+    await set_today(api, "2026-01-26")
+    async with Console(api, "kuaiji") as c:
+        page = await c.get(f"/console/distributions/{plan}")
+        assert "公示期内未处理的异议：1 条" in page.text and "入账</button>" in page.text
+        async with unchanged(api, "posting a plan with an open objection"):
+            r = await c.post(f"/console/distributions/{plan}/post")
+            assert r.status_code == 409 and "条异议尚未处理" in r.text
+    async with Console(api, "xiangzhen") as t:
+        page = await t.get(f"/console/distributions/{plan}")
+        assert "我家交的鸡蛋不止这些" in page.text
