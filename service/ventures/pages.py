@@ -487,7 +487,7 @@ async def member_page(desk: Desk, conn: asyncpg.Connection, venture_id: str, mem
     members = {m.id: m for m in await workflow.list_members(conn, desk.principal, venture_id)}
     trades = await workflow.list_trades(conn, desk.principal, venture_id, year=year, member_id=member_id, limit=500)
     return render(
-        desk, "console/member.html", account=account, member=members[member_id], year=year, trades=trades.items
+        desk, "console/member.html", account=account, member=members[account.member_id], year=year, trades=trades.items
     )
 
 
