@@ -12,6 +12,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from service.console.layout import CONSOLE_HEADERS, Desk, render, see_other
+from service.console.places import region_names
 from service.console.routing import CONSOLE_OPT, console_get, console_post
 from service.console.session import (
     CSRF_FIELD,
@@ -32,7 +33,7 @@ from service.core.principal import Role
 from service.core.settings import Settings
 from service.distributions.workflow import AwaitingApproval, awaiting_approval, list_venture_distributions
 from service.users.workflow import login
-from service.ventures.workflow import ventures_in_scope
+from service.ventures.workflow import list_ventures
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 HOME = "/console/"
@@ -121,12 +122,20 @@ def _next_step(plan: Any, desk: Desk) -> str:
 
 
 async def _ventures_with_steps(conn: asyncpg.Connection, desk: Desk) -> list[dict[str, Any]]:
-    page = await ventures_in_scope(conn, desk.principal, limit=50)
+    page = await list_ventures(conn, desk.principal, village_code=None, model=None, limit=50, cursor=None)
+    villages = await region_names(conn, [v.village_code for v in page.items])
     rows = []
-    for listed in page.items:
-        plans = await list_venture_distributions(conn, desk.principal, listed.venture.id, limit=1)
+    for venture in page.items:
+        plans = await list_venture_distributions(conn, desk.principal, venture.id, limit=1)
         plan = plans.items[0] if plans.items else None
-        rows.append({"listed": listed, "plan": plan, "step": _next_step(plan, desk)})
+        rows.append(
+            {
+                "venture": venture,
+                "village": villages[venture.village_code],
+                "plan": plan,
+                "step": _next_step(plan, desk),
+            }
+        )
     return rows
 
 

@@ -24,6 +24,7 @@ from schemas.ventures import (
 )
 from service.console.forms import Form, parse_date
 from service.console.layout import Desk, error_page, render, see_other
+from service.console.places import region_names
 from service.console.routing import console_get, console_post, form_of
 from service.console.tables import Column, in_memory, listing, table_page
 from service.console.words import CLASS_WORDS, MEMBER_KIND_WORDS, MODEL_WORDS, MOVEMENT_WORDS
@@ -71,16 +72,19 @@ async def ventures_page(desk: Desk, conn: asyncpg.Connection) -> Response:
     model = desk.query.get("model") or None
 
     async def fetch(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        page = await workflow.ventures_in_scope(conn, desk.principal, model=model, limit=limit, cursor=cursor)
+        page = await workflow.list_ventures(
+            conn, desk.principal, village_code=None, model=model, limit=limit, cursor=cursor
+        )
+        villages = await region_names(conn, [v.village_code for v in page.items])
         rows = [
             {
-                "name": (x.venture.name, f"{BASE}/{x.venture.id}"),
-                "model": MODEL_WORDS.get(x.venture.model, x.venture.model),
-                "village": x.village_name,
-                "capital": x.venture.registered_capital_fen,
-                "record_date": f"{int(x.venture.record_date_mmdd[:2])}月{int(x.venture.record_date_mmdd[3:])}日",
+                "name": (v.name, f"{BASE}/{v.id}"),
+                "model": MODEL_WORDS.get(v.model, v.model),
+                "village": villages[v.village_code],
+                "capital": v.registered_capital_fen,
+                "record_date": f"{int(v.record_date_mmdd[:2])}月{int(v.record_date_mmdd[3:])}日",
             }
-            for x in page.items
+            for v in page.items
         ]
         return rows, page.next_cursor
 
