@@ -4,41 +4,16 @@ number, and each login's home opening onto its own work."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import asyncpg
 import pytest
 
-from db.pool import init_connection
-from service.core.crypto import DataCipher
-from service.demo import load_demo
-from tests import conftest
 from tests.access import demo_staff
+from tests.api import test_demo
 from tests.api.console_client import Console
 from tests.api.test_console import crawl
-from tests.conftest import DATA_KEY, SERVER_URL, _api, clone, drop
-from tests.database import with_database
 
-
-@pytest.fixture(scope="module")
-async def year_db(templates) -> AsyncIterator[str]:
-    """A fresh database with the whole demo loaded, shared by this module's tests (they only read)."""
-    name = await clone(templates["empty"])
-    url = with_database(SERVER_URL, name)
-    conn = await asyncpg.connect(url)
-    try:
-        await init_connection(conn)
-        assert await load_demo(conn, DataCipher(DATA_KEY), conftest.test_settings(url)) is not None
-    finally:
-        await conn.close()
-    yield url
-    await drop(name)
-
-
-@pytest.fixture
-async def demo(year_db):
-    async for a in _api(year_db, admin_password=conftest.ADMIN_PASSWORD):
-        yield a
+# The demo year's database and client, as tests/api/test_demo.py builds them (pytest finds the
+# fixtures by these names in this module).
+year_db, demo = test_demo.year_db, test_demo.demo
 
 
 async def test_the_accountants_home_shows_its_ventures_and_the_years_open_steps(demo):
