@@ -533,3 +533,53 @@ async def _member_accounts(
     ):
         volumes[r["venture_id"]][str(r["member_id"])] = r["volume"]
     return accounts, volumes
+
+
+async def venture_plans_page(
+    conn: asyncpg.Connection, venture_id: uuid.UUID, *, after: tuple[int, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """A venture's plans, the latest year first (a reversed plan before the one that replaced it)."""
+    return await conn.fetch(
+        """SELECT * FROM distributions
+           WHERE venture_id = $1 AND ($2::int IS NULL OR fiscal_year < $2 OR (fiscal_year = $2 AND id::text > $3))
+           ORDER BY fiscal_year DESC, id::text LIMIT $4""",
+        venture_id,
+        after[0] if after else None,
+        after[1] if after else "",
+        limit,
+    )
+
+
+async def submitted_in_region(conn: asyncpg.Connection, scope: str, limit: int) -> list[asyncpg.Record]:
+    """Plans waiting for a township's approval (submitted), of ventures whose village starts with `scope`."""
+    return await conn.fetch(
+        """SELECT d.*, v.name AS venture_name FROM distributions d JOIN ventures v ON v.id = d.venture_id
+           WHERE d.status = 'submitted' AND v.village_code LIKE $1 || '%'
+           ORDER BY d.updated_at LIMIT $2""",
+        scope,
+        limit,
+    )
+
+
+async def mark_returned(
+    conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """submitted → draft (returned by the township for correction)."""
+    return await conn.fetchrow(
+        """UPDATE distributions SET status = 'draft', submitted_by = NULL, updated_at = now()
+           WHERE county_code = $1 AND id = $2 AND status = 'submitted' RETURNING *""",
+        county_code,
+        distribution_id,
+    )
+
+
+async def plan_remarks(conn: asyncpg.Connection, county_code: str, distribution_id: str) -> list[asyncpg.Record]:
+    """The reasons given when a plan was returned or reversed (kept in the audit log's detail)."""
+    return await conn.fetch(
+        """SELECT action, detail->>'reason' AS reason FROM audit_log
+           WHERE county_code = $1 AND object_type = 'distribution' AND object_id = $2
+             AND action IN ('distribution.returned', 'distribution.reverse_reason')
+           ORDER BY seq DESC LIMIT 20""",
+        county_code,
+        distribution_id,
+    )

@@ -285,3 +285,84 @@ async def member_subsidies_unlike_receipts(conn: asyncpg.Connection, limit: int)
            LIMIT $1""",
         limit,
     )
+
+
+# ---- reading the books: the trial balance (科目余额表) and the journal (凭证) ------------------------
+
+
+async def trial_balance_page(
+    conn: asyncpg.Connection,
+    *,
+    county_code: str | None,
+    venture_id: str | None,
+    as_of: dt.date | None,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Accounts of a venture (or of a county) with their debits, credits and balance from the
+    lines of entries posted on or before `as_of` (all of them when None), by code then id."""
+    return await conn.fetch(
+        """SELECT a.id, a.code, a.name, a.owner_type, a.owner_id,
+                  coalesce(sum(l.amount_fen) FILTER (WHERE l.amount_fen > 0), 0)::bigint AS debit_fen,
+                  coalesce(-sum(l.amount_fen) FILTER (WHERE l.amount_fen < 0), 0)::bigint AS credit_fen,
+                  coalesce(sum(l.amount_fen), 0)::bigint AS balance_fen
+           FROM accounts a
+           LEFT JOIN journal_lines l ON l.county_code = a.county_code AND l.account_id = a.id
+                AND ($3::date IS NULL OR EXISTS (SELECT 1 FROM journal_entries e WHERE e.county_code = l.county_code
+                                                   AND e.id = l.entry_id AND e.posted_on <= $3))
+           WHERE ($1::text IS NULL OR a.county_code = $1)
+             AND ($2::text IS NULL OR (a.owner_type = 'venture' AND a.owner_id = $2))
+             AND ($4::text IS NULL OR (a.code, a.id::text) > ($4, $5))
+           GROUP BY a.id, a.code, a.name, a.owner_type, a.owner_id
+           ORDER BY a.code, a.id::text LIMIT $6""",
+        county_code,
+        venture_id,
+        as_of,
+        after[0] if after else None,
+        after[1] if after else "",
+        limit,
+    )
+
+
+async def entries_page(
+    conn: asyncpg.Connection,
+    *,
+    county_code: str | None,
+    venture_id: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    after: tuple[dt.date, str] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Journal entries touching a venture's accounts (or a county's), by date then id."""
+    return await conn.fetch(
+        """SELECT e.county_code, e.id, e.posted_on, e.source_type, e.source_id, e.memo, e.reverses
+           FROM journal_entries e
+           WHERE ($1::text IS NULL OR e.county_code = $1)
+             AND ($2::text IS NULL OR EXISTS (
+                   SELECT 1 FROM journal_lines l JOIN accounts a ON a.county_code = l.county_code AND a.id = l.account_id
+                   WHERE l.county_code = e.county_code AND l.entry_id = e.id
+                     AND a.owner_type = 'venture' AND a.owner_id = $2))
+             AND ($3::date IS NULL OR e.posted_on >= $3) AND ($4::date IS NULL OR e.posted_on <= $4)
+             AND ($5::date IS NULL OR (e.posted_on, e.id::text) > ($5, $6))
+           ORDER BY e.posted_on, e.id::text LIMIT $7""",
+        county_code,
+        venture_id,
+        since,
+        until,
+        after[0] if after else None,
+        after[1] if after else "",
+        limit,
+    )
+
+
+async def lines_of_entries(
+    conn: asyncpg.Connection, county_code: str, entry_ids: Sequence[uuid.UUID]
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT l.entry_id, l.line_no, l.amount_fen, l.party_id, a.code, a.name
+           FROM journal_lines l JOIN accounts a ON a.county_code = l.county_code AND a.id = l.account_id
+           WHERE l.county_code = $1 AND l.entry_id = ANY($2::uuid[]) ORDER BY l.entry_id, l.line_no""",
+        county_code,
+        list(entry_ids),
+    )

@@ -188,3 +188,20 @@ async def put_poverty_line(conn: asyncpg.Connection, year: int, poverty_line_fen
         poverty_line_fen,
         xiaokang_line_fen,
     )
+
+
+async def regions_page(
+    conn: asyncpg.Connection, *, parent_code: str | None, level: str | None, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """Regions under a parent (the top level when none is named), or of one level, by code."""
+    return await conn.fetch(
+        """SELECT code, name, level, parent_code, county_code FROM regions
+           WHERE (CASE WHEN $1::text IS NOT NULL THEN parent_code = $1
+                       WHEN $2::text IS NOT NULL THEN true ELSE parent_code IS NULL END)
+             AND ($2::text IS NULL OR level = $2) AND ($3::text IS NULL OR code > $3)
+           ORDER BY code LIMIT $4""",
+        parent_code,
+        level,
+        after,
+        limit,
+    )

@@ -446,3 +446,78 @@ async def ventures_page(
         after[1] if after else None,
         limit,
     )
+
+
+async def share_movements_page(
+    conn: asyncpg.Connection,
+    venture_id: uuid.UUID,
+    *,
+    since: dt.date | None,
+    until: dt.date | None,
+    after_no: int,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """The register's movements (股权变动) in register order, dated within [since, until]."""
+    return await conn.fetch(
+        """SELECT * FROM share_movements
+           WHERE venture_id = $1 AND ($2::date IS NULL OR effective_date >= $2)
+             AND ($3::date IS NULL OR effective_date <= $3) AND register_no > $4
+           ORDER BY register_no LIMIT $5""",
+        venture_id,
+        since,
+        until,
+        after_no,
+        limit,
+    )
+
+
+async def trades_page(
+    conn: asyncpg.Connection,
+    venture_id: uuid.UUID,
+    *,
+    year: int | None,
+    member_id: uuid.UUID | None,
+    after: tuple[dt.date, str] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Trades by date then id, of a year and a member when named."""
+    return await conn.fetch(
+        """SELECT * FROM trades
+           WHERE venture_id = $1 AND ($2::int IS NULL OR (traded_on >= make_date($2, 1, 1)
+                                                          AND traded_on <= make_date($2, 12, 31)))
+             AND ($3::uuid IS NULL OR member_id = $3)
+             AND ($4::date IS NULL OR (traded_on, id::text) > ($4, $5))
+           ORDER BY traded_on, id::text LIMIT $6""",
+        venture_id,
+        year,
+        member_id,
+        after[0] if after else None,
+        after[1] if after else "",
+        limit,
+    )
+
+
+async def subsidies_of(conn: asyncpg.Connection, venture_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM subsidies WHERE venture_id = $1 ORDER BY received_on, created_at", venture_id
+    )
+
+
+async def household_in_county(conn: asyncpg.Connection, county_code: str, household_no: str) -> uuid.UUID | None:
+    """A household's id by its number (户号), within a county."""
+    household_id: uuid.UUID | None = await conn.fetchval(
+        "SELECT id FROM households WHERE county_code = $1 AND household_no = $2", county_code, household_no
+    )
+    return household_id
+
+
+async def household_numbers(
+    conn: asyncpg.Connection, county_code: str, household_ids: Sequence[uuid.UUID]
+) -> dict[str, str]:
+    """Household numbers (户号) by household id, within a county."""
+    rows = await conn.fetch(
+        "SELECT id, household_no FROM households WHERE county_code = $1 AND id = ANY($2::uuid[])",
+        county_code,
+        list(household_ids),
+    )
+    return {str(r["id"]): r["household_no"] for r in rows}

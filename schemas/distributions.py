@@ -64,3 +64,9 @@ class DistributionLine(msgspec.Struct):
     weight: int
     amount_fen: int
     explanation: str
+
+
+class ReturnRequest(RequestBody):
+    """The township returns a submitted plan to its accountant (退回), saying why."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]

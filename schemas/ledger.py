@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 
 
@@ -14,3 +16,38 @@ class Check(msgspec.Struct):
 class Verification(msgspec.Struct):
     ok: bool
     checks: list[Check]
+
+
+class AccountBalance(msgspec.Struct):
+    """One line of the trial balance (科目余额表): debits and credits to date and the balance
+    (debit positive, credit negative)."""
+
+    account_id: str
+    code: str
+    name: str
+    owner_type: str
+    owner_id: str
+    debit_fen: int
+    credit_fen: int
+    balance_fen: int
+
+
+class EntryLineOut(msgspec.Struct):
+    line_no: int
+    code: str
+    name: str
+    debit_fen: int
+    credit_fen: int
+    party_id: str | None
+
+
+class EntryOut(msgspec.Struct):
+    """A journal entry (记账凭证) with its lines."""
+
+    id: str
+    posted_on: dt.date
+    source_type: str
+    source_id: str
+    memo: str
+    reverses: str | None
+    lines: list[EntryLineOut]

@@ -171,3 +171,26 @@ class ReallocationOut(msgspec.Struct):
     effective_date: dt.date
     status: str
     items: list[dict]
+
+
+class ShareMovementItem(msgspec.Struct):
+    """A movement as the register lists it (GET /ventures/{id}/share-movements)."""
+
+    id: str
+    register_no: int
+    kind: str
+    from_member_id: str | None
+    to_member_id: str | None
+    share_class: str
+    shares: int
+    capital_fen: int
+    effective_date: dt.date
+    reason: str
+    entry_id: str | None
+
+
+class SubsidyListed(msgspec.Struct):
+    id: str
+    amount_fen: int
+    source: str
+    received_on: dt.date

@@ -21,6 +21,7 @@ from db.pool import create_pool
 from service.awards import pages as award_pages
 from service.awards import routes as awards
 from service.awards.workflow import AWARD_OBJECTION_HOOKS
+from service.console import pages as console_pages
 from service.core.auth import BearerAuthMiddleware
 from service.core.clock import Clock
 from service.core.crypto import DataCipher
@@ -29,11 +30,14 @@ from service.core.hooks import Hooks
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
 from service.core.uploads import apply_upload_limit
+from service.distributions import pages as distribution_pages
 from service.distributions import routes as distributions
 from service.distributions import workflow as distribution_workflow
+from service.ledger import pages as ledger_pages
 from service.ledger import routes as ledger
 from service.notices import pages as notice_pages
 from service.notices import routes as notices
+from service.order_farming import pages as farming_pages
 from service.order_farming import routes as order_farming
 from service.payments import routes as payments
 from service.registry import routes as registry
@@ -44,7 +48,9 @@ from service.system import routes as system
 from service.users import pages as user_pages
 from service.users import routes as users
 from service.users.workflow import ensure_admin
+from service.ventures import pages as venture_pages
 from service.ventures import routes as ventures
+from service.ventures import trade_pages
 from service.ventures import workflow as ventures_workflow
 
 PUBLIC_PATHS = ["^/schema", "^/static"]
@@ -66,6 +72,12 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *award_pages.PAGES,
     *notice_pages.PAGES,
     *system_pages.PAGES,
+    *console_pages.PAGES,
+    *venture_pages.PAGES,
+    *trade_pages.PAGES,
+    *distribution_pages.PAGES,
+    *farming_pages.PAGES,
+    *ledger_pages.PAGES,
 ]
 
 

@@ -35,3 +35,10 @@ def page_of(rows: list[Any], limit: int, key_of) -> tuple[list[Any], str | None]
         rows = rows[:limit]
         return rows, encode_cursor(key_of(rows[-1]))
     return rows, None
+
+
+def checked_limit(limit: int) -> int:
+    """A page size within 1 to MAX_LIMIT, for callers that do not come through a route's checks."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise invalid_field("limit", f"每页条数应在1至{MAX_LIMIT}之间")
+    return limit

@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
 from schemas.common import Page
-from schemas.distributions import Approve, DistributionCreate, DistributionLine, DistributionOut
+from schemas.distributions import Approve, DistributionCreate, DistributionLine, DistributionOut, ReturnRequest
 from service.core.audit import Actor
 from service.core.auth import VENTURE_READERS, allow
 from service.core.clock import Clock
@@ -132,6 +132,31 @@ class DistributionController(Controller):
             return await workflow.reverse_distribution(tx, actor, principal, distribution_id, clock.today())
 
         return await run_idempotent(request, conn, principal, work, status_code=200)
+
+    # ---- the venture's plans (API.md, "Lists the console and clients need"), the township's return ----
+
+    @get("/ventures/{venture_id:str}/distributions", guards=[VENTURE_READERS], operation_id="list_distributions")
+    async def list_for_venture(
+        self,
+        venture_id: str,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[DistributionOut]:
+        return await workflow.list_venture_distributions(conn, principal, venture_id, limit=limit, cursor=cursor)
+
+    @post(
+        "/distributions/{distribution_id:str}/return",
+        guards=[allow("township_approver")],
+        operation_id="return_distribution",
+        status_code=200,
+    )
+    async def return_plan(
+        self, distribution_id: str, data: ReturnRequest, conn: asyncpg.Connection, actor: Actor, principal: Principal
+    ) -> DistributionOut:
+        async with conn.transaction():
+            return await workflow.return_distribution(conn, actor, principal, distribution_id, data.reason)
 
 
 ROUTES = [DistributionController]

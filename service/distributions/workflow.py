@@ -30,9 +30,9 @@ from schemas.distributions import DistributionCreate, DistributionLine, Distribu
 from service.core.audit import Actor, record
 from service.core.errors import conflict, forbidden, invalid_field, not_found
 from service.core.hooks import ObjectionHooks
-from service.core.pagination import decode_cursor, page_of
+from service.core.pagination import checked_limit, decode_cursor, page_of
 from service.core.policy import can_read_venture, distribution_for, venture_for
-from service.core.principal import Principal, Role
+from service.core.principal import Principal, Role, region_prefix
 from service.core.settings import Settings
 from service.distributions import rules
 from service.distributions.rules import STATUS_WORDS, PayableLine, Plan, VentureFacts
@@ -498,3 +498,94 @@ async def objection_resolved(conn: asyncpg.Connection, actor: Actor, objection: 
 
 
 DISTRIBUTION_OBJECTION_HOOKS = ObjectionHooks(filed=objection_filed, resolved=objection_resolved)
+
+
+# ---- lists and the township's return (the console, API.md "Lists the console and clients need") ---
+
+
+async def list_venture_distributions(
+    conn: asyncpg.Connection, principal: Principal, venture_id: str, *, limit: int = 100, cursor: str | None = None
+) -> Page[DistributionOut]:
+    """A venture's plans, the latest year first."""
+    venture = await venture_for(conn, principal, venture_id)
+    after = decode_cursor(cursor, 2)
+    rows = await q.venture_plans_page(
+        conn, venture["id"], after=(int(after[0]), str(after[1])) if after else None, limit=checked_limit(limit) + 1
+    )
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["fiscal_year"], str(r["id"])])
+    return Page([distribution_out(r) for r in page], next_cursor)
+
+
+@dataclass(frozen=True)
+class AwaitingApproval:
+    """A submitted plan in a township approver's queue (待审批)."""
+
+    plan: DistributionOut
+    venture_name: str
+
+
+async def awaiting_approval(conn: asyncpg.Connection, principal: Principal, limit: int = 200) -> list[AwaitingApproval]:
+    """The plans submitted in the caller's region, oldest first (the admin sees every region's)."""
+    if principal.role not in (Role.TOWNSHIP_APPROVER, Role.ADMIN):
+        return []
+    scope = "" if principal.is_admin else region_prefix(principal.region_code or "x")
+    rows = await q.submitted_in_region(conn, scope, limit)
+    return [AwaitingApproval(distribution_out(r), r["venture_name"]) for r in rows]
+
+
+async def return_distribution(
+    conn: asyncpg.Connection, actor: Actor, principal: Principal, distribution_id: str, reason: str
+) -> DistributionOut:
+    """submitted → draft (退回), by a township approver of the venture's region, with the reason
+    the accountant reads; audited as distribution.returned."""
+    row, venture = await distribution_for(conn, principal, distribution_id)
+    if principal.role not in (Role.TOWNSHIP_APPROVER, Role.ADMIN) or not principal.covers_region(
+        venture["village_code"]
+    ):
+        raise forbidden("只有本乡镇的审批人可以退回")
+    if not reason.strip():
+        raise invalid_field("reason", "请写明退回的理由")
+    updated = await q.mark_returned(conn, row["county_code"], row["id"])
+    if updated is None:
+        current = await q.status(conn, row["county_code"], row["id"])
+        if current is None:
+            raise not_found("分配方案")
+        raise conflict("distribution-status", f"方案当前{STATUS_WORDS[current]}，不能退回")
+    await record(
+        conn,
+        actor,
+        county_code=row["county_code"],
+        action="distribution.returned",
+        object_type="distribution",
+        object_id=str(row["id"]),
+        before={"status": "submitted"},
+        after={"status": "draft"},
+        detail={"reason": reason.strip()},
+    )
+    return distribution_out(updated)
+
+
+async def plan_remarks(conn: asyncpg.Connection, principal: Principal, distribution_id: str) -> list[tuple[str, str]]:
+    """Why a plan was returned or reversed, newest first: (what, reason) as the audit log keeps them."""
+    row, _ = await distribution_for(conn, principal, distribution_id)
+    words = {"distribution.returned": "乡镇退回", "distribution.reverse_reason": "冲销"}
+    return [(words[r["action"]], r["reason"]) for r in await q.plan_remarks(conn, row["county_code"], str(row["id"]))]
+
+
+async def reverse_distribution_for(
+    conn: asyncpg.Connection, actor: Actor, principal: Principal, distribution_id: str, today: dt.date, reason: str
+) -> DistributionOut:
+    """reverse_distribution with the reason the accountant gives (冲销原因), kept in the audit log."""
+    if not reason.strip():
+        raise invalid_field("reason", "请写明冲销的原因")
+    out = await reverse_distribution(conn, actor, principal, distribution_id, today)
+    await record(
+        conn,
+        actor,
+        county_code=(await distribution_for(conn, principal, distribution_id))[0]["county_code"],
+        action="distribution.reverse_reason",
+        object_type="distribution",
+        object_id=out.id,
+        detail={"reason": reason.strip()},
+    )
+    return out

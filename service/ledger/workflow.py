@@ -7,13 +7,19 @@ verify_ledger; the queries are in db/ledger.py.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
 
 from db import ledger as q
-from schemas.ledger import Check, Verification
+from schemas.common import Page
+from schemas.ledger import AccountBalance, Check, EntryLineOut, EntryOut, Verification
+from service.core.errors import forbidden, invalid_field
+from service.core.pagination import DEFAULT_LIMIT, checked_limit, decode_cursor, page_of
+from service.core.policy import venture_for
+from service.core.principal import Principal, Role
 
 LIMIT = 20  # examples named per failed check
 
@@ -83,3 +89,120 @@ async def verify_ledger(conn: asyncpg.Connection) -> Verification:
     """Every invariant of the ledger, in order; ok when all hold."""
     checks = [await check(conn, invariant) for invariant in INVARIANTS]
     return Verification(all(c.ok for c in checks), checks)
+
+
+# ---- the trial balance (科目余额表) and the journal (凭证) ------------------------------------------
+
+LEDGER_READERS = (Role.ADMIN, Role.AUDITOR, Role.FINANCE_OFFICER, Role.FINANCE_APPROVER)
+
+
+async def _books_scope(
+    conn: asyncpg.Connection, principal: Principal, county_code: str | None, venture_id: str | None
+) -> tuple[str | None, str | None, str]:
+    """(county, venture, the county the lines live in) the caller may read: a venture's books for
+    whoever may read the venture, a county's for its finance office and auditors (and the admin)."""
+    if venture_id:
+        v = await venture_for(conn, principal, venture_id)
+        if county_code and county_code != v["county_code"]:
+            raise invalid_field("county_code", "该经营主体不在此县")
+        return v["county_code"], str(v["id"]), v["county_code"]
+    if not county_code:
+        raise invalid_field("venture_id", "请指定经营主体（venture_id）或县（county_code）")
+    if principal.role not in LEDGER_READERS or not principal.covers_county(county_code):
+        raise forbidden("只能查看本县的账簿")
+    return county_code, None, county_code
+
+
+async def trial_balance(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    *,
+    county_code: str | None = None,
+    venture_id: str | None = None,
+    as_of: dt.date | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[AccountBalance]:
+    """The trial balance (科目余额表) of a venture or a county as of a day: per account its debits,
+    credits and balance (debit positive), by account code."""
+    county, venture, _ = await _books_scope(conn, principal, county_code, venture_id)
+    after = decode_cursor(cursor, 2)
+    rows = await q.trial_balance_page(
+        conn,
+        county_code=county,
+        venture_id=venture,
+        as_of=as_of,
+        after=(str(after[0]), str(after[1])) if after else None,
+        limit=checked_limit(limit) + 1,
+    )
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["code"], str(r["id"])])
+    return Page(
+        [
+            AccountBalance(
+                str(r["id"]),
+                r["code"],
+                r["name"],
+                r["owner_type"],
+                r["owner_id"],
+                r["debit_fen"],
+                r["credit_fen"],
+                r["balance_fen"],
+            )
+            for r in page
+        ],
+        next_cursor,
+    )
+
+
+async def journal(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    *,
+    county_code: str | None = None,
+    venture_id: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[EntryOut]:
+    """The journal (凭证) of a venture or a county by date, each entry with its lines."""
+    county, venture, lines_county = await _books_scope(conn, principal, county_code, venture_id)
+    after = decode_cursor(cursor, 2)
+    rows = await q.entries_page(
+        conn,
+        county_code=county,
+        venture_id=venture,
+        since=since,
+        until=until,
+        after=(dt.date.fromisoformat(str(after[0])), str(after[1])) if after else None,
+        limit=checked_limit(limit) + 1,
+    )
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["posted_on"].isoformat(), str(r["id"])])
+    lines: dict[str, list[EntryLineOut]] = {}
+    for r in await q.lines_of_entries(conn, lines_county, [e["id"] for e in page]):
+        amount = r["amount_fen"]
+        lines.setdefault(str(r["entry_id"]), []).append(
+            EntryLineOut(
+                r["line_no"],
+                r["code"],
+                r["name"],
+                max(amount, 0),
+                max(-amount, 0),
+                str(r["party_id"]) if r["party_id"] else None,
+            )
+        )
+    return Page(
+        [
+            EntryOut(
+                str(e["id"]),
+                e["posted_on"],
+                e["source_type"],
+                e["source_id"],
+                e["memo"],
+                str(e["reverses"]) if e["reverses"] else None,
+                lines.get(str(e["id"]), []),
+            )
+            for e in page
+        ],
+        next_cursor,
+    )

@@ -52,6 +52,17 @@ class RegionController(Controller):
         async with conn.transaction():
             return await workflow.put_region(conn, actor, code, data)
 
+    @get("/", guards=[STAFF_READERS], operation_id="list_regions")
+    async def list_regions(
+        self,
+        conn: asyncpg.Connection,
+        parent_code: Annotated[str | None, Parameter(pattern=r"^[0-9]{12}$")] = None,
+        level: Annotated[str | None, Parameter(pattern=r"^(province|city|county|township|village)$")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[RegionOut]:
+        return await workflow.list_regions(conn, parent_code=parent_code, level=level, limit=limit, cursor=cursor)
+
     @get("/{code:str}", guards=[STAFF_READERS], operation_id="get_region")
     async def get_region(self, code: str, conn: asyncpg.Connection) -> RegionOut:
         return await workflow.get_region(conn, code)

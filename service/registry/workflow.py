@@ -36,7 +36,7 @@ from service.core.errors import (
     refuse_rows,
 )
 from service.core.hooks import Hooks
-from service.core.pagination import decode_cursor, page_of
+from service.core.pagination import checked_limit, decode_cursor, page_of
 from service.core.policy import can_register_in, household_or_404
 from service.core.principal import Principal, region_prefix
 from service.core.tabular import read_table
@@ -350,3 +350,24 @@ async def get_poverty_line(conn: asyncpg.Connection, year: int) -> PovertyLineOu
     if row is None:
         raise not_found(f"{year} 年的标准")
     return PovertyLineOut(year, row["poverty_line_fen"], row["xiaokang_line_fen"])
+
+
+async def list_regions(
+    conn: asyncpg.Connection,
+    *,
+    parent_code: str | None = None,
+    level: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page[RegionOut]:
+    """Regions under a parent (the provinces when none is named), or every region of a level, by
+    code. Region names and codes are the public statistical division, readable by every user."""
+    checked_limit(limit)
+    if level is not None and level not in ("province", "city", "county", "township", "village"):
+        raise invalid_field("level", "级别应为 province、city、county、township 或 village")
+    after = decode_cursor(cursor, 1)
+    rows = await q.regions_page(
+        conn, parent_code=parent_code, level=level, after=str(after[0]) if after else None, limit=limit + 1
+    )
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["code"]])
+    return Page([region_out(r) for r in page], next_cursor)

@@ -22,6 +22,7 @@ from schemas.ventures import (
     ReallocationOut,
     Register,
     ShareMovementCreate,
+    ShareMovementItem,
     ShareMovementOut,
     SubsidyCreate,
     SubsidyOut,
@@ -200,6 +201,38 @@ class VentureController(Controller):
         self, venture_id: str, conn: asyncpg.Connection, principal: Principal
     ) -> list[ReallocationOut]:
         return await workflow.list_reallocations(conn, principal, venture_id)
+
+    # ---- the lists of a venture (API.md, "Lists the console and clients need") ----
+
+    @get("/{venture_id:str}/share-movements", guards=[VENTURE_READERS], operation_id="list_share_movements")
+    async def share_movements(
+        self,
+        venture_id: str,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        since: Annotated[dt.date | None, Parameter(query="from")] = None,
+        until: Annotated[dt.date | None, Parameter(query="to")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[ShareMovementItem]:
+        return await workflow.list_share_movements(
+            conn, principal, venture_id, since=since, until=until, limit=limit, cursor=cursor
+        )
+
+    @get("/{venture_id:str}/transactions", guards=[VENTURE_READERS], operation_id="list_trades")
+    async def trades(
+        self,
+        venture_id: str,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
+        member_id: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[TradeOut]:
+        return await workflow.list_trades(
+            conn, principal, venture_id, year=year, member_id=member_id, limit=limit, cursor=cursor
+        )
 
 
 ROUTES = [VentureController]

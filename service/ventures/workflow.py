@@ -29,8 +29,10 @@ from schemas.ventures import (
     Register,
     RegisterItem,
     ShareMovementCreate,
+    ShareMovementItem,
     ShareMovementOut,
     SubsidyCreate,
+    SubsidyListed,
     SubsidyOut,
     TradeCreate,
     TradeOut,
@@ -39,7 +41,7 @@ from schemas.ventures import (
 )
 from service.core.audit import Actor, record
 from service.core.errors import forbidden, invalid_field, not_found
-from service.core.pagination import decode_cursor, page_of
+from service.core.pagination import DEFAULT_LIMIT, checked_limit, decode_cursor, page_of
 from service.core.policy import may_found_venture_in, venture_for
 from service.core.principal import Principal, Role, region_prefix
 from service.core.tabular import read_table
@@ -603,3 +605,120 @@ async def _reclaim_poverty_shares(
     await q.insert_reallocation_proposal(
         conn, v["county_code"], v["id"], household["id"], holding.shares, holding.capital_fen, effective_date, proposal
     )
+
+
+# ---- lists the console and clients need (API.md) -------------------------------------------------
+
+
+async def list_share_movements(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    venture_id: str,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[ShareMovementItem]:
+    """The register's movements (股权变动记录) in register order, dated from `since` to `until`."""
+    v = await venture_for(conn, principal, venture_id)
+    after = decode_cursor(cursor, 1)
+    rows = await q.share_movements_page(
+        conn, v["id"], since=since, until=until, after_no=int(after[0]) if after else 0, limit=checked_limit(limit) + 1
+    )
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["register_no"]])
+    return Page(
+        [
+            ShareMovementItem(
+                str(r["id"]),
+                r["register_no"],
+                r["kind"],
+                str(r["from_member_id"]) if r["from_member_id"] else None,
+                str(r["to_member_id"]) if r["to_member_id"] else None,
+                r["share_class"],
+                r["shares"],
+                r["capital_fen"],
+                r["effective_date"],
+                r["reason"],
+                str(r["entry_id"]) if r["entry_id"] else None,
+            )
+            for r in page
+        ],
+        next_cursor,
+    )
+
+
+async def list_trades(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    venture_id: str,
+    *,
+    year: int | None = None,
+    member_id: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[TradeOut]:
+    """The venture's trades (交易记录) by date, of a year and of one member when named."""
+    v = await venture_for(conn, principal, venture_id)
+    member = None
+    if member_id:
+        member = await q.member(conn, v["id"], member_id)
+        if member is None:
+            raise invalid_field("member_id", "成员不存在")
+    if year is not None and not 2000 <= year <= 2100:
+        raise invalid_field("year", "年度应在2000至2100之间")
+    after = decode_cursor(cursor, 2)
+    rows = await q.trades_page(
+        conn,
+        v["id"],
+        year=year,
+        member_id=member["id"] if member else None,
+        after=(dt.date.fromisoformat(after[0]), str(after[1])) if after else None,
+        limit=checked_limit(limit) + 1,
+    )
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["traded_on"].isoformat(), str(r["id"])])
+    return Page(
+        [
+            TradeOut(
+                str(r["id"]),
+                str(v["id"]),
+                str(r["member_id"]) if r["member_id"] else None,
+                r["traded_on"],
+                r["product"],
+                r["quantity_g"],
+                r["amount_fen"],
+            )
+            for r in page
+        ],
+        next_cursor,
+    )
+
+
+async def list_subsidies(conn: asyncpg.Connection, principal: Principal, venture_id: str) -> list[SubsidyListed]:
+    """The state subsidies and donations the venture received, by date."""
+    v = await venture_for(conn, principal, venture_id)
+    return [
+        SubsidyListed(str(r["id"]), r["amount_fen"], r["source"], r["received_on"])
+        for r in await q.subsidies_of(conn, v["id"])
+    ]
+
+
+async def household_for_member(
+    conn: asyncpg.Connection, principal: Principal, venture_id: str, household_no: str
+) -> str:
+    """The id of the household with this number (户号) in the venture's county, for the one who
+    keeps the venture (who may add any household of the county as a member)."""
+    v = await venture_for(conn, principal, venture_id, write=True)
+    household_id = await q.household_in_county(conn, v["county_code"], household_no.strip())
+    if household_id is None:
+        raise invalid_field("household_no", f"本县没有户号为 {household_no.strip()} 的农户")
+    return str(household_id)
+
+
+async def household_numbers(
+    conn: asyncpg.Connection, principal: Principal, venture_id: str, household_ids: list[str]
+) -> dict[str, str]:
+    """The household numbers (户号) of households a venture deals with, for its readers' pages."""
+    v = await venture_for(conn, principal, venture_id)
+    ids = [u for u in (as_uuid(h) for h in household_ids) if u]
+    return await q.household_numbers(conn, v["county_code"], ids)

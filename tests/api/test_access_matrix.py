@@ -89,6 +89,7 @@ ROUTES: list[Route] = [
     Route("POST", "/users", ADMIN, _new_user),
     # Region names are reference data every signed-in user may read.
     Route("GET", "/regions/{village}", EVERYONE),
+    Route("GET", "/regions?parent_code={township}", EVERYONE),
     Route("PUT", "/regions/{village}", ADMIN, _same_village),
     _scoped("GET", "/households?village_code={village}", REGION_READERS),
     _scoped("POST", "/households", REGISTRARS, _new_household),

@@ -97,6 +97,10 @@ def _approve_plan(c: Call) -> dict:
     return {"json": {}}
 
 
+def _return_plan(c: Call) -> dict:
+    return {"json": {"reason": "请核对交易量"}}
+
+
 def _batch(c: Call) -> dict:
     return {"json": {"county_code": c.ids["county"], "source": "award"}}
 
@@ -121,6 +125,7 @@ ROUTES: list[Route] = [
     _row("POST", "/distributions/{distribution}/submit", VENTURE_WRITERS),
     _row("POST", "/distributions/{distribution}/approve", APPROVERS_OF_PLANS, _approve_plan),
     _row("POST", "/distributions/{distribution}/post", VENTURE_WRITERS),
+    _row("POST", "/distributions/{distribution}/return", APPROVERS_OF_PLANS, _return_plan),
     _row("POST", "/distributions/{distribution}/reverse", VENTURE_WRITERS),
     _row("GET", "/payables?county_code={county}", PAYMENT_READERS, acts_on=COUNTY_NAMED),
     _row("POST", "/payment-batches", MAKERS, _batch, acts_on=COUNTY_NAMED),

@@ -158,6 +158,12 @@ ROUTES: list[Route] = [
     _row("GET", "/ventures/{coop}/reallocations", READERS),
     _row("POST", "/ventures/{coop}/reallocations/{proposal}/confirm", WRITERS, _confirm, once=True),
     _row("GET", "/ledger/verify", AUDITORS),
+    # The lists the console and clients need (API.md).
+    _row("GET", "/ventures/{coop}/share-movements?from=2025-01-01&to=2025-12-31", READERS),
+    _row("GET", "/ventures/{coop}/transactions?year=2025", READERS),
+    _row("GET", "/ventures/{coop}/distributions", READERS),
+    _row("GET", "/ledger/accounts?venture_id={coop}&as_of=2025-12-31", READERS),
+    _row("GET", "/ledger/entries?venture_id={coop}&from=2025-01-01", READERS),
     # Routes of other issues that name a venture.
     _row("POST", "/ventures/{company}/contracts", WRITERS, _contract, others=True),
     _row("GET", "/ventures/{company}/contracts", READERS, others=True),

@@ -1,0 +1,68 @@
+"""Navigation, per role, named as the people who use it say things (经营主体, 股权登记, 成员账户,
+交易记录, 年度分配, 订单收购, 账簿 …). A role sees only what it may reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from service.core.principal import Principal, Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    href: str
+
+
+HOME = NavItem("home", "工作台", "/console/")
+VENTURES = NavItem("ventures", "经营主体", "/console/ventures")
+APPROVALS = NavItem("approvals", "年度分配审批", "/console/approvals")
+COUNTY_BOOKS = NavItem("books", "县级账簿", "/console/ledger")
+
+# The main menu of each role; the other roles' own work (奖励, 公示, 发放批次, 对账, 审计) joins it
+# as their pages are built.
+_MAIN: dict[str, tuple[NavItem, ...]] = {
+    Role.ACCOUNTANT: (HOME, VENTURES),
+    Role.VILLAGE_REVIEWER: (HOME, VENTURES),
+    Role.TOWNSHIP_APPROVER: (HOME, APPROVALS, VENTURES),
+    Role.FINANCE_OFFICER: (HOME, VENTURES, COUNTY_BOOKS),
+    Role.FINANCE_APPROVER: (HOME, VENTURES, COUNTY_BOOKS),
+    Role.AUDITOR: (HOME, VENTURES, COUNTY_BOOKS),
+    Role.ADMIN: (HOME, VENTURES, APPROVALS, COUNTY_BOOKS),
+}
+
+BUYING_MODELS = ("enterprise", "branch_company")
+
+
+def main_nav(principal: Principal) -> list[NavItem]:
+    return list(_MAIN.get(principal.role, (HOME,)))
+
+
+def venture_nav(venture: Any) -> list[NavItem]:
+    """The pages of one venture: a cooperative keeps member accounts and subsidies, a company or
+    enterprise buys its households' harvest (订单收购)."""
+    base = f"/console/ventures/{venture.id}"
+    items = [
+        NavItem("overview", "概况", base),
+        NavItem("members", "成员", f"{base}/members"),
+        NavItem("register", "股权登记", f"{base}/register"),
+        NavItem("movements", "股权变动", f"{base}/movements"),
+    ]
+    if venture.model == "cooperative":
+        items += [
+            NavItem("accounts", "成员账户", f"{base}/accounts"),
+            NavItem("subsidies", "财政补助", f"{base}/subsidies"),
+        ]
+    items += [
+        NavItem("trades", "交易记录", f"{base}/trades"),
+        NavItem("distributions", "年度分配", f"{base}/distributions"),
+    ]
+    if venture.model in BUYING_MODELS:
+        items.append(NavItem("farming", "订单收购", f"{base}/contracts"))
+    items += [
+        NavItem("ledger", "科目余额表", f"{base}/ledger"),
+        NavItem("journal", "凭证", f"{base}/journal"),
+    ]
+    return items

@@ -1,0 +1,162 @@
+"""The console's own pages: sign in, sign out, and the home page (工作台) that shows each role its
+own work first. The static files (the stylesheet) are served from service/static/ here too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response, get, post
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+
+from service.console.layout import CONSOLE_HEADERS, Desk, render, see_other
+from service.console.places import region_names
+from service.console.routing import CONSOLE_OPT, console_get, console_post
+from service.console.session import (
+    CSRF_FIELD,
+    LOGIN,
+    LOGIN_SEED_COOKIE,
+    REASONS,
+    SignInRequired,
+    csrf_for,
+    csrf_matches,
+    login_seed_cookie,
+    new_seed,
+    session_cookie,
+    staff_session,
+)
+from service.core.errors import RateLimited, Unauthenticated
+from service.core.pages import client_address, cross_site
+from service.core.principal import Role
+from service.core.settings import Settings
+from service.distributions.workflow import AwaitingApproval, awaiting_approval, list_venture_distributions
+from service.users.workflow import login
+from service.ventures.workflow import list_ventures
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+HOME = "/console/"
+WRONG = "用户名或密码错误，请再试一次。"
+TOO_MANY = "输错次数太多，请 15 分钟后再试。"
+
+
+def _next(target: str | None) -> str:
+    """Only a console page of this site is a place to go after signing in."""
+    return target if target and target.startswith("/console/") and not target.startswith("//") else HOME
+
+
+def _login_page(
+    settings: Settings,
+    reason: str | None,
+    target: str,
+    username: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response[str]:
+    seed = new_seed()
+    response = render(
+        None,
+        "console/login.html",
+        status_code,
+        message=REASONS.get(reason or ""),
+        error=error,
+        username=username,
+        target=target,
+        csrf=csrf_for(settings, seed),
+    )
+    response.set_cookie(login_seed_cookie(settings, seed))
+    return response
+
+
+@get(LOGIN, opt=CONSOLE_OPT, include_in_schema=False)
+async def login_form(
+    request: Request, conn: asyncpg.Connection, settings: Settings, reason: str | None = None, next: str | None = None
+) -> Response:
+    try:
+        await staff_session(request, conn, settings)
+    except SignInRequired:
+        return _login_page(settings, reason, _next(next))
+    return Redirect(_next(next), status_code=303, headers=CONSOLE_HEADERS)
+
+
+@post(LOGIN, opt=CONSOLE_OPT, include_in_schema=False, status_code=200)
+async def sign_in(request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+    form = await request.form()
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    target = _next(str(form.get("next") or ""))
+    seed = request.cookies.get(LOGIN_SEED_COOKIE)
+    if cross_site(request, settings) or not csrf_matches(settings, seed, str(form.get(CSRF_FIELD) or "")):
+        return _login_page(settings, None, target, username, "登录页面已失效，请重新输入后登录。", 403)
+    if not username or not password:
+        return _login_page(settings, None, target, username, "请填写用户名和密码。", 422)
+    try:
+        token = await login(conn, settings, username=username, password=password, address=client_address(request))
+    except Unauthenticated:
+        return _login_page(settings, None, target, username, WRONG, 401)
+    except RateLimited:
+        return _login_page(settings, None, target, username, TOO_MANY, 429)
+    return see_other(target, cookies=[session_cookie(settings, token.access_token), login_seed_cookie(settings, None)])
+
+
+@console_post("/console/logout")
+async def sign_out(desk: Desk, settings: Settings) -> Response:
+    return see_other(f"{LOGIN}?reason=logged-out", cookies=[session_cookie(settings, None)])
+
+
+def _next_step(plan: Any, desk: Desk) -> str:
+    """The year's open step of a venture's latest plan, in words."""
+    if plan is None:
+        return f"录入 {desk.today.year - 1} 年度利润，生成分配方案"
+    steps = {
+        "draft": "核对草稿并提交乡镇审批",
+        "submitted": "等待乡镇审批",
+        "posted": "已入账",
+        "reversed": "已冲销，可重新编制方案",
+    }
+    if plan.status == "in_notice":
+        ended = plan.notice_ends_on is not None and desk.today > plan.notice_ends_on
+        return "公示期已结束，可以入账" if ended else "公示中，公示期满后入账"
+    return steps.get(plan.status, plan.status)
+
+
+async def _ventures_with_steps(conn: asyncpg.Connection, desk: Desk) -> list[dict[str, Any]]:
+    page = await list_ventures(conn, desk.principal, village_code=None, model=None, limit=50, cursor=None)
+    villages = await region_names(conn, [v.village_code for v in page.items])
+    rows = []
+    for venture in page.items:
+        plans = await list_venture_distributions(conn, desk.principal, venture.id, limit=1)
+        plan = plans.items[0] if plans.items else None
+        rows.append(
+            {
+                "venture": venture,
+                "village": villages[venture.village_code],
+                "plan": plan,
+                "step": _next_step(plan, desk),
+            }
+        )
+    return rows
+
+
+@console_get(HOME)
+async def home(desk: Desk, conn: asyncpg.Connection) -> Response:
+    desk.section = "home"
+    queue: list[AwaitingApproval] = await awaiting_approval(conn, desk.principal)
+    ventures = await _ventures_with_steps(conn, desk)
+    return render(
+        desk,
+        "console/home.html",
+        ventures=ventures,
+        queue=queue,
+        is_accountant=desk.role == Role.ACCOUNTANT,
+    )
+
+
+PAGES = [
+    login_form,
+    sign_in,
+    sign_out,
+    home,
+    create_static_files_router(path="/static", directories=[STATIC], opt={"exclude_from_auth": True}),
+]
