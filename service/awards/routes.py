@@ -58,7 +58,7 @@ PUBLIC = {"exclude_from_auth": True}
 class CrossCheckUpload:
     file: UploadFile
     county_code: str | None = None
-    new_batch: bool = False
+    new_batch: str | None = None  # true/false (also 1/0, yes/no, on, 是/否): read by Upload.new_batch
 
 
 def _grant_request(body: bytes) -> GrantRequest:

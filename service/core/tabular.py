@@ -156,12 +156,29 @@ def read_table(data: bytes, filename: str | None, spec: SheetSpec) -> Table:
 def _read_csv(text: str, reader: _Reader) -> None:
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
+        if text.count("\n") > MAX_ROWS:
+            # Perhaps too many rows: counted first by the csv module alone (at C speed), so that a
+            # file far too long is refused before a single cell is read.
+            for number, _ in enumerate(csv.reader(_lines(text), delimiter=delimiter)):
+                if number > MAX_ROWS:
+                    raise TooLarge(f"文件超过 {MAX_ROWS} 行数据，请分成几个文件上传")
+        reader.controls = _CONTROL.search(text) is not None
+        rows = csv.reader(_lines(text), delimiter=delimiter)
         for number, values in enumerate(rows, start=1):
             reader.add_texts(number, values)
     except csv.Error as exc:
-        raise invalid_field("file", f"CSV 文件第 {rows.line_num} 行格式错误：{exc}") from None
+        raise invalid_field("file", f"CSV 文件格式错误：{exc}") from None
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of a text, ends kept, without a second copy of it (as io.StringIO would make)."""
+    start = 0
+    while (end := text.find("\n", start)) != -1:
+        yield text[start : end + 1]
+        start = end + 1
+    if start < len(text):
+        yield text[start:]
 
 
 class _Reader:
@@ -173,36 +190,63 @@ class _Reader:
         self.rows: list[tuple[int, dict[str, str]]] = []
         self.errors: FieldErrors = []
         self.digest = hashlib.sha256(spec.kind.encode() + b"\x1e")
+        self.names: list[str] = []
+        self.controls = True  # whether a cell may hold a control character (a CSV is scanned once)
 
     def add_texts(self, number: int, values: list[str]) -> None:
-        self.add_cells(number, [xlsx.Cell("s", v) for v in values])
+        if self.columns is None:
+            self._start(values)
+            return
+        row, faults = self._new_row(), len(self.errors)
+        for column, value in zip(self.columns, values):
+            if column is None or not value:
+                continue
+            if column.kind in _PLAIN and not self.controls and value.isascii() and len(value) <= MAX_CELL_CHARS:
+                row[column.name] = value.strip()  # what read_text would answer, the common case made fast
+                continue
+            try:
+                row[column.name] = read_text(value, column, controls=self.controls)
+            except CellProblem as problem:
+                self.errors.append(field_error(column.name, f"{column.title}：{problem}", number))
+        self._keep(number, row, faults)
 
     def add_cells(self, number: int, cells: list[xlsx.Cell | None]) -> None:
         if self.columns is None:
-            self.columns = _header(self.spec, [c.text if c else "" for c in cells])
+            self._start([c.text if c else "" for c in cells])
             return
-        if len(self.rows) >= MAX_ROWS:
-            raise TooLarge(f"文件超过 {MAX_ROWS} 行数据，请分成几个文件上传")
-        values: dict[str, str] = {}
+        row, faults = self._new_row(), len(self.errors)
         for column, cell in zip(self.columns, cells):
             if column is None or cell is None:
                 continue
             try:
-                values[column.name] = read_cell(cell, column)
+                row[column.name] = read_cell(cell, column)
             except CellProblem as problem:
                 self.errors.append(field_error(column.name, f"{column.title}：{problem}", number))
-                values[column.name] = ""
-        if not any(values.values()) and not (self.errors and self.errors[-1].get("row") == number):
+        self._keep(number, row, faults)
+
+    def _start(self, titles: list[str]) -> None:
+        self.columns = _header(self.spec, titles)
+        # Every row has every column of the import, in the spec's order ("" where the file has none),
+        # so the rules can index it and the digest does not depend on the file's column order.
+        self.names = [c.name for c in self.spec.columns]
+
+    def _new_row(self) -> dict[str, str]:
+        if len(self.rows) >= MAX_ROWS:
+            raise TooLarge(f"文件超过 {MAX_ROWS} 行数据，请分成几个文件上传")
+        return dict.fromkeys(self.names, "")
+
+    def _keep(self, number: int, row: dict[str, str], faults: int) -> None:
+        """Keep a row unless it is blank (and faultless): blank lines are no rows."""
+        if len(self.errors) == faults and not any(row.values()):
             return
-        row = {c.name: values.get(c.name, "") for c in self.columns if c is not None}
-        self.digest.update("\x1f".join(row[c] for c in sorted(row)).encode() + b"\x1e")
+        self.digest.update("\x1f".join(row.values()).encode() + b"\x1e")
         self.rows.append((number, row))
 
     def table(self) -> Table:
         if self.columns is None:
             raise invalid_field("file", "文件为空")
-        header = [c.name for c in self.columns if c is not None]
-        return Table(header, self.rows, self.errors, self.digest.hexdigest())
+        present = [c.name for c in self.columns if c is not None]
+        return Table(present, self.rows, self.errors, self.digest.hexdigest())
 
 
 def title_key(title: str) -> str:
@@ -232,6 +276,8 @@ class CellProblem(ValueError):
     """Why a cell cannot be read as its column's kind, in Chinese."""
 
 
+# Kinds whose ASCII text read_text answers stripped, unchanged.
+_PLAIN = frozenset({"text", "integer", "code", "yuan"})
 _FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SCIENTIFIC = re.compile(r"^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$")
@@ -240,27 +286,34 @@ AS_TEXT = "请把该列设置为“文本”格式后重新输入号码（数字
 
 
 def read_cell(cell: xlsx.Cell, column: Column) -> str:
-    """A cell as the text its column's rules read, or CellProblem."""
+    """An xlsx cell as the text its column's rules read, or CellProblem."""
     if cell.kind == "e":
         raise CellProblem(f"单元格是错误值 {cell.text}")
-    text = cell.text
-    if len(text) > MAX_CELL_CHARS:
-        raise CellProblem(f"超过 {MAX_CELL_CHARS} 个字")
-    if _CONTROL.search(text):
-        raise CellProblem("含有不可见的控制字符")
-    text = text.strip()
-    if column.kind != "text":
-        text = _ascii_digits(text)
     if cell.kind == "n":
-        return _number(text, column)
+        return _number(_ascii_digits(cell.text.strip()), column)
     if cell.kind == "d" and column.kind not in ("date", "text", "choice"):
         raise CellProblem("这里应填数字，不是日期")
-    if column.kind == "identity" and _SCIENTIFIC.match(text):
+    return read_text(cell.text, column)
+
+
+def read_text(text: str, column: Column, *, controls: bool = True) -> str:
+    """A cell's text as its column's rules read it, or CellProblem."""
+    if len(text) > MAX_CELL_CHARS:
+        raise CellProblem(f"超过 {MAX_CELL_CHARS} 个字")
+    if controls and _CONTROL.search(text):
+        raise CellProblem("含有不可见的控制字符")
+    text = text.strip()
+    kind = column.kind
+    if kind == "text":
+        return text
+    if not text.isascii():
+        text = _ascii_digits(text)
+    if kind == "identity" and _SCIENTIFIC.match(text):
         raise CellProblem("号码被表格软件改成了科学计数法，末几位已丢失；" + AS_TEXT)
-    if column.kind == "date":
+    if kind == "date":
         match = _DATE.match(text)
         return f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}" if match else text
-    if column.kind == "choice":
+    if kind == "choice":
         return column.aliases.get(title_key(text), text)
     return text
 
@@ -347,8 +400,10 @@ def decode_text(data: bytes) -> str:
         if (text := _strict(data, "utf-16")) is None:
             raise invalid_field("file", "文件标明为 UTF-16，但内容无法读取；" + ASK_FOR_UTF8)
         return text
+    if data.isascii():
+        return data.decode("ascii")
     utf8, gbk = _strict(data, "utf-8"), _strict(data, "gb18030")
-    if utf8 is not None and (gbk is None or gbk == utf8):
+    if utf8 is not None and gbk is None:
         return utf8
     if gbk is None:
         raise invalid_field("file", "无法识别文件编码：既不是 UTF-8 也不是 GBK/GB18030；" + ASK_FOR_UTF8)

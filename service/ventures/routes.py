@@ -46,7 +46,7 @@ from service.ventures.sheets import TRADE_SHEET
 @dataclass
 class FileUpload:
     file: UploadFile
-    new_batch: bool = False
+    new_batch: str | None = None  # true/false (also 1/0, yes/no, on, 是/否): read by Upload.new_batch
 
 
 class VentureController(Controller):
