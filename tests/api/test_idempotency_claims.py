@@ -49,10 +49,12 @@ async def test_a_request_whose_connection_dies_holding_the_claim_is_retried_at_o
     monkeypatch.setattr(ventures_workflow, "receive_subsidy", stuck)
     headers = {**(await api.login("kuaiji")), "Idempotency-Key": "subsidy-crash-0001"}
     first = asyncio.create_task(api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers))
-    await asyncio.wait_for(entered.wait(), 60)
-    # The request's connection dies as it would when the service is killed or the database restarts.
-    assert await scalar(api, "SELECT pg_terminate_backend($1)", pids[0])
-    release.set()
+    try:
+        await asyncio.wait_for(entered.wait(), 60)
+        # The request's connection dies as it would when the service is killed or the database restarts.
+        assert await scalar(api, "SELECT pg_terminate_backend($1)", pids[0])
+    finally:
+        release.set()
     assert (await first).status_code == 500
     assert await scalar(api, "SELECT count(*) FROM subsidies") == 0
 
@@ -81,20 +83,23 @@ async def test_a_request_waiting_on_a_dying_claim_runs_instead(api, monkeypatch)
     monkeypatch.setattr(ventures_workflow, "receive_subsidy", stuck)
     headers = {**(await api.login("kuaiji")), "Idempotency-Key": "subsidy-crash-0002"}
     first = asyncio.create_task(api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers))
-    await asyncio.wait_for(entered.wait(), 60)
-    second = asyncio.create_task(api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers))
-    for _ in range(200):  # until the second request waits on the first one's claim
-        waiting = await scalar(
-            api,
-            """SELECT count(*) FROM pg_stat_activity
-               WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO idempotency_keys%'""",
-        )
-        if waiting:
-            break
-        await asyncio.sleep(0.05)
-    assert waiting == 1 and not second.done()
-    await scalar(api, "SELECT pg_terminate_backend($1)", pids[0])
-    release.set()
+    try:
+        await asyncio.wait_for(entered.wait(), 60)
+        second = asyncio.create_task(api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers))
+        for _ in range(200):  # until the second request waits on the first one's claim
+            waiting = await scalar(
+                api,
+                """SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                   AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO idempotency_keys%'""",
+            )
+            if waiting or second.done():
+                break
+            await asyncio.sleep(0.05)
+        # Before, the second answered 409 at once: the first's claim was committed, in flight.
+        assert waiting == 1 and not second.done(), second.result().text if second.done() else "not waiting"
+        await scalar(api, "SELECT pg_terminate_backend($1)", pids[0])
+    finally:
+        release.set()
     assert (await first).status_code == 500
     r = await second
     assert r.status_code == 201, r.text
