@@ -866,17 +866,7 @@ async def import_cross_check_list(
         pairs = _listed_pairs(table, cipher)
     if not table.rows:
         raise invalid_field("file", "文件中没有数据行")
-    await record_import(
-        conn,
-        actor,
-        table,
-        county_code=county,
-        kind="cross_check",
-        subject=county,
-        filename=filename,
-        new_batch=new_batch,
-        what="比对名单记录",
-    )
+    await record_import(conn, actor, table, county, county, filename, new_batch)
     import_id = uuid.uuid4()
     listed = await q.listed_hashes(conn, county, pairs)
     new = [pair for pair in pairs if pair not in listed]

@@ -21,22 +21,21 @@ async def record_import(
     conn: asyncpg.Connection,
     actor: Actor,
     table: Table,
-    *,
     county_code: str,
-    kind: str,
     subject: str,
     filename: str | None,
     new_batch: bool,
-    what: str,
 ) -> None:
-    """Log this import of the table's rows, or refuse rows already imported (unless new_batch)."""
+    """Log this import of the table's rows (for the subject: a venture's id, or the county's
+    code), or refuse rows already imported there (unless new_batch)."""
+    kind = table.kind
     await q.lock_imports(conn, county_code, kind, subject, table.digest)
     if not new_batch:
         previous = await q.last_import(conn, county_code, kind, subject, table.digest)
         if previous is not None:
             raise conflict(
                 "already-imported",
-                f"这些{what}已于 {previous['imported_at']} 由 {previous['imported_by']} 导入"
+                f"这些{table.title}数据已于 {previous['imported_at']} 由 {previous['imported_by']} 导入"
                 f"（文件“{previous['filename']}”，{previous['row_count']} 行），本次未重复导入。"
                 "如确是新的一批，请勾选“新的一批”（表单字段 new_batch=true）后重新上传",
                 imported_at=previous["imported_at"],

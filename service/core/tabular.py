@@ -94,11 +94,13 @@ class Table:
         rows: list[tuple[int, dict[str, str]]],
         errors: FieldErrors | None = None,
         digest: str = "",
+        spec: SheetSpec | None = None,
     ) -> None:
         self.header = header
         self.rows = rows
         self.errors: FieldErrors = errors or []
         self.digest = digest
+        self.kind, self.title = (spec.kind, spec.title) if spec else ("", "")
 
     def require(self, columns: list[str]) -> None:
         missing = [c for c in columns if c not in self.header]
@@ -246,7 +248,7 @@ class _Reader:
         if self.columns is None:
             raise invalid_field("file", "文件为空")
         present = [c.name for c in self.columns if c is not None]
-        return Table(present, self.rows, self.errors, self.digest.hexdigest())
+        return Table(present, self.rows, self.errors, self.digest.hexdigest(), self.spec)
 
 
 def title_key(title: str) -> str:

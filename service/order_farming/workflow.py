@@ -320,17 +320,7 @@ async def import_purchases(
     if content is None:
         raise invalid_field("file", "请上传称重单文件（字段名 file）")
     table = await read_sheet(content, filename, PURCHASE_SHEET)
-    await record_import(
-        conn,
-        actor,
-        table,
-        county_code=v["county_code"],
-        kind="purchases",
-        subject=str(v["id"]),
-        filename=filename,
-        new_batch=new_batch,
-        what="交售记录",
-    )
+    await record_import(conn, actor, table, v["county_code"], str(v["id"]), filename, new_batch)
     return await import_purchase_table(conn, actor, v, table, today)
 
 

@@ -233,17 +233,7 @@ async def import_households(
     _refuse_outside_scope(principal, table, villages)
     if villages:
         county = min(villages.values())
-        await record_import(
-            conn,
-            actor,
-            table,
-            county_code=county,
-            kind="households",
-            subject=county,
-            filename=filename,
-            new_batch=new_batch,
-            what="农户",
-        )
+        await record_import(conn, actor, table, county, county, filename, new_batch)
     drafts: list[HouseholdDraft] = []
     with table.checking(NOTHING_REGISTERED):
         errors: FieldErrors = []

@@ -466,17 +466,7 @@ async def import_trades(
     volumes, and so in their patronage refunds) unless the clerk says they are a new batch."""
     v = await venture_for(conn, principal, venture_id, write=True)
     table = await read_sheet(content, filename, TRADE_SHEET)
-    await record_import(
-        conn,
-        actor,
-        table,
-        county_code=v["county_code"],
-        kind="trades",
-        subject=str(v["id"]),
-        filename=filename,
-        new_batch=new_batch,
-        what="交易记录",
-    )
+    await record_import(conn, actor, table, v["county_code"], str(v["id"]), filename, new_batch)
     members = await q.members(conn, v["id"])
     # A row names its member by number or by id.
     by_ref = {str(m["member_no"]): str(m["id"]) for m in members} | {str(m["id"]): str(m["id"]) for m in members}

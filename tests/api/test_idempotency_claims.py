@@ -33,35 +33,49 @@ async def coop_with_members(api, count: int = 3) -> str:
     return vid
 
 
+class Stuck:
+    """Makes the first subsidy request stop inside its transaction, its key claimed, until released."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.entered, self.release = asyncio.Event(), asyncio.Event()
+        self.pid: int | None = None
+        real = ventures_workflow.receive_subsidy
+
+        async def stuck(tx, *args, **kw):
+            if self.pid is None:
+                self.pid = await tx.fetchval("SELECT pg_backend_pid()")
+                self.entered.set()
+                await self.release.wait()
+            return await real(tx, *args, **kw)
+
+        monkeypatch.setattr(ventures_workflow, "receive_subsidy", stuck)
+
+    async def kill(self, api) -> None:
+        """The request's connection dies, as when the service is killed or the database restarts."""
+        assert await scalar(api, "SELECT pg_terminate_backend($1)", self.pid)
+
+
+async def post_subsidy(api, vid: str, key: str):
+    headers = {**(await api.login("kuaiji")), "Idempotency-Key": key}
+    return await api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers)
+
+
 async def test_a_request_whose_connection_dies_holding_the_claim_is_retried_at_once(api, monkeypatch):
     vid = await coop_with_members(api)
-    entered, release = asyncio.Event(), asyncio.Event()
-    pids: list[int] = []
-    real = ventures_workflow.receive_subsidy
-
-    async def stuck(tx, *args, **kw):
-        if not pids:  # the first request stops inside its transaction, its key claimed
-            pids.append(await tx.fetchval("SELECT pg_backend_pid()"))
-            entered.set()
-            await release.wait()
-        return await real(tx, *args, **kw)
-
-    monkeypatch.setattr(ventures_workflow, "receive_subsidy", stuck)
-    headers = {**(await api.login("kuaiji")), "Idempotency-Key": "subsidy-crash-0001"}
-    first = asyncio.create_task(api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers))
+    stuck = Stuck(monkeypatch)
+    first = asyncio.create_task(post_subsidy(api, vid, "subsidy-crash-0001"))
     try:
-        await asyncio.wait_for(entered.wait(), 60)
-        # The request's connection dies as it would when the service is killed or the database restarts.
-        assert await scalar(api, "SELECT pg_terminate_backend($1)", pids[0])
+        await asyncio.wait_for(stuck.entered.wait(), 60)
+        await stuck.kill(api)
     finally:
-        release.set()
+        stuck.release.set()
     assert (await first).status_code == 500
     assert await scalar(api, "SELECT count(*) FROM subsidies") == 0
 
     # The retry with the same key runs now (before: 409 idempotency-in-flight for the 300 s lease).
-    r = await api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers)
+    r = await post_subsidy(api, vid, "subsidy-crash-0001")
     assert r.status_code == 201, r.text
-    again = await api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers)
+    again = await post_subsidy(api, vid, "subsidy-crash-0001")
     assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
     assert again.json() == r.json()
     assert await scalar(api, "SELECT count(*) FROM subsidies") == 1
@@ -69,23 +83,11 @@ async def test_a_request_whose_connection_dies_holding_the_claim_is_retried_at_o
 
 async def test_a_request_waiting_on_a_dying_claim_runs_instead(api, monkeypatch):
     vid = await coop_with_members(api)
-    entered, release = asyncio.Event(), asyncio.Event()
-    pids: list[int] = []
-    real = ventures_workflow.receive_subsidy
-
-    async def stuck(tx, *args, **kw):
-        if not pids:
-            pids.append(await tx.fetchval("SELECT pg_backend_pid()"))
-            entered.set()
-            await release.wait()
-        return await real(tx, *args, **kw)
-
-    monkeypatch.setattr(ventures_workflow, "receive_subsidy", stuck)
-    headers = {**(await api.login("kuaiji")), "Idempotency-Key": "subsidy-crash-0002"}
-    first = asyncio.create_task(api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers))
+    stuck = Stuck(monkeypatch)
+    first = asyncio.create_task(post_subsidy(api, vid, "subsidy-crash-0002"))
     try:
-        await asyncio.wait_for(entered.wait(), 60)
-        second = asyncio.create_task(api.client.post(f"/ventures/{vid}/subsidies", json=SUBSIDY, headers=headers))
+        await asyncio.wait_for(stuck.entered.wait(), 60)
+        second = asyncio.create_task(post_subsidy(api, vid, "subsidy-crash-0002"))
         for _ in range(200):  # until the second request waits on the first one's claim
             waiting = await scalar(
                 api,
@@ -97,9 +99,9 @@ async def test_a_request_waiting_on_a_dying_claim_runs_instead(api, monkeypatch)
             await asyncio.sleep(0.05)
         # Before, the second answered 409 at once: the first's claim was committed, in flight.
         assert waiting == 1 and not second.done(), second.result().text if second.done() else "not waiting"
-        await scalar(api, "SELECT pg_terminate_backend($1)", pids[0])
+        await stuck.kill(api)
     finally:
-        release.set()
+        stuck.release.set()
     assert (await first).status_code == 500
     r = await second
     assert r.status_code == 201, r.text
