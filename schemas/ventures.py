@@ -96,11 +96,15 @@ class RegisterItem(msgspec.Struct):
 
 
 class Register(msgspec.Struct):
+    """A page of the register (API.md pagination: items and next_cursor); the totals are the whole
+    register's."""
+
     venture_id: str
     as_of: dt.date
     items: list[RegisterItem]
     total_shares: int
     total_capital_fen: int
+    next_cursor: str | None = None
 
 
 class MemberAccount(msgspec.Struct):

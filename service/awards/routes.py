@@ -32,16 +32,19 @@ from schemas.awards import (
 )
 from schemas.common import Page
 from service.awards import workflow
+from service.awards.sheets import CROSS_CHECK_SHEET
 from service.core.audit import Actor
 from service.core.auth import allow
 from service.core.clock import Clock
 from service.core.crypto import DataCipher
+from service.core.downloads import XLSX, file_response
 from service.core.errors import invalid_field
 from service.core.idempotency import run_idempotent
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.principal import Principal
 from service.core.settings import Settings
-from service.core.uploads import UPLOAD
+from service.core.tabular import template_xlsx
+from service.core.uploads import UPLOAD, read_upload
 
 FINANCE = allow("finance_officer")
 APPLICANTS = allow("village_reviewer", "household")
@@ -56,6 +59,7 @@ PUBLIC = {"exclude_from_auth": True}
 class CrossCheckUpload:
     file: UploadFile
     county_code: str | None = None
+    new_batch: str | None = None  # true/false (also 1/0, yes/no, on, 是/否): read by Upload.new_batch
 
 
 def _grant_request(body: bytes) -> GrantRequest:
@@ -208,17 +212,37 @@ class AwardController(Controller):
     )
     async def import_cross_check(
         self,
+        request: Request,
         data: Annotated[CrossCheckUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         conn: asyncpg.Connection,
         actor: Actor,
         principal: Principal,
         cipher: DataCipher,
-    ) -> CrossCheckImportOut:
-        content = await data.file.read()
-        async with conn.transaction():
+    ) -> Response:
+        """multipart/form-data: the list in `file` (身份证号, 来源), `county_code` for the admin;
+        `new_batch=true` imports rows imported before."""
+        upload = await read_upload(request)
+
+        async def work(tx: asyncpg.Connection) -> CrossCheckImportOut:
             return await workflow.import_cross_check_list(
-                conn, actor, principal, cipher, content, data.file.filename, data.county_code
+                tx,
+                actor,
+                principal,
+                cipher,
+                upload.content or b"",
+                upload.filename,
+                data.county_code,
+                new_batch=upload.new_batch,
             )
+
+        return await run_idempotent(request, conn, principal, work, upload=upload)
+
+    @get("/cross-check-lists/import-template", guards=[allow("finance_officer")], operation_id="cross_check_template")
+    async def import_template(self) -> Response[bytes]:
+        """The cross-check list to fill in (xlsx; ID numbers as text, 来源 from a list)."""
+        return file_response(
+            template_xlsx(CROSS_CHECK_SHEET), XLSX, "cross-check-template.xlsx", "比对名单导入模板.xlsx"
+        )
 
     @get("/certificates/{serial:str}", guards=[CERTIFICATE_READERS], operation_id="get_award_certificate")
     async def certificate(

@@ -87,17 +87,19 @@ from service.awards.rules import (
     stage_of,
     status_for,
 )
+from service.awards.sheets import CROSS_CHECK_SHEET
 from service.core.audit import Actor, record
 from service.core.crypto import ID_CONTEXT, DataCipher
 from service.core.errors import DomainError, bad_input, conflict, field_error, forbidden, invalid_field, not_found
 from service.core.hooks import ObjectionHooks
 from service.core.identity import id_number_problem, normalize_id_number
+from service.core.imported import record_import
 from service.core.money import format_yuan
 from service.core.pagination import decode_cursor, page_of
 from service.core.policy import application_for, household_or_404, program_for
 from service.core.principal import Principal, Role, county_of, region_prefix
 from service.core.settings import Settings
-from service.core.tabular import Table, read_table
+from service.core.tabular import Table, read_sheet
 from service.documents.pdf import CERTIFICATE_TITLES, CertificateData, award_certificate_pdf
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line, NewPayable
@@ -1039,7 +1041,9 @@ def _listed_pairs(table: Table, cipher: DataCipher) -> list[tuple[str, bytes]]:
         if problem := id_number_problem(id_number):
             errors.append(field_error("id_number", problem, number))
         if source is None:
-            errors.append(field_error("source", "来源应为 vehicle、business 或 payroll", number))
+            errors.append(
+                field_error("source", "来源应为 车辆、工商/市场主体 或 财政供养（vehicle、business、payroll）", number)
+            )
         if source is None or (errors and errors[-1].get("row") == number):
             continue
         pair = (source, cipher.lookup_hash(id_number, context=ID_CONTEXT))
@@ -1059,17 +1063,20 @@ async def import_cross_check_list(
     content: bytes,
     filename: str | None,
     county_code: str | None = None,
+    *,
+    new_batch: bool = False,
 ) -> CrossCheckImportOut:
-    """A county's vehicle, business-registration or public-payroll list (columns id_number, source).
-
-    ID numbers are kept only as their keyed hash; entries already listed are counted, not doubled.
+    """A county's vehicle, business-registration or public-payroll list (columns 身份证号/id_number,
+    来源/source). ID numbers are kept only as their keyed hash; entries already listed are counted,
+    not doubled; the same rows imported before are refused unless the clerk says new_batch.
     """
     county = _import_county(principal, county_code)
-    table = read_table(content, filename)
-    table.require(["id_number", "source"])
-    pairs = _listed_pairs(table, cipher)
+    table = await read_sheet(content, filename, CROSS_CHECK_SHEET)
+    with table.checking():
+        pairs = _listed_pairs(table, cipher)
     if not table.rows:
         raise invalid_field("file", "文件中没有数据行")
+    await record_import(conn, actor, table, county, county, filename, new_batch)
     import_id = uuid.uuid4()
     listed = await q.listed_hashes(conn, county, pairs)
     new = [pair for pair in pairs if pair not in listed]

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import Parameter
 
 from schemas.common import Created, Page
@@ -25,11 +24,14 @@ from schemas.order_farming import (
 from service.core.audit import Actor
 from service.core.auth import VENTURE_READERS, VENTURE_WRITERS, allow
 from service.core.clock import Clock
+from service.core.downloads import XLSX, file_response
 from service.core.idempotency import run_idempotent
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.principal import Principal
-from service.core.uploads import UPLOAD
+from service.core.tabular import template_xlsx
+from service.core.uploads import UPLOAD, read_upload
 from service.order_farming import workflow
+from service.order_farming.sheets import PURCHASE_SHEET
 
 SETTLEMENT_READERS = allow(
     "accountant", "auditor", "township_approver", "village_reviewer", "finance_officer", "finance_approver", "household"
@@ -121,17 +123,27 @@ class OrderFarmingController(Controller):
         principal: Principal,
         clock: Clock,
     ) -> Response:
-        """multipart/form-data with the sheet in `file` (CSV or xlsx)."""
-        # The whole body is read before the form is parsed: the Idempotency-Key digest needs the
-        # raw bytes, and a form parsed straight from the stream would leave none to read.
-        await request.body()
-        upload = (await request.form()).get("file")
-        content, filename = (await upload.read(), upload.filename) if isinstance(upload, UploadFile) else (None, None)
+        """multipart/form-data with the sheet in `file` (CSV or xlsx); `new_batch=true` imports
+        rows imported before."""
+        upload = await read_upload(request)
+        today = clock.today()
 
         async def work(tx: asyncpg.Connection) -> Created:
-            return await workflow.import_purchases(tx, actor, principal, venture_id, content, filename, clock.today())
+            return await workflow.import_purchases(
+                tx, actor, principal, venture_id, upload.content, upload.filename, today, new_batch=upload.new_batch
+            )
 
-        return await run_idempotent(request, conn, principal, work)
+        return await run_idempotent(request, conn, principal, work, upload=upload)
+
+    @get(
+        "/ventures/{venture_id:str}/purchases/import-template",
+        guards=[VENTURE_WRITERS],
+        operation_id="purchases_import_template",
+    )
+    async def import_template(self, venture_id: str, conn: asyncpg.Connection, principal: Principal) -> Response[bytes]:
+        """The weighing station's sheet to fill in (xlsx, Chinese titles, one example row)."""
+        await workflow.find_import_venture(conn, principal, venture_id)
+        return file_response(template_xlsx(PURCHASE_SHEET), XLSX, "purchases-template.xlsx", "称重单导入模板.xlsx")
 
     @post("/ventures/{venture_id:str}/settlements", guards=[VENTURE_WRITERS], operation_id="settle_season")
     async def settle(

@@ -38,14 +38,14 @@ from schemas.order_farming import (
 )
 from service.core.audit import Actor, record
 from service.core.errors import bad_input, conflict, invalid_field, not_found
+from service.core.imported import record_import
 from service.core.pagination import decode_cursor, page_of
 from service.core.policy import contract_for, venture_for
 from service.core.principal import Principal, Role
-from service.core.tabular import Table, read_table
+from service.core.tabular import Table, read_sheet
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, EntryDraft, Line, NewPayable
 from service.order_farming.rules import (
-    PURCHASE_SHEET_COLUMNS,
     Advance,
     Contract,
     ContractSeason,
@@ -56,6 +56,7 @@ from service.order_farming.rules import (
     settle_household,
     settlement_detail,
 )
+from service.order_farming.sheets import PURCHASE_SHEET
 
 BUYING_MODELS = ("enterprise", "branch_company")
 RAW_MATERIALS, PAYABLE, RECEIVABLE, BANK = "1403", "2202", "1221", "1002"
@@ -297,6 +298,11 @@ async def record_purchase(
     return out
 
 
+async def find_import_venture(conn: asyncpg.Connection, principal: Principal, venture_id: str) -> None:
+    """Refuse (404, 403) a venture whose sheets the caller may not import, e.g. before a template."""
+    await venture_for(conn, principal, venture_id, write=True)
+
+
 async def import_purchases(
     conn: asyncpg.Connection,
     actor: Actor,
@@ -305,13 +311,16 @@ async def import_purchases(
     content: bytes | None,
     filename: str | None,
     today: dt.date,
+    *,
+    new_batch: bool = False,
 ) -> Created:
-    """The weighing station's sheet (CSV or xlsx; ``content`` None when no file was sent)."""
+    """The weighing station's sheet (CSV or xlsx; ``content`` None when no file was sent). The
+    same rows imported before for this venture are refused unless the clerk says new_batch."""
     v = await venture_for(conn, principal, venture_id, write=True)
     if content is None:
         raise invalid_field("file", "请上传称重单文件（字段名 file）")
-    table = read_table(content, filename)
-    table.require(PURCHASE_SHEET_COLUMNS)
+    table = await read_sheet(content, filename, PURCHASE_SHEET)
+    await record_import(conn, actor, table, v["county_code"], str(v["id"]), filename, new_batch)
     return await import_purchase_table(conn, actor, v, table, today)
 
 
@@ -322,9 +331,10 @@ async def import_purchase_table(
     await q.share_lock_venture(conn, v["county_code"], v["id"])
     contracts = await q.venture_contract_ids(conn, v["id"])
     settled = await q.settled_contract_ids(conn, v["id"])
-    rows, errors = parse_purchase_rows(table.rows, contracts, settled, today)
-    if errors:
-        raise bad_input(f"{len({e['row'] for e in errors})} 行有误，未导入任何数据", errors)
+    with table.checking():
+        rows, errors = parse_purchase_rows(table.rows, contracts, settled, today)
+        if errors:
+            raise bad_input(f"{len({e['row'] for e in errors})} 行有误，未导入任何数据", errors)
     if not rows:
         raise invalid_field("file", "文件中没有交售记录")
     await q.copy_purchases(conn, [(v["county_code"], *r) for r in rows])

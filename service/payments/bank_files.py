@@ -16,16 +16,29 @@ Files sent to the bank, by profile
 ``xlsx``  one sheet 代发明细 with the same column titles and rows, then a row
           ``合计 | | 共<count>笔 | | <total yuan> |``.
 
+Cells that a spreadsheet would run (CSV injection, OWASP): a field beginning with ``=``, ``+``,
+``-``, ``@``, a tab or a CR is written with a leading ``'`` (tabular.formula_safe), in every
+profile. Only names can ever begin so: 序号 and 金额 are made here from integers (金额 is never
+negative), 帐号 and 身份证 are digits (an ID may end in X), 流水号 is a uuid, so what the bank's
+system reads of them never changes. A person's name never begins with one of those characters,
+so a real name reaches the bank exactly as before; one that does is an injection attempt, which
+the bank then sees with its leading ``'`` (its name check fails and the line comes back failed
+instead of being paid). ``csv``: quoted as RFC 4180 needs as well. ``pipe``: the same prefix,
+for a clerk who opens the .txt in a spreadsheet with | as separator. ``xlsx``: every cell is
+written as a string (never a formula, strings_to_formulas off), and the prefix too.
+
 Return files accepted (``parse_return_file``)
 ---------------------------------------------
 Each line of a return file reports one payment of the batch as succeeded or failed.
 
 xlsx (recognised by the ``.xlsx`` name or the ZIP signature): the first worksheet; its first row
     holds the column titles; data rows follow.
-CSV: encoded UTF-8 with or without BOM, or GB18030 (tried in that order); comma separated,
-    RFC 4180 quoting; the first row holds the column titles.
-Pipe text (recognised when the first non-empty line contains ``|``): GB18030 or UTF-8; no title
-    row; the fields of each line are, in order,
+CSV: encoded UTF-8 with or without BOM, or GB18030, judged on the whole file
+    (tabular.decode_text: bytes that read both ways are read as the one that is plausible
+    Chinese, and a file that is neither is refused); comma separated, RFC 4180 quoting; the
+    first row holds the column titles.
+Pipe text (recognised when the first non-empty line contains ``|``): GB18030 or UTF-8, judged
+    the same way; no title row; the fields of each line are, in order,
     ``序号|姓名|帐号|金额|身份证|状态|失败原因|`` (the sent line with two fields added; the last
     ``|`` and an empty 失败原因 may be left off). A ``HEAD|`` line and a title line starting
     ``序号|`` are ignored; a ``TAIL|<count>|<total yuan>|`` line, if present, must match the lines.
@@ -43,8 +56,11 @@ status             状态, 处理状态, 结果, status                 yes
 reason             失败原因, 原因, 备注, reason                 no
 =================  ==========================================  =========================
 
-Values: 序号 a positive integer; 金额 yuan as digits with at most two decimals (``300``,
-``300.5``, ``300.00``; a numeric xlsx cell is read by its shortest decimal form); 状态 one of
+Values: 序号 a positive integer of ASCII digits (full-width digits are made ASCII; ², ٣ and
+other digits are refused); 金额 yuan as digits with at most two decimals (``300``, ``300.5``,
+``300.00``; a numeric xlsx cell is read from its decimal text, never through a float, and
+refused if it is not a whole number of fen); 帐号 digits (a numeric xlsx cell is refused: it
+has lost the digits past the 15th); 状态 one of
 成功/success/ok/S (paid) or 失败/failure/failed/fail/F (failed). Rows with every cell empty are
 skipped, and so is a totals row whose 序号 is 合计 or 总计. Any other malformed value raises
 ReturnFileError (a ValueError with ``row``, ``field`` and ``message``) naming the row (1-based,
@@ -64,7 +80,7 @@ import xlsxwriter
 
 from service.core.errors import DomainError
 from service.core.money import format_yuan
-from service.core.tabular import read_table
+from service.core.tabular import Column, SheetSpec, decode_text, formula_safe, read_table
 from service.payments.rules import ReturnLine
 
 FileFormat = Literal["text", "csv", "xlsx"]
@@ -169,7 +185,7 @@ def _amount(profile: BankProfile, fen: int) -> str:
 def _cell(profile: BankProfile, line: BankLine, field: str) -> str:
     if field == "amount_fen":
         return _amount(profile, line.amount_fen)
-    return str(getattr(line, field))
+    return formula_safe(str(getattr(line, field)))
 
 
 def _check_lines(profile: BankProfile, lines: Sequence[BankLine]) -> None:
@@ -263,19 +279,23 @@ def render_bank_file(profile_name: str, batch_id: str, lines: Sequence[BankLine]
 
 # ---- return files -------------------------------------------------------------------------
 
-_TITLES = {
-    "seq": ("序号", "seq"),
-    "payable_id": ("流水号", "业务流水号", "payable_id"),
-    "account": ("帐号", "账号", "卡号", "account"),
-    "amount": ("金额", "金额(元)", "金额（元）", "amount"),
-    "status": ("状态", "处理状态", "结果", "status"),
-    "reason": ("失败原因", "原因", "备注", "reason"),
-}
+RETURN_SHEET = SheetSpec(
+    kind="bank_return",
+    title="回盘明细",
+    columns=(
+        Column("seq", ("序号",), "integer", required=False, example="1"),
+        Column("payable_id", ("流水号", "业务流水号"), required=False),
+        Column("account", ("帐号", "账号", "卡号"), "identity", required=False, example="6217000012345678901"),
+        Column("amount", ("金额", "金额(元)", "金额（元）"), "yuan", required=False, example="300.00"),
+        Column("status", ("状态", "处理状态", "结果"), required=False, example="成功", note="成功 或 失败"),
+        Column("reason", ("失败原因", "原因", "备注"), required=False),
+    ),
+)
 _OK_WORDS = frozenset({"成功", "success", "ok", "s"})
 _FAIL_WORDS = frozenset({"失败", "failure", "failed", "fail", "f"})
 _TOTAL_WORDS = frozenset({"合计", "总计"})
 _PIPE_FIELDS = ("seq", "name", "account", "amount", "id_number", "status", "reason")
-_AMOUNT = re.compile(r"^(\d+)(?:\.(\d{1,2}))?$")
+_AMOUNT = re.compile(r"^([0-9]+)(?:\.([0-9]{1,2}))?$")
 
 
 def _parse_amount(text: str, row: int) -> int:
@@ -299,7 +319,7 @@ def _parse_seq(text: str, row: int) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) <= 0:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) <= 0:
         raise ReturnFileError(row, "seq", f"{text!r} is not a positive whole number")
     return int(text)
 
@@ -308,7 +328,7 @@ def _last4(text: str, row: int) -> str | None:
     digits = re.sub(r"\s", "", text)
     if not digits:
         return None
-    if not digits.isdigit() or len(digits) < 4:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) < 4:
         raise ReturnFileError(row, "account", "not a card number")
     return digits[-4:]
 
@@ -328,30 +348,26 @@ def _return_line(values: dict[str, str], row: int) -> ReturnLine:
     )
 
 
-def _columns(header: list[str]) -> dict[str, str]:
-    """Which title of the file's header row holds each field."""
-    columns: dict[str, str] = {}
-    for field, names in _TITLES.items():
-        title = next((t for t in header if t.strip().lower() in names), None)
-        if title is not None:
-            columns[field] = title
+def _require_columns(header: list[str]) -> None:
     for field in ("amount", "status"):
-        if field not in columns:
-            raise ReturnFileError(1, field, f"no column titled {' or '.join(_TITLES[field])}")
-    if "seq" not in columns and "payable_id" not in columns:
+        if field not in header:
+            titles = RETURN_SHEET.column(field).titles
+            raise ReturnFileError(1, field, f"no column titled {' or '.join(titles)}")
+    if "seq" not in header and "payable_id" not in header:
         raise ReturnFileError(1, "seq", "no column titled 序号 or 流水号")
-    return columns
 
 
 def _parse_table(data: bytes, filename: str) -> list[ReturnLine]:
     try:
-        table = read_table(data, filename)
+        table = read_table(data, filename, RETURN_SHEET)
     except DomainError as problem:
         raise ReturnFileError(1, "file", str(problem.detail)) from None
-    columns = _columns(table.header)
+    _require_columns(table.header)
+    if table.errors:
+        first = table.errors[0]
+        raise ReturnFileError(first["row"], first["field"], first["message"])
     result: list[ReturnLine] = []
-    for row_no, row in table.rows:
-        values = {field: row.get(title, "") for field, title in columns.items()}
+    for row_no, values in table.rows:
         if values.get("seq", "").strip() in _TOTAL_WORDS:
             continue
         result.append(_return_line(values, row_no))
@@ -396,9 +412,9 @@ def _check_tail(tail: tuple[int, list[str]], lines: list[ReturnLine]) -> None:
 def _pipe_text(data: bytes) -> str | None:
     """The text of a pipe-format file, or None when the file is not one."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030", errors="replace")
+        text = decode_text(data)
+    except DomainError as problem:
+        raise ReturnFileError(1, "encoding", str(problem.detail)) from None
     first = next((line for line in text.splitlines() if line.strip()), "")
     return text if "|" in first else None
 
@@ -409,6 +425,4 @@ def parse_return_file(data: bytes, filename: str) -> list[ReturnLine]:
     text = None if is_xlsx else _pipe_text(data)
     if text is None:
         return _parse_table(data, filename)
-    if "\ufffd" in text:
-        raise ReturnFileError(1, "encoding", "the file is neither UTF-8 nor GB18030")
     return _parse_pipe(text.splitlines())

@@ -29,11 +29,14 @@ from service.core.audit import Actor
 from service.core.auth import allow
 from service.core.clock import Clock
 from service.core.crypto import DataCipher
+from service.core.downloads import XLSX, file_response
 from service.core.idempotency import run_idempotent
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.principal import Principal
-from service.core.uploads import UPLOAD
+from service.core.tabular import template_xlsx
+from service.core.uploads import UPLOAD, read_upload
 from service.payments import workflow
+from service.payments.bank_files import RETURN_SHEET
 
 MAKERS = allow("finance_officer")
 APPROVERS = allow("finance_approver")
@@ -45,12 +48,6 @@ REGISTRARS = allow("village_reviewer", "township_approver")
 @dataclass
 class FileUpload:
     file: UploadFile
-
-
-async def keep_raw_body(request: Request) -> None:
-    """Read the upload's raw bytes before the multipart parser streams them away, so that
-    run_idempotent can still digest the body for an Idempotency-Key (it calls request.body())."""
-    await request.body()
 
 
 class PayableController(Controller):
@@ -169,7 +166,6 @@ class PaymentBatchController(Controller):
         guards=[FINANCE],
         operation_id="import_bank_return",
         opt=UPLOAD,
-        before_request=keep_raw_body,
     )
     async def import_returns(
         self,
@@ -181,14 +177,23 @@ class PaymentBatchController(Controller):
         principal: Principal,
         clock: Clock,
     ) -> Response:
-        content = await data.file.read()
-        upload = await workflow.prepare_return(conn, principal, batch_id, content, data.file.filename or "return")
+        """multipart/form-data: the bank's return file (回盘) in `file`. A file imported again
+        changes nothing (each line settles at most once) and says so line by line."""
+        upload = await read_upload(request)
+        returned = await workflow.prepare_return(
+            conn, principal, batch_id, upload.content or b"", upload.filename or "return"
+        )
         today = clock.today()
 
         async def work(tx: asyncpg.Connection) -> ReturnResult:
-            return await workflow.import_return(tx, actor, principal, upload, today=today)
+            return await workflow.import_return(tx, actor, principal, returned, today=today)
 
-        return await run_idempotent(request, conn, principal, work)
+        return await run_idempotent(request, conn, principal, work, upload=upload)
+
+    @get("/{batch_id:str}/returns/import-template", guards=[FINANCE], operation_id="bank_return_template")
+    async def return_template(self, batch_id: str) -> Response[bytes]:
+        """A return file's columns (xlsx), the same for every batch: 序号 or 流水号, 金额, 状态 …"""
+        return file_response(template_xlsx(RETURN_SHEET), XLSX, "bank-return-template.xlsx", "回盘导入模板.xlsx")
 
     @get("/{batch_id:str}/reconciliation", guards=[READERS], operation_id="reconcile_payment_batch")
     async def reconcile_batch(self, batch_id: str, conn: asyncpg.Connection, principal: Principal) -> Reconciliation:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import asyncpg
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -26,11 +26,15 @@ from schemas.registry import (
 from service.core.audit import Actor
 from service.core.auth import allow
 from service.core.crypto import DataCipher
+from service.core.downloads import XLSX, file_response
 from service.core.hooks import Hooks
+from service.core.idempotency import run_idempotent
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.principal import Principal
-from service.core.uploads import UPLOAD
+from service.core.tabular import template_xlsx
+from service.core.uploads import UPLOAD, read_upload
 from service.registry import workflow
+from service.registry.sheets import HOUSEHOLD_SHEET
 
 REGISTRARS = allow("village_reviewer", "township_approver")
 STAFF_READERS = allow(
@@ -41,6 +45,7 @@ STAFF_READERS = allow(
 @dataclass
 class FileUpload:
     file: UploadFile
+    new_batch: str | None = None  # true/false (also 1/0, yes/no, on, 是/否): read by Upload.new_batch
 
 
 class RegionController(Controller):
@@ -87,17 +92,34 @@ class HouseholdController(Controller):
     @post("/import", guards=[REGISTRARS], operation_id="import_households", opt=UPLOAD)
     async def import_households(
         self,
+        request: Request,
         data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         conn: asyncpg.Connection,
         actor: Actor,
         principal: Principal,
         cipher: DataCipher,
-    ) -> Created:
-        content = await data.file.read()
-        async with conn.transaction():
+    ) -> Response:
+        """multipart/form-data: the sheet in `file` (CSV or xlsx, columns by the API's names or
+        the Chinese titles of the template); `new_batch=true` imports rows imported before."""
+        upload = await read_upload(request)
+
+        async def work(tx: asyncpg.Connection) -> Created:
             return await workflow.import_households(
-                conn, actor, principal, cipher, content=content, filename=data.file.filename
+                tx,
+                actor,
+                principal,
+                cipher,
+                content=upload.content or b"",
+                filename=upload.filename,
+                new_batch=upload.new_batch,
             )
+
+        return await run_idempotent(request, conn, principal, work, upload=upload)
+
+    @get("/import-template", guards=[REGISTRARS], operation_id="households_import_template")
+    async def import_template(self) -> Response[bytes]:
+        """The household sheet to fill in (xlsx): Chinese titles, ID and card columns as text."""
+        return file_response(template_xlsx(HOUSEHOLD_SHEET), XLSX, "households-template.xlsx", "农户导入模板.xlsx")
 
     @get("/{household_id:str}", guards=[STAFF_READERS], operation_id="get_household")
     async def get_household(self, household_id: str, conn: asyncpg.Connection, principal: Principal) -> HouseholdOut:

@@ -29,19 +29,20 @@ from service.core.errors import (
     FieldErrors,
     bad_input,
     conflict,
-    field_error,
     forbidden,
     invalid_field,
     not_found,
     refuse_rows,
 )
 from service.core.hooks import Hooks
+from service.core.imported import record_import
 from service.core.pagination import checked_limit, decode_cursor, page_of
 from service.core.policy import can_register_in, household_or_404
 from service.core.principal import Principal, region_prefix
-from service.core.tabular import read_table
+from service.core.tabular import Table, read_sheet
 from service.registry import rules
-from service.registry.rules import REQUIRED_COLUMNS, HouseholdDraft, StatusEvent, check_row
+from service.registry.rules import HouseholdDraft, StatusEvent, check_row
+from service.registry.sheets import HOUSEHOLD_SHEET
 
 # The stored row of a household, in the order to_record() builds it (the COPY's columns).
 STORED_COLUMNS = [
@@ -221,27 +222,42 @@ async def import_households(
     *,
     content: bytes,
     filename: str | None,
+    new_batch: bool = False,
 ) -> Created:
-    """Register the households of a CSV or xlsx file: all rows or none, every bad row named at once."""
-    table = read_table(content, filename)
-    table.require(REQUIRED_COLUMNS)
-    villages = await q.villages(conn, [v.get("village_code", "") for _, v in table.rows])
+    """Register the households of a CSV or xlsx file: all rows or none, every bad row named at once.
+
+    A file naming a village outside the caller's region is refused whole (403) before any row is
+    checked; the same rows imported before are refused (409) unless the clerk says new_batch."""
+    table = await read_sheet(content, filename, HOUSEHOLD_SHEET)
+    villages = await q.villages(conn, [v["village_code"] for _, v in table.rows])
+    _refuse_outside_scope(principal, table, villages)
+    if villages:
+        county = min(villages.values())
+        await record_import(conn, actor, table, county, county, filename, new_batch)
     drafts: list[HouseholdDraft] = []
-    errors: FieldErrors = []
-    for number, values in table.rows:
-        draft, row_errors = check_row(number, values, villages)
-        errors += row_errors
-        if draft is not None:
-            if not can_register_in(principal, draft.village_code):
-                errors.append(field_error("village_code", "不在本人辖区内", number))
-            else:
+    with table.checking(NOTHING_REGISTERED):
+        errors: FieldErrors = []
+        for number, values in table.rows:
+            draft, row_errors = check_row(number, values, villages)
+            errors += row_errors
+            if draft is not None:
                 drafts.append(draft)
-    if not drafts and not errors:
-        raise invalid_field("file", "文件中没有数据行")
-    # Every bad row is named at once: shape errors and duplicates together.
-    refuse_rows(errors + await duplicate_errors(conn, cipher, drafts), NOTHING_REGISTERED)
+        if not drafts and not errors and not table.errors:
+            raise invalid_field("file", "文件中没有数据行")
+        # Every bad row is named at once: shape errors and duplicates together.
+        refuse_rows(errors + await duplicate_errors(conn, cipher, drafts), NOTHING_REGISTERED)
     ids = await insert_drafts(conn, actor, cipher, drafts, action="household.import")
     return Created(created=len(ids))
+
+
+def _refuse_outside_scope(principal: Principal, table: Table, villages: dict[str, str]) -> None:
+    """403 for a file naming any village (that exists) outside the caller's region: such a file is
+    not the caller's to register, whatever else is wrong with it."""
+    outside = sorted({code for code in villages if not can_register_in(principal, code)})
+    if outside:
+        rows = [n for n, v in table.rows if v["village_code"] in outside]
+        shown = "、".join(outside[:5]) + ("等" if len(outside) > 5 else "")
+        raise forbidden(f"文件中有 {len(rows)} 行的村（{shown}）不在本人辖区内，未登记任何农户")
 
 
 # ---- reading households -------------------------------------------------------------------------

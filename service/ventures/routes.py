@@ -34,16 +34,20 @@ from schemas.ventures import (
 from service.core.audit import Actor
 from service.core.auth import VENTURE_READERS, VENTURE_WRITERS
 from service.core.clock import Clock
+from service.core.downloads import XLSX, file_response
 from service.core.idempotency import run_idempotent
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.principal import Principal
-from service.core.uploads import UPLOAD
+from service.core.tabular import template_xlsx
+from service.core.uploads import UPLOAD, read_upload
 from service.ventures import workflow
+from service.ventures.sheets import TRADE_SHEET
 
 
 @dataclass
 class FileUpload:
     file: UploadFile
+    new_batch: str | None = None  # true/false (also 1/0, yes/no, on, 是/否): read by Upload.new_batch
 
 
 class VentureController(Controller):
@@ -111,8 +115,10 @@ class VentureController(Controller):
         principal: Principal,
         clock: Clock,
         as_of: dt.date | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
     ) -> Register:
-        return await workflow.register(conn, principal, venture_id, as_of, clock.today())
+        return await workflow.register(conn, principal, venture_id, as_of, clock.today(), limit=limit, cursor=cursor)
 
     @get(
         "/{venture_id:str}/members/{member_id:str}/account", guards=[VENTURE_READERS], operation_id="get_member_account"
@@ -166,15 +172,32 @@ class VentureController(Controller):
     )
     async def import_trades(
         self,
+        request: Request,
         venture_id: str,
         data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         conn: asyncpg.Connection,
         actor: Actor,
         principal: Principal,
-    ) -> Created:
-        content = await data.file.read()
-        async with conn.transaction():
-            return await workflow.import_trades(conn, actor, principal, venture_id, content, data.file.filename)
+    ) -> Response:
+        """multipart/form-data: the sheet in `file`; `new_batch=true` imports rows imported before."""
+        upload = await read_upload(request)
+
+        async def work(tx: asyncpg.Connection) -> Created:
+            return await workflow.import_trades(
+                tx, actor, principal, venture_id, upload.content or b"", upload.filename, new_batch=upload.new_batch
+            )
+
+        return await run_idempotent(request, conn, principal, work, upload=upload)
+
+    @get(
+        "/{venture_id:str}/transactions/import-template",
+        guards=[VENTURE_WRITERS],
+        operation_id="trades_import_template",
+    )
+    async def import_template(self, venture_id: str, conn: asyncpg.Connection, principal: Principal) -> Response[bytes]:
+        """The trades sheet to fill in (xlsx, Chinese titles, one example row)."""
+        await workflow.get_venture(conn, principal, venture_id)  # 404 outside the caller's ventures
+        return file_response(template_xlsx(TRADE_SHEET), XLSX, "trades-template.xlsx", "交易导入模板.xlsx")
 
     @post(
         "/{venture_id:str}/reallocations/{proposal_id:str}/confirm",

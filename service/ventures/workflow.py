@@ -41,15 +41,15 @@ from schemas.ventures import (
 )
 from service.core.audit import Actor, record
 from service.core.errors import forbidden, invalid_field, not_found
+from service.core.imported import record_import
 from service.core.pagination import DEFAULT_LIMIT, checked_limit, decode_cursor, page_of
 from service.core.policy import may_found_venture_in, venture_for
 from service.core.principal import Principal, Role, region_prefix
-from service.core.tabular import read_table
+from service.core.tabular import read_sheet
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line
 from service.ventures.charter import Charter
 from service.ventures.rules import (
-    TRADE_SHEET_COLUMNS,
     Party,
     ReallocationShare,
     ShareMovement,
@@ -64,6 +64,7 @@ from service.ventures.rules import (
     reallocation_capital,
     register_rows,
 )
+from service.ventures.sheets import TRADE_SHEET
 
 # ---- wire shapes -------------------------------------------------------------------------------
 
@@ -338,15 +339,31 @@ async def _post_share_capital(
 
 
 async def register(
-    conn: asyncpg.Connection, principal: Principal, venture_id: str, as_of: dt.date | None, today: dt.date
+    conn: asyncpg.Connection,
+    principal: Principal,
+    venture_id: str,
+    as_of: dt.date | None,
+    today: dt.date,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
 ) -> Register:
-    """The register as of a day (today when none is given): every holding with shares."""
+    """The register as of a day (today when none is given): a page of the holdings with shares, by
+    member number then share class, and the register's totals."""
     v = await venture_for(conn, principal, venture_id)
     day = as_of or today
     held = holdings_as_of(await q.movements(conn, v["id"], until=day), day)
     members = {str(m["id"]): m for m in await q.members(conn, v["id"])}
     certs = await q.certificates(conn, v["id"])
     numbers = {mid: m["member_no"] for mid, m in members.items()}
+    every = register_rows(held, numbers)
+    lines = every
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        if not (isinstance(after[0], int) and isinstance(after[1], str)):
+            raise invalid_field("cursor", "分页游标无效")
+        lines = [line for line in every if (numbers[line[0][0]], line[0][1]) > (after[0], after[1])]
+    page, next_cursor = page_of(lines, limit, lambda line: [numbers[line[0][0]], line[0][1]])
     items = [
         RegisterItem(
             member_id=mid,
@@ -357,9 +374,11 @@ async def register(
             capital_fen=h.capital_fen,
             certificate_no=certs.get((mid, cls), ""),
         )
-        for (mid, cls), h in register_rows(held, numbers)
+        for (mid, cls), h in page
     ]
-    return Register(str(v["id"]), day, items, sum(i.shares for i in items), sum(i.capital_fen for i in items))
+    # The totals are the whole register's, on every page.
+    total_shares, total_capital = sum(h.shares for _, h in every), sum(h.capital_fen for _, h in every)
+    return Register(str(v["id"]), day, items, total_shares, total_capital, next_cursor)
 
 
 async def member_account(
@@ -474,15 +493,22 @@ async def import_trades(
     venture_id: str,
     content: bytes,
     filename: str | None,
+    *,
+    new_batch: bool = False,
 ) -> Created:
-    """A sheet of trades (CSV or xlsx; rows name members by number or id): all rows or none."""
+    """A sheet of trades (CSV or xlsx; rows name members by number or id): all rows or none. The
+    same rows imported before for this venture are refused (they would count twice in members'
+    volumes, and so in their patronage refunds) unless the clerk says they are a new batch."""
     v = await venture_for(conn, principal, venture_id, write=True)
-    table = read_table(content, filename)
-    table.require(list(TRADE_SHEET_COLUMNS))
+    table = await read_sheet(content, filename, TRADE_SHEET)
+    await record_import(conn, actor, table, v["county_code"], str(v["id"]), filename, new_batch)
     members = await q.members(conn, v["id"])
     # A row names its member by number or by id.
     by_ref = {str(m["member_no"]): str(m["id"]) for m in members} | {str(m["id"]): str(m["id"]) for m in members}
-    trades = check_trades_sheet(table.rows, by_ref)
+    with table.checking():
+        trades = check_trades_sheet(table.rows, by_ref)
+    if not trades:
+        raise invalid_field("file", "文件中没有交易记录")
     await q.copy_trades(conn, v["county_code"], v["id"], trades)
     await record(
         conn,
