@@ -37,6 +37,7 @@ from service.notices import routes as notices
 from service.order_farming import routes as order_farming
 from service.payments import routes as payments
 from service.registry import routes as registry
+from service.reports import routes as reports
 from service.statements import pages as statement_pages
 from service.statements import routes as statements
 from service.system import routes as system
@@ -60,6 +61,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *awards.ROUTES,
     *notices.ROUTES,
     *statements.ROUTES,
+    *reports.ROUTES,
     *user_pages.PAGES,
     *statement_pages.PAGES,
     *award_pages.PAGES,
