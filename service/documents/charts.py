@@ -4,16 +4,19 @@ Amounts arrive as integer fen and are plotted as fen; every label a person reads
 values) is written by format_yuan from an integer, so no float ever becomes a printed amount (the
 chart's geometry is pygal's business).
 
-For a PDF, fpdf2 draws the SVG itself: it ignores pygal's CSS and has no font fallback inside an
-SVG, while the document fonts split Latin (DejaVu) and Chinese (Droid Sans Fallback, which has no
-ASCII). for_pdf() therefore names the fonts on every text run: each <text> becomes <tspan>s of
-one script each, with the family fpdf2 registered for that script.
+For a PDF, fpdf2 draws the SVG itself, and two things differ from a browser: it does not apply
+the <style> sheet pygal colours everything with (unstyled shapes come out black), and it has no
+font fallback inside an SVG, while the document fonts split Latin (DejaVu) and Chinese (Droid
+Sans Fallback, which has no ASCII). for_pdf() therefore writes pygal's CSS onto the elements it
+selects (classes, descendants; no pseudo-classes) and names the fonts on every text run: each
+<text> becomes <tspan>s of one script each, with the family fpdf2 registered for that script.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -36,11 +39,11 @@ _STYLE = Style(
     foreground_strong="#111111",
     foreground_subtle="#888888",
     colors=COLOURS,
-    title_font_size=18,
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    value_font_size=12,
+    title_font_size=24,
+    label_font_size=17,
+    major_label_font_size=17,
+    legend_font_size=18,
+    value_font_size=15,
 )
 
 
@@ -81,7 +84,6 @@ def bar_chart(
         x_label_rotation=0 if len(labels) <= 6 else 30,
         value_formatter=_yuan_label if money else _count_label,
         print_values=False,
-        show_minor_y_labels=False,
     )
     chart.x_labels = list(labels)
     for s in series:
@@ -118,9 +120,98 @@ def _runs(text: str) -> list[tuple[bool, str]]:
     return runs
 
 
+SVG_NS = "http://www.w3.org/2000/svg"
+ET.register_namespace("", SVG_NS)
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+_PAINT = (
+    "fill",
+    "stroke",
+    "stroke-width",
+    "stroke-dasharray",
+    "fill-opacity",
+    "stroke-opacity",
+    "opacity",
+    "font-size",
+    "text-anchor",
+    "display",
+)
+Compound = tuple[str | None, frozenset[str]]  # (tag or None, classes)
+
+
+def _compound(text: str) -> Compound | None:
+    if ":" in text or "[" in text or "#" in text:
+        return None
+    tag, *classes = text.split(".")
+    return (tag or None, frozenset(classes))
+
+
+def _rules(css: str) -> list[tuple[list[Compound], dict[str, str]]]:
+    """pygal's style sheet as (descendant selector, declarations), in source order."""
+    rules = []
+    for block in css.replace("&gt;", ">").split("}"):
+        if "{" not in block:
+            continue
+        selectors, body = block.split("{", 1)
+        decls = {
+            k.strip(): v.replace("!important", "").strip().replace("transparent", "none")
+            for k, _, v in (d.partition(":") for d in body.split(";"))
+            if k.strip() in _PAINT
+        }
+        for selector in selectors.split(","):
+            words = [w for w in (re.sub(r"#chart-[0-9a-f-]+", "", w) for w in selector.replace(">", " ").split()) if w]
+            parts = [_compound(w) for w in words]
+            if decls and parts and all(p is not None for p in parts):
+                rules.append(([p for p in parts if p is not None], decls))
+    return rules
+
+
+def _matches(el: ET.Element, c: Compound) -> bool:
+    tag, classes = c
+    if tag and el.tag.rsplit("}", 1)[-1] != tag:
+        return False
+    return classes <= set(el.get("class", "").split())
+
+
+def _selects(chain: list[ET.Element], selector: list[Compound]) -> bool:
+    """Whether the last element of chain (root first) is selected by a descendant selector."""
+    if not selector or not _matches(chain[-1], selector[-1]):
+        return not selector
+    rest, ancestors = selector[:-1], chain[:-1]
+    while rest and ancestors:
+        if _matches(ancestors[-1], rest[-1]):
+            rest = rest[:-1]
+        ancestors = ancestors[:-1]
+    return not rest
+
+
+def _inline_css(svg: str) -> str:
+    root = ET.fromstring(svg)
+    css = "".join(style.text or "" for style in root.iter(f"{{{SVG_NS}}}style"))
+    rules = _rules(css)
+
+    def walk(chain: list[ET.Element]) -> None:
+        el = chain[-1]
+        own = el.get("style", "")
+        for selector, decls in rules:
+            if _selects(chain, selector):
+                for prop, value in decls.items():
+                    if prop not in own:
+                        el.set(prop, value)
+        for child in el:
+            walk([*chain, child])
+
+    walk([root])
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag == f"{{{SVG_NS}}}style" or child.get("display") == "none":
+                parent.remove(child)
+    return ET.tostring(root, encoding="unicode")
+
+
 def for_pdf(svg: bytes, latin_family: str, cjk_family: str) -> bytes:
-    """The SVG with each text run in a font that has its glyphs, for fpdf2."""
-    source = svg.decode("utf-8")
+    """The SVG with pygal's colours on its elements and each text run in a font that has its
+    glyphs, for fpdf2."""
+    source = _inline_css(re.sub(r"^<\?xml[^>]*\?>\s*", "", svg.decode("utf-8")))
 
     def split(match: re.Match[str]) -> str:
         opening, body, closing = match.groups()

@@ -465,10 +465,10 @@ def notice_pdf(n: NoticePrint) -> bytes:
     top = pdf.get_y() + 2
     draw_qr(pdf, n.public_url, pdf.l_margin, top, 36)
     pdf.set_xy(pdf.l_margin + 44, top + 8)
-    pdf.set_right_margin(10)
     doc.paragraph(pdf, f"公示单位：{n.issuer}", 12)
     pdf.set_x(pdf.l_margin + 44)
     doc.paragraph(pdf, f"{n.issued_on.year} 年 {n.issued_on.month} 月 {n.issued_on.day} 日", 12)
+    pdf.set_y(max(pdf.get_y(), top + 40))
     doc.paragraph(pdf, "项目到村、任务到户、登记造册、张榜公布", 10)
     return doc.finish(pdf)
 
@@ -551,7 +551,7 @@ def _register_pdf_table(pdf: doc.ReportPdf, r: Register) -> None:
     keep = (
         [0, 1]
         + ([2] if household else [])
-        + [i + (4 if household else 2) for i in (0, 1, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15)]
+        + [i + (4 if household else 2) for i in (0, 1, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14)]
     )
     texts = [[_text(row[i]) for i in keep] for row in rows]
     names = [header[i] for i in keep]

@@ -296,9 +296,9 @@ def account_book(opening: Mapping[str, int], entries: Iterable[BookEntry]) -> Bo
 
 
 def format_weight(grams: int) -> str:
-    """A weight in kilograms with three decimals, from integer grams: 12345 → '12.345'."""
+    """A weight in kilograms with three decimals, from integer grams: 1234567 → '1,234.567'."""
     whole, rest = divmod(abs(grams), 1000)
-    return f"{'-' if grams < 0 else ''}{whole}.{rest:03d}"
+    return f"{'-' if grams < 0 else ''}{whole:,}.{rest:03d}"
 
 
 # ---- 利润分配方案 ------------------------------------------------------------------------------------
@@ -339,6 +339,10 @@ FLOOR_MODE_WORDS = {
 }
 
 
+def _yuan(fen: int) -> str:
+    return format_yuan(fen, thousands=True)
+
+
 def profit_steps(p: PlanFigures) -> list[Step]:
     """The waterfall in the order the law gives it, each step with the words that justify it."""
     w = p.waterfall
@@ -356,8 +360,8 @@ def profit_steps(p: PlanFigures) -> list[Step]:
             5,
             "提取法定公积金",
             w["statutory_reserve_fen"],
-            f"按 {format_bp(rate)} 提取；年初余额 {format_yuan(p.reserve_balance_in_fen)} 元，"
-            f"提取后 {format_yuan(p.reserve_balance_out_fen)} 元，上限为注册资本的50% {format_yuan(cap)} 元"
+            f"按 {format_bp(rate)} 提取；年初余额 {_yuan(p.reserve_balance_in_fen)} 元，"
+            f"提取后 {_yuan(p.reserve_balance_out_fen)} 元，上限为注册资本的50% {_yuan(cap)} 元"
             + ("（已达上限）" if p.reserve_balance_out_fen >= cap else ""),
         ),
         Step(6, "提取任意公积金", w["discretionary_reserve_fen"], f"股东会决议 {format_bp(p.discretionary_bp)}"),
