@@ -5,8 +5,8 @@ Decimal(fen).scaleb(-2), which is exact (it only moves the decimal point), and x
 a number cell as f"{value:.16G}", which for a Decimal is Decimal's own formatting, so the file
 holds the very digits of the amount ("1234.56", "0.07", "0.00"). A number keeps the sheet
 summable and sortable, where text would not; the format '#,##0.00' shows it as accountants write
-it. An amount of 16 digits or more (beyond 10^14 yuan, no real figure) is written as text rather
-than rounded.
+it. An amount of 16 digits or more (10^13 yuan and beyond, past the 15 significant digits a
+spreadsheet keeps; no real figure) is written as text rather than rounded.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import xlsxwriter
 
 from service.core.money import format_yuan
 
-EXACT_DIGITS = 16  # what xlsxwriter's '.16G' writes without rounding
+EXACT_DIGITS = 16  # from this many digits a spreadsheet would round the number: text instead
 
 
 @dataclass(frozen=True)

@@ -344,7 +344,7 @@ HOLDER_HEADER = ["编号", "股东（成员）", "户号", "身份证号", "股�
 
 
 def shareholders_rows(r: ShareholderRegister) -> list[list[Cell]]:
-    return [
+    rows: list[list[Cell]] = [
         [
             i.member_no,
             i.name,
@@ -357,9 +357,11 @@ def shareholders_rows(r: ShareholderRegister) -> list[list[Cell]]:
             i.certificate_no,
         ]
         for i in r.items
-    ] + [
-        [None, "合计", None, None, None, r.total_shares, Money(r.total_capital_fen), "100%" if r.items else None, None]
     ]
+    rows.append(
+        [None, "合计", None, None, None, r.total_shares, Money(r.total_capital_fen), "100%" if r.items else None, None]
+    )
+    return rows
 
 
 def shareholders_xlsx(r: ShareholderRegister) -> bytes:

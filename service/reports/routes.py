@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -34,7 +34,6 @@ from service.core.auth import VENTURE_READERS, allow
 from service.core.clock import Clock
 from service.core.downloads import PDF, XLSX, file_response
 from service.core.errors import invalid_field
-from service.core.pages import SECURITY_HEADERS
 from service.core.principal import Principal
 from service.core.settings import Settings
 from service.reports import renderers, workflow
@@ -44,6 +43,12 @@ YearParam = Annotated[int, Parameter(ge=2000, le=2100, description="年度")]
 FormatParam = Annotated[str | None, Parameter(query="format", description="json | xlsx | pdf", max_length=8)]
 PUBLIC = {"exclude_from_auth": True}
 HTML = "text/html"
+# The year report's page is a document: inline SVG and style, nothing to load, run or submit.
+REPORT_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
 MEDIA = {"json": "application/json", "xlsx": XLSX, "pdf": PDF, "html": HTML}
 
 # Who reads what: a household its own card; reviewers their region; finance and audit the county.
@@ -73,7 +78,7 @@ async def answer(
     fmt: str,
     name: str,
     ascii_name: str,
-    renderers_by_format: dict[str, Callable[[Any], bytes | str]],
+    renderers_by_format: Mapping[str, Callable[[Any], Any]],
     *,
     inline: bool = False,
 ) -> Any:
@@ -82,7 +87,7 @@ async def answer(
         return report
     content = await asyncio.to_thread(renderers_by_format[fmt], report)
     if fmt == "html":
-        return Response(content=content, media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
+        return Response(content=content, media_type="text/html; charset=utf-8", headers=REPORT_PAGE_HEADERS)
     assert isinstance(content, bytes)
     return file_response(content, MEDIA[fmt], f"{ascii_name}.{fmt}", f"{name}.{fmt}", inline=inline)
 

@@ -141,8 +141,9 @@ def surplus_table(income: IncomeFigures | None, books: YearSurplus | None, openi
     lines[12] = books.profit_fen
     lines[14], lines[19] = 0, 0
     lines[15], lines[17], lines[18] = books.reserve_fen, books.patronage_fen, books.remaining_fen
-    lines[16] = books.profit_fen + opening_fen - books.reserve_fen
-    lines[20] = lines[16] - books.patronage_fen - books.remaining_fen
+    distributable = books.profit_fen + opening_fen - books.reserve_fen
+    lines[16] = distributable
+    lines[20] = distributable - books.patronage_fen - books.remaining_fen
     return lines
 
 

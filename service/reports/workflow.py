@@ -315,9 +315,9 @@ async def _books(
         )
     fixed_floors = v["charter"].get("floor_mode") == "fixed"
     for n, r in enumerate(await q.member_distribution_lines(conn, v, ids, year)):
-        entry = _distribution_entry(r, n, fixed_floors)
-        if entry is not None:
-            by_member[r["member_id"]].append(entry)
+        line = _distribution_entry(r, n, fixed_floors)
+        if line is not None:
+            by_member[r["member_id"]].append(line)
     return [_book_out(v, m, year, rules.account_book(opening[m["id"]], by_member[m["id"]])) for m in members]
 
 

@@ -90,7 +90,7 @@ async def read_statement(
 
 
 def statement_pdf_file(
-    household: Mapping[str, Any], statement: StatementOut, today: dt.date, head_name: str
+    household: Mapping[str, Any] | asyncpg.Record, statement: StatementOut, today: dt.date, head_name: str
 ) -> tuple[bytes, str, str]:
     """The PDF of a statement's counted lines (the same lines and totals as the JSON; cancelled
     ones left out): (content, an ASCII file name for old browsers, the Chinese one). It is the
