@@ -34,7 +34,7 @@ from service.reports import renderers
 from service.reports import workflow as reports
 from tests.bench import bench_awards
 from tests.bench.bench_payments import bank_answer
-from tests.bench.common import fresh_database, peak_rss_mib, report, timed
+from tests.bench.common import copy_register, fresh_database, peak_rss_mib, report, timed
 
 HOUSEHOLDS = int(os.environ.get("BENCH_REPORT_HOUSEHOLDS", "15000"))
 COUNTY, TOWNSHIPS = bench_awards.COUNTY, bench_awards.TOWNSHIPS
@@ -130,44 +130,7 @@ async def companies(conn: asyncpg.Connection, settings: Settings, villages: list
                     "bench",
                 )
             )
-    await conn.copy_records_to_table(
-        "ventures",
-        records=ventures,
-        columns=[
-            "county_code",
-            "id",
-            "name",
-            "model",
-            "village_code",
-            "registered_capital_fen",
-            "record_date_mmdd",
-            "charter",
-        ],
-    )
-    await conn.copy_records_to_table(
-        "venture_members",
-        records=members,
-        columns=["county_code", "id", "venture_id", "member_no", "kind", "household_id", "name"],
-    )
-    await conn.copy_records_to_table(
-        "share_movements",
-        records=movements,
-        columns=[
-            "county_code",
-            "id",
-            "venture_id",
-            "register_no",
-            "kind",
-            "from_member_id",
-            "to_member_id",
-            "share_class",
-            "shares",
-            "capital_fen",
-            "effective_date",
-            "reason",
-            "recorded_by",
-        ],
-    )
+    await copy_register(conn, ventures, members, movements)
     await conn.execute("ANALYZE")
     for n, (_, vid, *_) in enumerate(ventures):
         async with conn.transaction():
