@@ -432,7 +432,7 @@ async def insert_awards(conn: asyncpg.Connection, records: list[tuple[Any, ...]]
 
 async def award_by_serial(conn: asyncpg.Connection, county_code: str, serial: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT w.*, h.head_name_masked, h.village_code, v.name AS village_name, c.name AS county_name
+        """SELECT w.*, h.head_name, h.head_name_masked, h.village_code, v.name AS village_name, c.name AS county_name
            FROM awards w
            JOIN households h ON h.county_code = w.county_code AND h.id = w.household_id
            LEFT JOIN regions v ON v.code = h.village_code

@@ -583,3 +583,47 @@ async def plan_remarks(conn: asyncpg.Connection, county_code: str, distribution_
         county_code,
         distribution_id,
     )
+
+
+# ---- the income statement entered with the profit (lines 1–11 of 会农社02表, migration 0015) --------
+
+INCOME_STATEMENT_FIELDS = (
+    "operating_income_fen",
+    "investment_income_fen",
+    "operating_expense_fen",
+    "taxes_fen",
+    "admin_expense_fen",
+    "finance_expense_fen",
+    "other_income_fen",
+    "other_expense_fen",
+    "income_tax_fen",
+)
+
+
+async def insert_income_statement(
+    conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID, figures: Mapping[str, int], entered_by: str
+) -> None:
+    """The figures of a draft; the database checks again that they yield its profit."""
+    await conn.execute(
+        """INSERT INTO income_statements (county_code, distribution_id, operating_income_fen, investment_income_fen,
+               operating_expense_fen, taxes_fen, admin_expense_fen, finance_expense_fen, other_income_fen,
+               other_expense_fen, income_tax_fen, entered_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+        county_code,
+        distribution_id,
+        *(figures[name] for name in INCOME_STATEMENT_FIELDS),
+        entered_by,
+    )
+
+
+async def income_statement(
+    conn: asyncpg.Connection, county_code: str, distribution_id: uuid.UUID
+) -> dict[str, int] | None:
+    row = await conn.fetchrow(
+        """SELECT operating_income_fen, investment_income_fen, operating_expense_fen, taxes_fen, admin_expense_fen,
+                  finance_expense_fen, other_income_fen, other_expense_fen, income_tax_fen
+           FROM income_statements WHERE county_code = $1 AND distribution_id = $2""",
+        county_code,
+        distribution_id,
+    )
+    return dict(row) if row else None

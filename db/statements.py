@@ -78,3 +78,11 @@ async def unplaced_payables(conn: asyncpg.Connection, county_code: str, househol
     """Payables of the household that no statement year claims (a source row missing): must be zero."""
     count: int = await conn.fetchval(_UNPLACED, county_code, household_id)
     return count
+
+
+async def head_name(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> str:
+    """The head of household's name in full, for the household's own papers."""
+    name: str = await conn.fetchval(
+        "SELECT head_name FROM households WHERE county_code = $1 AND id = $2", county_code, household_id
+    )
+    return name

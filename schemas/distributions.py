@@ -7,12 +7,28 @@ from typing import Annotated
 
 import msgspec
 
-from schemas.common import RequestBody, SignedFen, Year
+from schemas.common import Fen, RequestBody, SignedFen, Year
+
+
+class IncomeStatement(RequestBody):
+    """The year's income-statement figures (收入费用明细), lines 1–11 of 会农社02表 (财会〔2021〕37号):
+    line 12 本年盈余 they yield (1 + 2 − 3 − 4 − 5 − 6 + 8 − 9 − 11) must equal profit_fen."""
+
+    operating_income_fen: Fen  # 1 经营收入
+    investment_income_fen: SignedFen  # 2 投资收益 (a loss is negative)
+    operating_expense_fen: Fen  # 3 经营支出
+    taxes_fen: Fen  # 4 税金及附加
+    admin_expense_fen: Fen  # 5 管理费用
+    finance_expense_fen: SignedFen  # 6 财务费用 (net interest earned is negative)
+    other_income_fen: Fen  # 8 其他收入
+    other_expense_fen: Fen  # 9 其他支出
+    income_tax_fen: Fen  # 11 所得税费用
 
 
 class DistributionCreate(RequestBody):
     fiscal_year: Year
     profit_fen: SignedFen
+    income_statement: IncomeStatement | None = None
 
 
 class Approve(RequestBody):
@@ -54,6 +70,7 @@ class DistributionOut(msgspec.Struct):
     notice_ends_on: dt.date | None = None
     entry_id: str | None = None
     reversal_entry_id: str | None = None
+    income_statement: IncomeStatement | None = None
 
 
 class DistributionLine(msgspec.Struct):

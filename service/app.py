@@ -41,6 +41,7 @@ from service.order_farming import pages as farming_pages
 from service.order_farming import routes as order_farming
 from service.payments import routes as payments
 from service.registry import routes as registry
+from service.reports import routes as reports
 from service.statements import pages as statement_pages
 from service.statements import routes as statements
 from service.system import pages as system_pages
@@ -67,6 +68,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *awards.ROUTES,
     *notices.ROUTES,
     *statements.ROUTES,
+    *reports.ROUTES,
     *user_pages.PAGES,
     *statement_pages.PAGES,
     *award_pages.PAGES,

@@ -1125,7 +1125,7 @@ async def certificate_pdf(
     pdf = award_certificate_pdf(
         CertificateData(
             kind=award["kind"],
-            holder_name_masked=award["head_name_masked"],
+            holder_name=award["head_name"],  # the household's own paper: named in full
             village_name=award["village_name"] or "",
             year=award["year"],
             amount_fen=award["amount_fen"],

@@ -39,7 +39,13 @@ class DistributionController(Controller):
     ) -> Response:
         async def work(tx: asyncpg.Connection) -> DistributionOut:
             return await workflow.draft_distribution(
-                tx, actor, principal, venture_id, data.fiscal_year, data.profit_fen
+                tx,
+                actor,
+                principal,
+                venture_id,
+                data.fiscal_year,
+                data.profit_fen,
+                income_statement=data.income_statement,
             )
 
         return await run_idempotent(request, conn, principal, work)

@@ -21,12 +21,13 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from msgspec.structs import replace as replace_struct
 
 from db import distributions as q
 from db import ledger
 from db import ventures as ventures_q
 from schemas.common import Page
-from schemas.distributions import DistributionCreate, DistributionLine, DistributionOut, Waterfall
+from schemas.distributions import DistributionCreate, DistributionLine, DistributionOut, IncomeStatement, Waterfall
 from service.core.audit import Actor, record
 from service.core.errors import conflict, forbidden, invalid_field, not_found
 from service.core.hooks import ObjectionHooks
@@ -38,6 +39,7 @@ from service.distributions import rules
 from service.distributions.rules import STATUS_WORDS, PayableLine, Plan, VentureFacts
 from service.ledger.rules import EntryDraft, NewPayable
 from service.notices.workflow import open_notice, open_objections_for
+from service.reports.rules import IncomeFigures, check_income_statement
 
 Progress = Callable[[str, int], None]  # (stage, count): "facts" (members read), "lines" (lines written)
 
@@ -89,10 +91,15 @@ async def draft_distribution(
     profit_fen: int,
     *,
     progress: Progress | None = None,
+    income_statement: IncomeStatement | None = None,
 ) -> DistributionOut:
     """Compute the year's plan from the register and store it as a draft, replacing an earlier
-    draft of the same year; audited as distribution.draft."""
+    draft of the same year; audited as distribution.draft. The income-statement figures entered
+    with the profit (lines 1–11 of 会农社02表), when given, must yield it as line 12, and are kept
+    with the plan."""
     _check_request(fiscal_year, profit_fen)
+    if income_statement is not None:
+        check_income_statement(income_figures(income_statement), profit_fen)
     venture = await venture_for(conn, principal, venture_id, write=True, for_update=True)
     facts = await q.load_facts(conn, venture, fiscal_year)
     if progress:
@@ -102,6 +109,10 @@ async def draft_distribution(
     row = await _store_draft(conn, venture, facts, fiscal_year, profit_fen, plan, actor.name)
     if progress:
         progress("lines", row["lines_count"])
+    if income_statement is not None:
+        await q.insert_income_statement(
+            conn, venture["county_code"], row["id"], msgspec.structs.asdict(income_statement), actor.name
+        )
     await record(
         conn,
         actor,
@@ -109,9 +120,18 @@ async def draft_distribution(
         action="distribution.draft",
         object_type="distribution",
         object_id=str(row["id"]),
-        after={"profit_fen": profit_fen, "waterfall": row["waterfall"], "lines_total_fen": row["lines_total_fen"]},
+        after={
+            "profit_fen": profit_fen,
+            "waterfall": row["waterfall"],
+            "lines_total_fen": row["lines_total_fen"],
+            "income_statement": msgspec.to_builtins(income_statement),
+        },
     )
-    return distribution_out(row)
+    return replace_struct(distribution_out(row), income_statement=income_statement)
+
+
+def income_figures(statement: IncomeStatement) -> IncomeFigures:
+    return IncomeFigures(**msgspec.structs.asdict(statement))
 
 
 async def _make_room_for_draft(conn: asyncpg.Connection, venture: asyncpg.Record, year: int) -> None:
@@ -162,7 +182,9 @@ async def _store_draft(
 
 async def get_distribution(conn: asyncpg.Connection, principal: Principal, distribution_id: str) -> DistributionOut:
     row, _ = await distribution_for(conn, principal, distribution_id)
-    return await _with_payables(conn, row)
+    out = await _with_payables(conn, row)
+    figures = await q.income_statement(conn, row["county_code"], row["id"])
+    return replace_struct(out, income_statement=msgspec.convert(figures, IncomeStatement) if figures else None)
 
 
 async def _with_payables(conn: asyncpg.Connection, row: asyncpg.Record) -> DistributionOut:

@@ -20,7 +20,7 @@ from service.core.pages import (
 )
 from service.core.policy import household_or_404
 from service.core.settings import Settings
-from service.statements.workflow import household_statement, statement_pdf_file
+from service.statements.workflow import household_statement, statement_pdf
 
 
 async def _own_statement(
@@ -57,7 +57,7 @@ async def statement_pdf_page(
     own = await _own_statement(request, conn, settings, clock, year)
     if own is None:
         return see_other(HOUSEHOLD_LOGIN)
-    content, ascii_name, name = statement_pdf_file(*own, clock.today())
+    content, ascii_name, name = await statement_pdf(conn, *own, clock.today())
     return file_response(content, PDF, ascii_name, name)
 
 

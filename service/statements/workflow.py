@@ -11,6 +11,8 @@ lines, so the PDF, the JSON and the page cannot disagree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import asyncpg
 
@@ -87,12 +89,15 @@ async def read_statement(
     return await household_statement(conn, household, year, today)
 
 
-def statement_pdf_file(household: asyncpg.Record, statement: StatementOut, today: dt.date) -> tuple[bytes, str, str]:
+def statement_pdf_file(
+    household: Mapping[str, Any] | asyncpg.Record, statement: StatementOut, today: dt.date, head_name: str
+) -> tuple[bytes, str, str]:
     """The PDF of a statement's counted lines (the same lines and totals as the JSON; cancelled
-    ones left out): (content, an ASCII file name for old browsers, the Chinese one)."""
+    ones left out): (content, an ASCII file name for old browsers, the Chinese one). It is the
+    household's own paper, so it names the head of household in full."""
     content = household_statement_pdf(
         StatementData(
-            household_name_masked=household["head_name_masked"],
+            head_name=head_name,
             household_no=household["household_no"],
             year=statement.year,
             lines=tuple(_document_lines(statement.lines)),
@@ -108,4 +113,12 @@ async def statement_pdf_download(
 ) -> tuple[bytes, str, str]:
     """The same statement as a PDF, for the same readers: (content, ASCII name, Chinese name)."""
     household = await household_or_404(conn, principal, household_id)
-    return statement_pdf_file(household, await household_statement(conn, household, year, today), today)
+    return await statement_pdf(conn, household, await household_statement(conn, household, year, today), today)
+
+
+async def statement_pdf(
+    conn: asyncpg.Connection, household: asyncpg.Record, statement: StatementOut, today: dt.date
+) -> tuple[bytes, str, str]:
+    """The PDF of a statement the caller may read, with the head of household's name in full."""
+    head_name = await q.head_name(conn, household["county_code"], household["id"])
+    return statement_pdf_file(household, statement, today, head_name)

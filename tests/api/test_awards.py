@@ -457,7 +457,14 @@ async def test_certificate_pdf_in_chinese_and_public_verification(api):
     r = await api.client.get(f"/certificates/{serial}", headers=own)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(r.content)).pages)
-    assert "光荣脱贫证" in text and masked in text and serial in text and "300.00" in text
+    assert "光荣脱贫证" in text and serial in text and "300.00" in text
+    # The certificate is the household's own paper: it names the head in full (issue 17).
+    conn = await api.connect()
+    try:
+        full = await conn.fetchval("SELECT head_name FROM households WHERE household_no = $1", hh_no(8))
+    finally:
+        await conn.close()
+    assert full in text and masked not in text
     assert (await api.as_("caizheng", "GET", f"/certificates/{serial}")).status_code == 200
     other = await api.household_login(hh_no(9))
     assert (await api.client.get(f"/certificates/{serial}", headers=other)).status_code == 404

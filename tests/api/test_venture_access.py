@@ -173,6 +173,20 @@ ROUTES: list[Route] = [
     _row("POST", "/ventures/{company}/settlements", WRITERS, _settlement, others=True),
     _row("GET", "/ventures/{company}/settlements", READERS, others=True),
     _row("POST", "/ventures/{coop}/distributions", WRITERS, _distribution, others=True),
+    # Reports of issue 17: the guard and the venture's scope let readers through; what a year
+    # without a posted plan answers (409, 404) is tested in tests/api/test_reports*.py.
+    *(
+        Route("GET", path, READERS, acts_on=VENTURE, admitted=Admitted.PASSES_GUARD)
+        for path in (
+            "/ventures/{coop}/reports/surplus-distribution?year=2025",
+            "/ventures/{coop}/reports/member-equity?year=2025",
+            "/ventures/{coop}/members/{member}/account-book?year=2025",
+            "/ventures/{coop}/account-books?year=2025",
+            "/ventures/{coop}/reports/profit-distribution?year=2025",
+            "/ventures/{coop}/shareholders",
+            "/ventures/{coop}/share-certificates/{member}",  # no such certificate: 404 past the guard
+        )
+    ),
 ]
 NAMING_A_VENTURE = [r for r in ROUTES if r.acts_on == VENTURE]
 

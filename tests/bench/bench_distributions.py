@@ -24,7 +24,7 @@ from db.pool import init_connection
 from service.core.principal import Principal
 from service.demo import demo_id_number
 from service.distributions import rules, workflow
-from tests.bench.common import fresh_database, peak_child_rss_mib, peak_rss_mib, report
+from tests.bench.common import copy_register, fresh_database, peak_child_rss_mib, peak_rss_mib, report
 
 VENTURES = int(os.environ.get("BENCH_VENTURES", "10000"))
 HOLDERS_PER_VENTURE = int(os.environ.get("BENCH_HOLDERS_PER_VENTURE", "100"))
@@ -136,44 +136,7 @@ async def build_province(conn: asyncpg.Connection) -> None:
                 "status",
             ],
         )
-        await conn.copy_records_to_table(
-            "ventures",
-            records=ventures,
-            columns=[
-                "county_code",
-                "id",
-                "name",
-                "model",
-                "village_code",
-                "registered_capital_fen",
-                "record_date_mmdd",
-                "charter",
-            ],
-        )
-        await conn.copy_records_to_table(
-            "venture_members",
-            records=members,
-            columns=["county_code", "id", "venture_id", "member_no", "kind", "household_id", "name"],
-        )
-        await conn.copy_records_to_table(
-            "share_movements",
-            records=movements,
-            columns=[
-                "county_code",
-                "id",
-                "venture_id",
-                "register_no",
-                "kind",
-                "from_member_id",
-                "to_member_id",
-                "share_class",
-                "shares",
-                "capital_fen",
-                "effective_date",
-                "reason",
-                "recorded_by",
-            ],
-        )
+        await copy_register(conn, ventures, members, movements)
     await conn.execute("ANALYZE")
 
 

@@ -35,7 +35,7 @@ def pdf_text(data: bytes) -> str:
 
 CERTIFICATE = CertificateData(
     kind="exit",
-    holder_name_masked="张*三",
+    holder_name="张大三",
     village_name="城关镇新城村",
     year=2024,
     amount_fen=30000,
@@ -51,7 +51,7 @@ def test_exit_certificate_renders_chinese():
     text = pdf_text(award_certificate_pdf(CERTIFICATE))
     for expected in (
         "光荣脱贫证",
-        "张*三",
+        "张大三",
         "城关镇新城村",
         "TP-620000-2024-000123",
         "300.00",
@@ -96,10 +96,10 @@ def test_statement_totals_by_income_kind():
 
 @needs_cjk_font
 def test_household_statement_shows_lines_and_totals():
-    data = StatementData("李*四", "6221010010001", 2024, LINES, date(2025, 1, 5))
+    data = StatementData("李大四", "6221010010001", 2024, LINES, date(2025, 1, 5))
     text = pdf_text(household_statement_pdf(data))
     flat = text.replace("\n", "")
-    assert "李*四" in text and "2024 年家庭收益明细" in text
+    assert "李大四" in text and "2024 年家庭收益明细" in text
     for expected in (
         "财产性收入：623.45 元",
         "生产经营性收入：627.60 元",
@@ -115,7 +115,7 @@ def test_household_statement_shows_lines_and_totals():
 
 @needs_cjk_font
 def test_statement_spanning_pages():
-    data = StatementData("李*四", "6221010010001", 2024, LINES * 15, date(2025, 1, 5))
+    data = StatementData("李大四", "6221010010001", 2024, LINES * 15, date(2025, 1, 5))
     reader = PdfReader(io.BytesIO(household_statement_pdf(data)))
     assert len(reader.pages) > 1
     assert "全年合计：23265.75 元" in reader.pages[-1].extract_text().replace("\n", "")

@@ -88,7 +88,8 @@ def test_statement_pdf_file_names_and_counted_lines():
         years=[2025],
     )
     household = {"head_name_masked": "李*四", "household_no": "6212231002010001"}
-    content, ascii_name, name = statement_pdf_file(household, statement, dt.date(2026, 1, 5))
+    content, ascii_name, name = statement_pdf_file(household, statement, dt.date(2026, 1, 5), "李大四")
     assert (ascii_name, name) == ("statement-6212231002010001-2025.pdf", "2025年收益明细.pdf")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).replace("\n", "")
     assert "全年合计：123.45 元" in text and "999.99" not in text
+    assert "户主：李大四" in text  # the household's own paper names its head in full
