@@ -200,64 +200,87 @@ async def cancel_unpaid_payables(conn: asyncpg.Connection, county_code: str, sou
     return int(result.split()[-1])
 
 
-# ---- verify-ledger: the rows that break an invariant (none when it holds), at most `limit` -----------
+# ---- verify-ledger: the rows that break an invariant (none when it holds), at most `limit`, in one
+# county or (county_code None) in all of them ------------------------------------------------------
 
 
-async def unbalanced_entries(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def unbalanced_entries(
+    conn: asyncpg.Connection, limit: int, county_code: str | None = None
+) -> list[asyncpg.Record]:
     """Entries whose lines do not sum to zero, or that have fewer than two lines."""
     return await conn.fetch(
         """SELECT e.county_code, e.id, coalesce(sum(l.amount_fen), 0) AS total, count(l.*) AS n
            FROM journal_entries e LEFT JOIN journal_lines l ON l.county_code = e.county_code AND l.entry_id = e.id
+           WHERE $2::bpchar IS NULL OR e.county_code = $2
            GROUP BY e.county_code, e.id HAVING coalesce(sum(l.amount_fen), 0) <> 0 OR count(l.*) < 2
            LIMIT $1""",
         limit,
+        county_code,
     )
 
 
-async def unbalanced_counties(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def unbalanced_counties(
+    conn: asyncpg.Connection, limit: int, county_code: str | None = None
+) -> list[asyncpg.Record]:
     """Counties whose journal lines do not sum to zero."""
     return await conn.fetch(
-        """SELECT county_code, sum(amount_fen) AS total FROM journal_lines GROUP BY county_code
+        """SELECT county_code, sum(amount_fen) AS total FROM journal_lines
+           WHERE $2::bpchar IS NULL OR county_code = $2 GROUP BY county_code
            HAVING sum(amount_fen) <> 0 LIMIT $1""",
         limit,
+        county_code,
     )
 
 
-async def balances_unlike_lines(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def balances_unlike_lines(
+    conn: asyncpg.Connection, limit: int, county_code: str | None = None
+) -> list[asyncpg.Record]:
     """Accounts whose kept balance differs from the sum of their lines."""
     return await conn.fetch(
         """SELECT coalesce(b.account_id, s.account_id) AS account_id, b.balance_fen, s.total
            FROM account_balances b FULL JOIN (
-               SELECT county_code, account_id, sum(amount_fen) AS total FROM journal_lines GROUP BY 1, 2) s
+               SELECT county_code, account_id, sum(amount_fen) AS total FROM journal_lines
+               WHERE $2::bpchar IS NULL OR county_code = $2 GROUP BY 1, 2) s
              ON s.county_code = b.county_code AND s.account_id = b.account_id
-           WHERE coalesce(b.balance_fen, 0) <> coalesce(s.total, 0)
+           WHERE ($2::bpchar IS NULL OR coalesce(b.county_code, s.county_code) = $2) AND coalesce(b.balance_fen, 0) <> coalesce(s.total, 0)
            LIMIT $1""",
         limit,
+        county_code,
     )
 
 
-async def entries_reversed_twice(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def entries_reversed_twice(
+    conn: asyncpg.Connection, limit: int, county_code: str | None = None
+) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT county_code, reverses, count(*) AS n FROM journal_entries WHERE reverses IS NOT NULL
+        """SELECT county_code, reverses, count(*) AS n FROM journal_entries
+           WHERE reverses IS NOT NULL AND ($2::bpchar IS NULL OR county_code = $2)
            GROUP BY 1, 2 HAVING count(*) > 1
            LIMIT $1""",
         limit,
+        county_code,
     )
 
 
-async def payables_not_paid_once(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def payables_not_paid_once(
+    conn: asyncpg.Connection, limit: int, county_code: str | None = None
+) -> list[asyncpg.Record]:
     """Payables with more than one payment, or paid without one (or with one and not paid)."""
     return await conn.fetch(
         """SELECT p.county_code, p.id, p.status, count(pp.*) AS payments FROM payables p
            LEFT JOIN payable_payments pp ON pp.county_code = p.county_code AND pp.payable_id = p.id
+           WHERE $2::bpchar IS NULL OR p.county_code = $2
            GROUP BY p.county_code, p.id, p.status
            HAVING count(pp.*) > 1 OR (p.status = 'paid') <> (count(pp.*) = 1)
            LIMIT $1""",
         limit,
+        county_code,
     )
 
 
-async def member_capital_unlike_register(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def member_capital_unlike_register(
+    conn: asyncpg.Connection, limit: int, county_code: str | None = None
+) -> list[asyncpg.Record]:
     """Cooperatives whose member accounts' capital differs from the share register's."""
     return await conn.fetch(
         """SELECT v.id, coalesce(a.total, 0) AS accounts, coalesce(s.total, 0) AS register
@@ -267,13 +290,16 @@ async def member_capital_unlike_register(conn: asyncpg.Connection, limit: int) -
            LEFT JOIN (SELECT venture_id, sum(CASE kind WHEN 'subscribe' THEN capital_fen
                                                        WHEN 'redeem' THEN -capital_fen ELSE 0 END) AS total
                       FROM share_movements GROUP BY 1) s ON s.venture_id = v.id
-           WHERE v.model = 'cooperative' AND coalesce(a.total, 0) <> coalesce(s.total, 0)
+           WHERE v.model = 'cooperative' AND ($2::bpchar IS NULL OR v.county_code = $2) AND coalesce(a.total, 0) <> coalesce(s.total, 0)
            LIMIT $1""",
         limit,
+        county_code,
     )
 
 
-async def member_subsidies_unlike_receipts(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def member_subsidies_unlike_receipts(
+    conn: asyncpg.Connection, limit: int, county_code: str | None = None
+) -> list[asyncpg.Record]:
     """Ventures whose quantified subsidies differ from the subsidies received."""
     return await conn.fetch(
         """SELECT v.id, coalesce(a.total, 0) AS accounts, coalesce(s.total, 0) AS received
@@ -281,9 +307,10 @@ async def member_subsidies_unlike_receipts(conn: asyncpg.Connection, limit: int)
            LEFT JOIN (SELECT venture_id, sum(amount_fen) AS total FROM member_account_movements
                       WHERE kind = 'subsidy' GROUP BY 1) a ON a.venture_id = v.id
            LEFT JOIN (SELECT venture_id, sum(amount_fen) AS total FROM subsidies GROUP BY 1) s ON s.venture_id = v.id
-           WHERE coalesce(a.total, 0) <> coalesce(s.total, 0)
+           WHERE ($2::bpchar IS NULL OR v.county_code = $2) AND coalesce(a.total, 0) <> coalesce(s.total, 0)
            LIMIT $1""",
         limit,
+        county_code,
     )
 
 

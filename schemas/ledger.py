@@ -16,6 +16,7 @@ class Check(msgspec.Struct):
 class Verification(msgspec.Struct):
     ok: bool
     checks: list[Check]
+    county_code: str | None = None  # the county verified; None: every county (the admin, the CLI)
 
 
 class AccountBalance(msgspec.Struct):

@@ -27,6 +27,7 @@ from service.core.clock import Clock
 from service.core.crypto import DataCipher
 from service.core.deps import DEPENDENCIES
 from service.core.hooks import Hooks
+from service.core.intake import check_intake
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
 from service.core.uploads import apply_upload_limit
@@ -127,6 +128,7 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS)],
         plugins=[ProblemDetailsPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_intake,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Huinong 惠农",

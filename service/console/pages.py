@@ -28,6 +28,7 @@ from service.console.session import (
     staff_session,
 )
 from service.core.errors import RateLimited, Unauthenticated
+from service.core.intake import control_character_error
 from service.core.pages import client_address, cross_site
 from service.core.principal import Role
 from service.core.settings import Settings
@@ -91,6 +92,8 @@ async def sign_in(request: Request, conn: asyncpg.Connection, settings: Settings
         return _login_page(settings, None, target, username, "登录页面已失效，请重新输入后登录。", 403)
     if not username or not password:
         return _login_page(settings, None, target, username, "请填写用户名和密码。", 422)
+    if control_character_error("username", username) or control_character_error("password", password):
+        return _login_page(settings, None, target, "", "用户名和密码不能含控制字符，请重新输入。", 422)
     try:
         token = await login(conn, settings, username=username, password=password, address=client_address(request))
     except Unauthenticated:

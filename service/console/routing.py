@@ -32,6 +32,7 @@ from service.console.session import (
 from service.core.audit import Actor
 from service.core.clock import Clock
 from service.core.errors import DomainError
+from service.core.intake import refuse_control_characters_in_form, refuse_future_dates
 from service.core.pages import client_address, cross_site
 from service.core.problems import status_of
 from service.core.settings import Settings
@@ -49,6 +50,8 @@ async def provide_desk(
         form = await request.form()
         if cross_site(request, settings) or not csrf_matches(settings, token, form.get(CSRF_FIELD)):
             raise CsrfRefused()
+        refuse_control_characters_in_form(form)
+        refuse_future_dates(form, clock.today())
     return Desk(
         principal=principal,
         actor=Actor.of(principal, client_address(request)),

@@ -79,6 +79,8 @@ def allow(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
         allowed.add("admin")
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            return  # a preflight is not authenticated (the middleware lets it by) and reads nothing
         principal: Principal = connection.user
         if principal.role not in allowed:
             raise PermissionDeniedException(f"角色 {principal.role} 无权执行此操作")

@@ -30,3 +30,15 @@ class Clock:
         if not self.movable:
             raise PermissionError("the clock can only be moved when HUINONG_TEST_CLOCK=1")
         self._pinned = day
+
+
+# The dates on which something is recorded to have happened (a share movement, a subsidy received,
+# a trade, an advance, a purchase, a change of status): none of them can be later than today.
+RECORDED_DATES = frozenset({"effective_date", "received_on", "traded_on", "given_on", "bought_on"})
+
+
+def future_date_error(day: dt.date, today: dt.date) -> str | None:
+    """The one rule for a recorded date: not after the service's today (the message, or None)."""
+    if day > today:
+        return f"日期不能晚于今天（{today.isoformat()}）"
+    return None

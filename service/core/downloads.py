@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from litestar import Response
+from litestar.openapi import ResponseSpec
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,3 +22,9 @@ def file_response(
     return Response(
         content=content, media_type=media_type, headers={"Content-Disposition": value, "Cache-Control": "no-store"}
     )
+
+
+def json_or_file(data_container: type) -> dict[int, ResponseSpec]:
+    """The documented 200 of a route answering JSON, or with `?format=` a file (its return type,
+    `X | Response`, would otherwise read in the OpenAPI document as "one of X and anything")."""
+    return {200: ResponseSpec(data_container=data_container, description="JSON; `format=xlsx|pdf` answers the file")}

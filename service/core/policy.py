@@ -79,10 +79,15 @@ async def venture_for(
 
 
 def may_found_venture_in(principal: Principal, village_code: str) -> bool:
-    """An accountant with a region sets up ventures only inside it; the admin anywhere."""
+    """Who sets up a venture in a village: the admin anywhere, an accountant inside its region (a
+    county, a township or a village: 村账乡管, the township's station keeps its villages' books).
+    An accountant without a region sets up none: it keeps the ventures it is given (POST /users
+    venture_ids, create-user --venture). No other role sets up ventures."""
+    if principal.is_admin:
+        return True
     if principal.role == Role.ACCOUNTANT and principal.region_code:
         return village_code.startswith(region_prefix(principal.region_code))
-    return True
+    return False
 
 
 async def distribution_for(

@@ -75,7 +75,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     def covers_county(self, county_code: str) -> bool:
         if self.is_admin:
             return True
-        if not self.region_code:
+        # An accountant's region says only where it may set up ventures: it reads its ventures.
+        if not self.region_code or self.role == Role.ACCOUNTANT:
             return False
         # A township or village officer still belongs to its county for county-wide reads.
         return county_of(self.region_code) == county_code or county_code.startswith(region_prefix(self.region_code))

@@ -145,7 +145,9 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotFoundException):
         return Problem(404, "not-found", "未找到", "请求的资源不存在").to_response(request)
     status = exc.status_code
-    slug = {405: "method-not-allowed", 413: "too-large", 429: "too-many-requests"}.get(status, "http-error")
+    if status == 413:
+        return problem_of(TooLarge("请求体超过上限，未作任何处理")).to_response(request)
+    slug = {405: "method-not-allowed", 429: "too-many-requests"}.get(status, "http-error")
     return Problem(status, slug, str(exc.detail or "请求错误"), str(exc.detail or ""), headers=exc.headers).to_response(
         request
     )

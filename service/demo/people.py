@@ -37,7 +37,7 @@ LINE_YEARS = range(2016, 2031)
 DEMO_PASSWORD = "huinong-demo"
 DEMO_PIN = "123456"
 DEMO_USERS = [
-    ("kuaiji", "accountant", None),
+    ("kuaiji", "accountant", COUNTY),  # sets up ventures in the county, keeps those it sets up
     ("cunwei", "village_reviewer", NANYANGOU),
     ("xiangzhen", "township_approver", TOWNSHIP),
     ("caizheng", "finance_officer", COUNTY),

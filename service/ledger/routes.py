@@ -14,7 +14,7 @@ from schemas.ledger import AccountBalance, EntryOut, Verification
 from service.core.auth import VENTURE_READERS, allow
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.principal import Principal
-from service.ledger.workflow import journal, trial_balance, verify_ledger
+from service.ledger.workflow import journal, trial_balance, verify_ledger_for
 
 BOOK_READERS = VENTURE_READERS
 
@@ -23,9 +23,15 @@ class LedgerController(Controller):
     path = "/ledger"
     tags = ["ledger"]
 
-    @get("/verify", guards=[allow("auditor")], operation_id="verify_ledger")
-    async def verify(self, conn: asyncpg.Connection) -> Verification:
-        return await verify_ledger(conn)
+    @get("/verify", guards=[allow("auditor", "finance_officer", "finance_approver")], operation_id="verify_ledger")
+    async def verify(
+        self,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        county_code: Annotated[str | None, Parameter(pattern=r"^[0-9]{12}$")] = None,
+    ) -> Verification:
+        """The caller's county (auditors, the finance office); the admin names one, or gets all."""
+        return await verify_ledger_for(conn, principal, county_code)
 
 
 class BooksController(Controller):

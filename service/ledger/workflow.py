@@ -18,7 +18,7 @@ from schemas.common import Page
 from schemas.ledger import AccountBalance, Check, EntryLineOut, EntryOut, Verification
 from service.core.errors import forbidden, invalid_field
 from service.core.pagination import DEFAULT_LIMIT, checked_limit, decode_cursor, page_of
-from service.core.policy import venture_for
+from service.core.policy import own_county, venture_for
 from service.core.principal import Principal, Role
 
 LIMIT = 20  # examples named per failed check
@@ -27,7 +27,7 @@ LIMIT = 20  # examples named per failed check
 @dataclass(frozen=True)
 class Invariant:
     name: str
-    failures: Callable[[asyncpg.Connection, int], Awaitable[list[asyncpg.Record]]]
+    failures: Callable[[asyncpg.Connection, int, str | None], Awaitable[list[asyncpg.Record]]]
     holds: str  # what an auditor reads when it holds
     describe: Callable[[asyncpg.Record], str]  # one failing row, in words
 
@@ -78,17 +78,32 @@ INVARIANTS = (
 )
 
 
-async def check(conn: asyncpg.Connection, invariant: Invariant, limit: int = LIMIT) -> Check:
-    rows = await invariant.failures(conn, limit)
+async def check(
+    conn: asyncpg.Connection, invariant: Invariant, limit: int = LIMIT, county_code: str | None = None
+) -> Check:
+    rows = await invariant.failures(conn, limit, county_code)
     if not rows:
         return Check(invariant.name, True, invariant.holds)
     return Check(invariant.name, False, "; ".join(invariant.describe(r) for r in rows))
 
 
-async def verify_ledger(conn: asyncpg.Connection) -> Verification:
-    """Every invariant of the ledger, in order; ok when all hold."""
-    checks = [await check(conn, invariant) for invariant in INVARIANTS]
-    return Verification(all(c.ok for c in checks), checks)
+async def verify_ledger(conn: asyncpg.Connection, county_code: str | None = None) -> Verification:
+    """Every invariant of the ledger, in order, in one county or (None) in all; ok when all hold."""
+    checks = [await check(conn, invariant, county_code=county_code) for invariant in INVARIANTS]
+    return Verification(all(c.ok for c in checks), checks, county_code)
+
+
+async def verify_ledger_for(
+    conn: asyncpg.Connection, principal: Principal, county_code: str | None = None
+) -> Verification:
+    """GET /ledger/verify: a county's auditors and finance office verify their own county's books
+    (whether another county's pass is not theirs to learn); the admin any county, or all of them."""
+    if principal.is_admin:
+        return await verify_ledger(conn, county_code)
+    own = own_county(principal)
+    if principal.role not in LEDGER_READERS or not principal.region_code or (county_code and county_code != own):
+        raise forbidden("只能核对本县的账簿")
+    return await verify_ledger(conn, own)
 
 
 # ---- the trial balance (科目余额表) and the journal (凭证) ------------------------------------------

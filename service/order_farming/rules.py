@@ -21,6 +21,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Literal, NamedTuple
 
+from service.core.clock import future_date_error
 from service.core.errors import FieldErrors, field_error
 from service.core.money import BP_WHOLE, format_bp, format_yuan, round_half_up_div
 
@@ -430,6 +431,6 @@ def _sheet_date(text: str, today: date, number: int, errors: FieldErrors) -> dat
     except ValueError:
         errors.append(field_error("bought_on", "日期应为 YYYY-MM-DD", number))
         return None
-    if bought_on > today:
-        errors.append(field_error("bought_on", "收购日期不能晚于今天", number))
+    if late := future_date_error(bought_on, today):
+        errors.append(field_error("bought_on", "收购" + late, number))
     return bought_on

@@ -37,6 +37,7 @@ from schemas.order_farming import (
     SettlementRunOut,
 )
 from service.core.audit import Actor, record
+from service.core.clock import future_date_error
 from service.core.errors import bad_input, conflict, invalid_field, not_found
 from service.core.imported import record_import
 from service.core.pagination import decode_cursor, page_of
@@ -211,8 +212,8 @@ async def record_advance(
     today: dt.date,
 ) -> AdvanceOut:
     c, v = await contract_for(conn, principal, contract_id, write=True)
-    if data.given_on > today:
-        raise invalid_field("given_on", "赊销日期不能晚于今天")
+    if late := future_date_error(data.given_on, today):
+        raise invalid_field("given_on", "赊销" + late)
     return await record_advance_in(conn, actor, v, c, data.amount_fen, data.given_on, data.item)
 
 
@@ -271,8 +272,8 @@ async def record_purchase(
     today: dt.date,
 ) -> PurchaseOut:
     c, _ = await contract_for(conn, principal, contract_id, write=True)
-    if data.bought_on > today:
-        raise invalid_field("bought_on", "收购日期不能晚于今天")
+    if late := future_date_error(data.bought_on, today):
+        raise invalid_field("bought_on", "收购" + late)
     await lock_for_recording(conn, c)
     purchase_id = await q.insert_purchase(
         conn,

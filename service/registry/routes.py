@@ -162,12 +162,20 @@ class PovertyLineController(Controller):
     tags = ["registry"]
 
     @put("/{year:int}", guards=[allow("admin")], operation_id="put_poverty_line")
-    async def put_line(self, year: int, data: PovertyLinePut, conn: asyncpg.Connection, actor: Actor) -> PovertyLineOut:
+    async def put_line(
+        self,
+        year: Annotated[int, Parameter(ge=2000, le=2100)],
+        data: PovertyLinePut,
+        conn: asyncpg.Connection,
+        actor: Actor,
+    ) -> PovertyLineOut:
         async with conn.transaction():
             return await workflow.put_poverty_line(conn, actor, year, data)
 
     @get("/{year:int}", guards=[STAFF_READERS], operation_id="get_poverty_line")
-    async def get_line(self, year: int, conn: asyncpg.Connection) -> PovertyLineOut:
+    async def get_line(
+        self, year: Annotated[int, Parameter(ge=2000, le=2100)], conn: asyncpg.Connection
+    ) -> PovertyLineOut:
         return await workflow.get_poverty_line(conn, year)
 
 

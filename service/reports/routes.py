@@ -32,7 +32,7 @@ from schemas.reports import (
 )
 from service.core.auth import VENTURE_READERS, allow
 from service.core.clock import Clock
-from service.core.downloads import PDF, XLSX, file_response
+from service.core.downloads import PDF, XLSX, file_response, json_or_file
 from service.core.errors import invalid_field
 from service.core.principal import Principal
 from service.core.settings import Settings
@@ -96,7 +96,11 @@ class VentureReportController(Controller):
     tags = ["reports"]
     guards = [VENTURE_READERS]
 
-    @get("/ventures/{venture_id:str}/reports/surplus-distribution", operation_id="surplus_distribution_report")
+    @get(
+        "/ventures/{venture_id:str}/reports/surplus-distribution",
+        operation_id="surplus_distribution_report",
+        responses=json_or_file(SurplusDistribution),
+    )
     async def surplus(
         self,
         request: Request,
@@ -113,7 +117,11 @@ class VentureReportController(Controller):
             r, chosen, f"{r.venture_name}{year}年盈余及盈余分配表", f"surplus-distribution-{year}", files
         )
 
-    @get("/ventures/{venture_id:str}/reports/member-equity", operation_id="member_equity_report")
+    @get(
+        "/ventures/{venture_id:str}/reports/member-equity",
+        operation_id="member_equity_report",
+        responses=json_or_file(MemberEquity),
+    )
     async def equity(
         self,
         request: Request,
@@ -128,7 +136,11 @@ class VentureReportController(Controller):
         files = {"xlsx": renderers.equity_xlsx, "pdf": renderers.equity_pdf}
         return await answer(r, chosen, f"{r.venture_name}{year}年成员权益变动表", f"member-equity-{year}", files)
 
-    @get("/ventures/{venture_id:str}/members/{member_id:str}/account-book", operation_id="member_account_book")
+    @get(
+        "/ventures/{venture_id:str}/members/{member_id:str}/account-book",
+        operation_id="member_account_book",
+        responses=json_or_file(AccountBook),
+    )
     async def account_book(
         self,
         request: Request,
@@ -144,7 +156,11 @@ class VentureReportController(Controller):
         files = {"xlsx": lambda b: renderers.books_xlsx([b]), "pdf": lambda b: renderers.books_pdf([b])}
         return await answer(r, chosen, f"{r.member_name}{year}年成员账户", f"account-book-{r.member_no}-{year}", files)
 
-    @get("/ventures/{venture_id:str}/account-books", operation_id="member_account_books")
+    @get(
+        "/ventures/{venture_id:str}/account-books",
+        operation_id="member_account_books",
+        responses=json_or_file(AccountBooks),
+    )
     async def account_books(
         self,
         request: Request,
@@ -159,7 +175,11 @@ class VentureReportController(Controller):
         files = {"xlsx": lambda b: renderers.books_xlsx(b.items), "pdf": lambda b: renderers.books_pdf(b.items)}
         return await answer(r, chosen, f"{r.venture_name}{year}年成员账户", f"account-books-{year}", files)
 
-    @get("/ventures/{venture_id:str}/reports/profit-distribution", operation_id="profit_distribution_report")
+    @get(
+        "/ventures/{venture_id:str}/reports/profit-distribution",
+        operation_id="profit_distribution_report",
+        responses=json_or_file(ProfitDistribution),
+    )
     async def profit(
         self,
         request: Request,
@@ -174,7 +194,11 @@ class VentureReportController(Controller):
         files = {"xlsx": renderers.profit_xlsx, "pdf": renderers.profit_pdf}
         return await answer(r, chosen, f"{r.venture_name}{year}年{r.title}", f"profit-distribution-{year}", files)
 
-    @get("/ventures/{venture_id:str}/shareholders", operation_id="shareholder_register")
+    @get(
+        "/ventures/{venture_id:str}/shareholders",
+        operation_id="shareholder_register",
+        responses=json_or_file(ShareholderRegister),
+    )
     async def shareholders(
         self,
         request: Request,
@@ -190,7 +214,11 @@ class VentureReportController(Controller):
         files = {"xlsx": renderers.shareholders_xlsx, "pdf": renderers.shareholders_pdf}
         return await answer(r, chosen, f"{r.venture_name}{r.title}", f"shareholders-{r.as_of.isoformat()}", files)
 
-    @get("/ventures/{venture_id:str}/share-certificates/{certificate_no:str}", operation_id="share_certificate")
+    @get(
+        "/ventures/{venture_id:str}/share-certificates/{certificate_no:str}",
+        operation_id="share_certificate",
+        responses=json_or_file(ShareCertificate),
+    )
     async def certificate(
         self,
         request: Request,
@@ -215,7 +243,7 @@ class VentureReportController(Controller):
 class NoticePrintController(Controller):
     tags = ["reports"]
 
-    @get("/notices/{notice_id:str}/print", opt=PUBLIC, operation_id="print_notice")
+    @get("/notices/{notice_id:str}/print", opt=PUBLIC, operation_id="print_notice", responses=json_or_file(NoticePrint))
     async def print_notice(
         self, request: Request, notice_id: str, conn: asyncpg.Connection, settings: Settings, fmt: FormatParam = None
     ) -> NoticePrint | Response:
@@ -230,7 +258,12 @@ class NoticePrintController(Controller):
 class RegisterController(Controller):
     tags = ["reports"]
 
-    @get("/households/{household_id:str}/card", guards=[CARD_READERS], operation_id="household_card")
+    @get(
+        "/households/{household_id:str}/card",
+        guards=[CARD_READERS],
+        operation_id="household_card",
+        responses=json_or_file(HouseholdCard),
+    )
     async def card(
         self,
         request: Request,
@@ -246,7 +279,12 @@ class RegisterController(Controller):
         files = {"xlsx": renderers.card_xlsx, "pdf": renderers.card_pdf}
         return await answer(r, chosen, f"户有卡{r.household_no}", f"card-{r.household_no}", files)
 
-    @get("/regions/{code:str}/register", guards=[REGION_READERS], operation_id="region_register")
+    @get(
+        "/regions/{code:str}/register",
+        guards=[REGION_READERS],
+        operation_id="region_register",
+        responses=json_or_file(Register),
+    )
     async def register(
         self,
         request: Request,
@@ -261,7 +299,12 @@ class RegisterController(Controller):
         files = {"xlsx": renderers.register_xlsx, "pdf": renderers.register_pdf}
         return await answer(r, chosen, r.title, f"register-{code}-{year}", files)
 
-    @get("/regions/{code:str}/year-report", guards=[REGION_READERS], operation_id="county_year_report")
+    @get(
+        "/regions/{code:str}/year-report",
+        guards=[REGION_READERS],
+        operation_id="county_year_report",
+        responses=json_or_file(YearReport),
+    )
     async def year_report(
         self,
         request: Request,

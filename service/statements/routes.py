@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from schemas.statements import StatementOut
 from service.core.auth import allow
 from service.core.clock import Clock
-from service.core.downloads import PDF, file_response
+from service.core.downloads import PDF, file_response, json_or_file
 from service.core.principal import Principal
 from service.statements.workflow import read_statement, statement_pdf_download
 
@@ -33,7 +33,7 @@ class StatementController(Controller):
         "/households/{household_id:str}/statement",
         guards=[STATEMENT_READERS],
         operation_id="household_statement",
-        responses=None,
+        responses=json_or_file(StatementOut),
     )
     async def statement(
         self,

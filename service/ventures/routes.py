@@ -130,7 +130,7 @@ class VentureController(Controller):
         conn: asyncpg.Connection,
         principal: Principal,
         clock: Clock,
-        year: int | None = None,
+        year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
     ) -> MemberAccount:
         return await workflow.member_account(conn, principal, venture_id, member_id, year, clock.today())
 

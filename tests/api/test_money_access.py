@@ -153,7 +153,7 @@ async def build_world(api) -> World:
     await build_regions(api)
     for login, role, region in FAR_USERS:
         await add_user(api, login, role, region)
-    await add_user(api, "kuaiji2", "accountant")
+    await add_user(api, "kuaiji2", "accountant", "621223000000")
     await _created(
         await api.as_(
             "kuaiji2",

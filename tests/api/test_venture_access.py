@@ -158,7 +158,7 @@ ROUTES: list[Route] = [
     _row("GET", "/ventures/{coop}/transactions/import-template", WRITERS),
     _row("GET", "/ventures/{coop}/reallocations", READERS),
     _row("POST", "/ventures/{coop}/reallocations/{proposal}/confirm", WRITERS, _confirm, once=True),
-    _row("GET", "/ledger/verify", AUDITORS),
+    _row("GET", "/ledger/verify", AUDITORS | {"finance_officer", "finance_approver"}),
     # The lists the console and clients need (API.md).
     _row("GET", "/ventures/{coop}/share-movements?from=2025-01-01&to=2025-12-31", READERS),
     _row("GET", "/ventures/{coop}/transactions?year=2025", READERS),
@@ -268,7 +268,7 @@ async def build_world(api) -> World:
     assert len(proposals) == 1, proposals
     ids["proposal"] = proposals[0]["id"]
 
-    await add_user(api, "kuaiji2", "accountant")
+    await add_user(api, "kuaiji2", "accountant", "621223000000")
     theirs = ids["theirs"] = await _create(api, "kuaiji2", "/ventures", {**venture, "name": "别家合作社"})
     ids["their_member"] = await _create(
         api, "kuaiji2", f"/ventures/{theirs}/members", {"kind": "person", "name": "别家社员"}
