@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -41,6 +43,22 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _check_data_key(settings: Settings, args: argparse.Namespace) -> int:
+    """0 when HUINONG_DATA_KEY is the database's (stored at first start); 2 with the reason if not."""
+    from service.core.crypto import DataCipher
+    from service.system.workflow import DataKeyMismatch, check_data_key
+
+    conn = await connect(settings)
+    try:
+        await check_data_key(conn, DataCipher(settings.data_key))
+    except DataKeyMismatch as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await conn.close()
+    return 0
+
+
 async def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from service.core.crypto import DataCipher
     from service.demo import load_demo
@@ -55,6 +73,12 @@ async def _seed(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"seed-demo --reset refused: {exc}")
                 return 1
         await migrate(conn)  # a fresh database gets its schema first; an up-to-date one is untouched
+    finally:
+        await conn.close()
+    if await _check_data_key(settings, args):
+        return 2
+    conn = await connect(settings)
+    try:
         seconds = await load_demo(conn, DataCipher(settings.data_key), settings)
         print("demo county already present" if seconds is None else f"demo county loaded in {seconds:.1f} s")
     finally:
@@ -123,10 +147,18 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from service.app import create_app
+    from service.core.telemetry import JsonLines
     from service.demo import demo_logins_text
 
     print(demo_logins_text(f"http://{settings.host}:{settings.port}"), flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # One JSON line per request on stderr (service/core/telemetry.py) instead of uvicorn's access
+    # log, whose lines carry the path and query (a name searched for, say).
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines())
+    huinong = logging.getLogger("huinong")
+    huinong.addHandler(handler)
+    huinong.propagate = False
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
 
 
 COMMANDS: dict[str, tuple[Command, Callable[[Any], None] | None]] = {
@@ -168,8 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = with_database(load_settings())
     if args.command == "run":
         asyncio.run(_migrate(settings, args))
-        asyncio.run(_seed(settings, args))
+        seeded = asyncio.run(_seed(settings, args))
+        if seeded:
+            return seeded
     if args.command in ("run", "serve"):
+        if asyncio.run(_check_data_key(settings, args)):
+            return 2
         _serve(settings)
         return 0
     command, _ = COMMANDS[args.command]
