@@ -11,6 +11,7 @@ encode, a few dictionary updates and no database query: the service's hot path s
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
 import os
 import time
@@ -23,8 +24,13 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from service.core.metrics import AccessLine, Metrics
 from service.core.principal import Principal, county_of
 
-access_log = logging.getLogger("huinong.access")
+_ACCESS = "huinong.access"
+access_log = logging.getLogger(_ACCESS)
 _encode = msgspec.json.Encoder().encode
+# Request ids: this process's random prefix and a counter, unique without a system call each; the
+# counter in hex never makes a run of digits long enough to pass for a phone or card number.
+_PROCESS = base64.urlsafe_b64encode(os.urandom(6)).decode()
+_serial = itertools.count(1)
 
 
 def _who(scope: Scope) -> tuple[str | None, str | None, str | None]:
@@ -49,8 +55,7 @@ class RequestTelemetry:
             return
         metrics = self.metrics
         method, route = scope.get("method", "GET"), scope["path_template"]
-        # 12 characters of base64: never a run of digits long enough to be taken for a card number
-        request_id = base64.urlsafe_b64encode(os.urandom(9)).decode()
+        request_id = f"{_PROCESS}-{next(_serial):x}"
         status = 500
         started = time.perf_counter()
 
@@ -73,7 +78,8 @@ class RequestTelemetry:
             if access_log.isEnabledFor(logging.INFO):
                 user, role, county = _who(scope)
                 line = AccessLine(request_id, method, route, status, round(seconds * 1000, 2), user, role, county)
-                access_log.info(_encode(line).decode())
+                # A record made directly: logger.info() would look up the caller's frame, 3-4x the cost.
+                access_log.handle(logging.LogRecord(_ACCESS, logging.INFO, "", 0, _encode(line).decode(), None, None))
 
 
 class JsonLines(logging.Formatter):
