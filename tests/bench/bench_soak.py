@@ -6,8 +6,9 @@ own process, and WORKERS clients looping over a weighted mix of what the county 
 day: registry lists and records, venture registers and trades (recorded, with Idempotency-Keys),
 households' statements on their phones, payables, the audit log, the ledger check, console pages,
 logins, health and metrics, plus refusals (404, 422) whose error paths must not leak either. The
-server's RSS is read by psutil; its trend over the second half of the run (least squares, MiB a
-minute) says whether it levels off. No request may answer 5xx.
+server's RSS is read by psutil; the trend of its floor (each minute's least sample) over the second
+half of the run (least squares, MiB a minute) says whether it levels off; transient peaks (a large
+request in progress) are shown apart. No request may answer 5xx.
 
 `make bench ONLY=soak` (HUINONG_SOAK_SECONDS, default 600; HUINONG_SOAK_WORKERS, default 6)
 """
@@ -220,10 +221,21 @@ async def main() -> None:
     _report(samples, statuses, errors, log)
 
 
+def _floors(samples: list[tuple[float, float, int]]) -> list[tuple[float, float]]:
+    """The least RSS of each minute: what the process keeps, without the transient peaks of a large
+    request in progress (memory it gives back), which a trend through every sample would mistake
+    for growth."""
+    by_minute: dict[int, list[tuple[float, float]]] = {}
+    for t, m, _ in samples[1:]:
+        by_minute.setdefault(int(t // 60), []).append((t, m))
+    return [min(points, key=lambda p: p[1]) for points in by_minute.values()]
+
+
 def _report(samples: list[tuple[float, float, int]], statuses: Counter[int], errors: list[str], log: Path) -> None:
     total = sum(statuses.values())
     seconds = samples[-1][0]
-    half = [(t, m) for t, m, _ in samples if t >= seconds / 2]
+    floors = _floors(samples)
+    half = [(t, m) for t, m in floors if t >= seconds / 2]
     slope = _slope_mib_per_minute(half)
     levels = abs(slope) < 0.2
     print(f"\n## Soak: {seconds:.0f} s of mixed load, {WORKERS} clients, a real server process")
@@ -236,7 +248,8 @@ def _report(samples: list[tuple[float, float, int]], statuses: Counter[int], err
     print(
         f"RSS first {samples[0][1]:.1f} MiB, after warm-up {samples[min(3, len(samples) - 1)][1]:.1f}, last {samples[-1][1]:.1f}, peak {max(m for _, m, _ in samples):.1f}"
     )
-    print(f"trend over the second half: {slope:+.3f} MiB/min -> {'levels off' if levels else 'KEEPS CLIMBING'}")
+    print("RSS floor by minute (least sample of each minute, MiB): " + ", ".join(f"{m:.1f}" for _, m in floors))
+    print(f"floor's trend over the second half: {slope:+.3f} MiB/min -> {'levels off' if levels else 'KEEPS CLIMBING'}")
     print(f"server log: {log.stat().st_size // 1024} KiB of JSON lines")
     for e in errors[:30]:
         print("  ", e)
