@@ -15,7 +15,8 @@ from service.app import create_app
 from service.core.crypto import DataCipher
 from service.system.workflow import DataKeyMismatch
 from tests import conftest
-from tests.conftest import DATA_KEY, SECRET_KEY, _api, b64key
+from tests.api.console_client import Console
+from tests.conftest import DATA_KEY, SECRET_KEY, b64key
 
 OTHER_KEY = b"o" * 32
 
@@ -146,10 +147,11 @@ async def test_one_json_access_line_per_request_naming_no_one(api, caplog):
     assert anonymous["status"] == refused.status_code == 401 and anonymous["user"] is None
 
 
-async def test_a_console_page_is_logged_with_its_user(demo_db, caplog):
-    async for api in _api(demo_db):
+async def test_a_console_page_is_logged_with_its_user(api, caplog):
+    async with Console(api, "caizheng") as console:
+        caplog.clear()
         with caplog.at_level(logging.INFO, logger="huinong.access"):
-            r = await api.client.get("/console/login")
+            r = await console.get("/console/")
         assert r.status_code == 200
-        line = msgspec.json.decode(caplog.records[-1].getMessage())
-        assert line["route"] == "/console/login" and line["user"] is None
+    line = msgspec.json.decode(caplog.records[-1].getMessage())
+    assert line["route"] == "/console" and line["role"] == "finance_officer" and len(line["user"]) == 36
