@@ -2,6 +2,7 @@
 `restore FILE` into an empty database, which checks every table, the ledger, the audit chain and
 every sealed identity, and refuses a database that is not empty or a key that is not the backup's."""
 
+import asyncio
 import json
 import re
 import zipfile
@@ -100,5 +101,47 @@ async def test_restore_refuses_another_data_key_and_changes_nothing(api, tmp_pat
             assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
         finally:
             await conn.close()
+    finally:
+        await drop(target.name)
+
+
+async def test_a_backup_taken_while_money_moves_restores_whole(api, tmp_path):
+    """Entries, their lines, the stored balances and the audit chain are read in one snapshot: a
+    backup taken while payables are posted and audited changes are made restores and verifies."""
+    stop = asyncio.Event()
+    conn = await api.connect()
+    households = [r[0] for r in await conn.fetch("SELECT id FROM households WHERE county_code = $1", COUNTY)][:5]
+
+    async def post_payables() -> int:
+        posted = 0
+        while not stop.is_set():
+            await make_payables(conn, COUNTY, households, 1_000)
+            posted += 1
+        return posted
+
+    async def audited_changes() -> int:
+        changes = 0
+        while not stop.is_set():
+            r = await api.as_("admin", "PUT", "/admin/clock", json={"today": f"2026-01-{changes % 28 + 1:02d}"})
+            assert r.status_code == 200
+            changes += 1
+        return changes
+
+    writers = [asyncio.create_task(post_payables()), asyncio.create_task(audited_changes())]
+    try:
+        await asyncio.sleep(0.5)
+        file = tmp_path / "busy.backup"
+        made = await asyncio.to_thread(run_cli, api, "backup", str(file))
+        assert made.returncode == 0, made.stderr
+    finally:
+        stop.set()
+        posted, changes = [await w for w in writers]
+        await conn.close()
+    assert posted > 1 and changes > 1
+    target = await new_database()
+    try:
+        restored = run_cli(target, "restore", str(file))
+        assert restored.returncode == 0, restored.stderr + restored.stdout
+        assert "verify-ledger ok" in restored.stdout and "verify-audit ok" in restored.stdout
     finally:
         await drop(target.name)
