@@ -10,6 +10,7 @@ encode, a few dictionary updates and no database query: the service's hot path s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import logging
@@ -71,6 +72,9 @@ class RequestTelemetry:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:  # answered by the app's exception handlers outside this middleware
             status = int(getattr(exc, "status_code", 500))
+            raise
+        except asyncio.CancelledError:  # the client went away before its answer: not the service's 500
+            status = 499
             raise
         finally:
             seconds = time.perf_counter() - started
