@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install browser clean
+.PHONY: run test lint bench drill install browser clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m tests.layout_check
+
+# The long crash drill (issue 13): SIGKILL a real server KILLS times during money-moving calls,
+# restart, repeat each call with its Idempotency-Key, check the books (make test runs 4 kills).
+KILLS ?= 100
+drill: $(STAMP)
+	HUINONG_DRILL_KILLS=$(KILLS) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/api/test_crash_drill.py
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(ONLY)

@@ -1,4 +1,5 @@
-"""Queries for the service itself: the health ping and the audit log's pages."""
+"""Queries for the service itself: the health ping, the migrations applied, the data key's check
+and the audit log's pages."""
 
 from __future__ import annotations
 
@@ -13,6 +14,30 @@ async def ping(pool: asyncpg.Pool) -> None:
     """Raises when no connection answers within the timeout."""
     async with pool.acquire(timeout=PING_TIMEOUT_SECONDS) as conn:
         await conn.fetchval("SELECT 1")
+
+
+async def applied_migrations(pool: asyncpg.Pool) -> set[int]:
+    """The migration versions the database holds (readiness: are they the code's?)."""
+    async with pool.acquire(timeout=PING_TIMEOUT_SECONDS) as conn:
+        return {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+
+
+async def stored_key_check(conn: asyncpg.Connection) -> bytes | None:
+    value = await conn.fetchval("SELECT key_check FROM data_key_check")
+    return bytes(value) if value is not None else None
+
+
+async def store_key_check(conn: asyncpg.Connection, key_check: bytes) -> bytes:
+    """Store the check unless one is there already (two processes starting at once); answers
+    the check the database holds afterwards."""
+    await conn.execute("INSERT INTO data_key_check (key_check) VALUES ($1) ON CONFLICT DO NOTHING", key_check)
+    return bytes(await conn.fetchval("SELECT key_check FROM data_key_check"))
+
+
+async def one_sealed_identity(conn: asyncpg.Connection) -> bytes | None:
+    """Some household's encrypted ID number, to try a key on a database that holds no check yet."""
+    value = await conn.fetchval("SELECT head_id_enc FROM households LIMIT 1")
+    return bytes(value) if value is not None else None
 
 
 async def audit_page(

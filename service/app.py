@@ -28,8 +28,10 @@ from service.core.crypto import DataCipher
 from service.core.deps import DEPENDENCIES
 from service.core.hooks import Hooks
 from service.core.intake import check_intake
+from service.core.metrics import Metrics
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
+from service.core.telemetry import RequestTelemetry
 from service.core.uploads import apply_upload_limit
 from service.distributions import pages as distribution_pages
 from service.distributions import routes as distributions
@@ -47,6 +49,7 @@ from service.statements import pages as statement_pages
 from service.statements import routes as statements
 from service.system import pages as system_pages
 from service.system import routes as system
+from service.system.workflow import check_data_key
 from service.users import pages as user_pages
 from service.users import routes as users
 from service.users.workflow import ensure_admin
@@ -105,14 +108,17 @@ def create_app(settings: Settings) -> Litestar:
         pool = await create_pool(database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
         app.state.pool = pool
         try:
-            if settings.admin_password:
-                async with pool.acquire() as conn:
+            async with pool.acquire() as conn:
+                # A service with another data key than the database's refuses to start (DataKeyMismatch).
+                await check_data_key(cast(asyncpg.Connection, conn), app.state.cipher)
+                if settings.admin_password:
                     await ensure_admin(cast(asyncpg.Connection, conn), settings.admin_password)
             yield
         finally:
             await pool.close()
 
     apply_upload_limit(ROUTE_HANDLERS, settings.max_upload_bytes)
+    metrics = Metrics()
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[database],
@@ -122,10 +128,15 @@ def create_app(settings: Settings) -> Litestar:
                 "clock": Clock(movable=settings.test_clock),
                 "cipher": DataCipher(settings.data_key),
                 "hooks": feature_hooks(),
+                "metrics": metrics,
             }
         ),
         dependencies=DEPENDENCIES,
-        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS)],
+        # The access log and the metrics see every routed request, refused by auth or not (outermost).
+        middleware=[
+            DefineMiddleware(RequestTelemetry, metrics=metrics),
+            DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+        ],
         plugins=[ProblemDetailsPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_intake,

@@ -55,21 +55,43 @@ async def load_principal(conn: asyncpg.Connection, claims: TokenClaims) -> Princ
     return None
 
 
+async def authenticate(connection: ASGIConnection) -> tuple[Principal, TokenClaims]:
+    """The principal of the request's bearer token; NotAuthorizedException (401) without one."""
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthorizedException("请先登录（缺少 Bearer 令牌）")
+    state = connection.app.state
+    claims = read_token(state.settings.secret_key, token.strip())
+    if claims is None:
+        raise NotAuthorizedException("登录已过期或令牌无效，请重新登录")
+    async with state.pool.acquire() as conn:
+        principal = await load_principal(conn, claims)
+    if principal is None:
+        raise NotAuthorizedException("账户不存在或已停用")
+    return principal, claims
+
+
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise NotAuthorizedException("请先登录（缺少 Bearer 令牌）")
-        state = connection.app.state
-        claims = read_token(state.settings.secret_key, token.strip())
-        if claims is None:
-            raise NotAuthorizedException("登录已过期或令牌无效，请重新登录")
-        async with state.pool.acquire() as conn:
-            principal = await load_principal(conn, claims)
-        if principal is None:
-            raise NotAuthorizedException("账户不存在或已停用")
+        principal, claims = await authenticate(connection)
         return AuthenticationResult(user=principal, auth=claims)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+async def loopback_or_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A guard for operators' routes (/metrics): a scraper on the machine itself, or the admin.
+    A request that came through a proxy (it says whom for) is not the machine's own, even though
+    the proxy connects from the loopback address."""
+    client = connection.client.host if connection.client else None
+    proxied = "x-forwarded-for" in connection.headers or "forwarded" in connection.headers
+    if client in LOOPBACK and not proxied:
+        return
+    principal, _claims = await authenticate(connection)
+    if not principal.is_admin:
+        raise PermissionDeniedException("仅管理员或本机可查看运行指标")
 
 
 def allow(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:

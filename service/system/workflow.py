@@ -1,4 +1,4 @@
-"""Use cases of the service itself: health, the test clock and the audit log's pages."""
+"""Use cases of the service itself: health, the data key's check, the test clock and the audit log's pages."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import datetime as dt
 import asyncpg
 
 from db import system as q
+from db.migrate import discover
 from schemas.common import Page
-from schemas.system import AuditEntry, ClockOut, Health
+from schemas.system import AuditEntry, ClockOut, Health, Readiness
 from service.core.audit import GLOBAL_COUNTY, Actor, record
 from service.core.clock import Clock
+from service.core.crypto import ID_CONTEXT, DataCipher
 from service.core.errors import Unavailable, forbidden
+from service.core.metrics import Metrics, render
 from service.core.pagination import decode_cursor, page_of
 from service.core.policy import own_county
 from service.core.principal import Principal
@@ -24,6 +27,68 @@ async def health(pool: asyncpg.Pool, today: dt.date) -> Health:
     except Exception:  # any failure to reach the database makes the service unhealthy
         raise Unavailable("数据库无法连接", slug="unhealthy") from None
     return Health("ok", "ok", today)
+
+
+# The migrations this code was written against, read once: readiness compares the database's.
+KNOWN_MIGRATIONS = frozenset(m.version for m in discover())
+
+
+async def readiness(pool: asyncpg.Pool) -> Readiness:
+    """ready when the database answers and no migration is pending; Unavailable (503) otherwise."""
+    try:
+        applied = await q.applied_migrations(pool)
+    except Exception:  # unreachable, timed out or not migrated at all: not ready
+        raise Unavailable("数据库无法连接或尚未建立表结构", slug="not-ready") from None
+    pending = sorted(KNOWN_MIGRATIONS - applied)
+    if pending:
+        raise Unavailable(
+            f"数据库尚有 {len(pending)} 个迁移未执行（python -m service migrate）", slug="migrations-pending"
+        )
+    return Readiness("ready", "ok", "current", pending)
+
+
+def metrics_text(metrics: Metrics, pool: asyncpg.Pool) -> str:
+    """The Prometheus text of the request counters plus the pool's use."""
+    size, idle = pool.get_size(), pool.get_idle_size()
+    return render(
+        metrics,
+        [
+            ("huinong_db_pool_connections", "Connections the pool holds open.", size),
+            ("huinong_db_pool_in_use", "Connections lent out to requests now.", size - idle),
+            ("huinong_db_pool_max", "The most connections the pool opens.", pool.get_max_size()),
+        ],
+    )
+
+
+class DataKeyMismatch(RuntimeError):
+    """HUINONG_DATA_KEY is not the key the database's ID, card and phone numbers are sealed with."""
+
+
+async def check_data_key(conn: asyncpg.Connection, cipher: DataCipher) -> None:
+    """At start: the key must be the database's. The first start stores the key's check (a database
+    that already holds sealed identities but no check, from before migration 0014, must open one of
+    them with this key first); later starts compare. Raises DataKeyMismatch."""
+    stored = await q.stored_key_check(conn)
+    if stored is None:
+        sealed = await q.one_sealed_identity(conn)
+        if sealed is not None and not _opens(cipher, sealed):
+            raise DataKeyMismatch(
+                "HUINONG_DATA_KEY cannot decrypt the ID numbers in this database: it is not the key they were sealed with"
+            )
+        stored = await q.store_key_check(conn, cipher.key_check)
+    if stored != cipher.key_check:
+        raise DataKeyMismatch(
+            "HUINONG_DATA_KEY does not match this database (its stored key check differs): "
+            "start with the key the database was created with (kept with its backups)"
+        )
+
+
+def _opens(cipher: DataCipher, sealed: bytes) -> bool:
+    try:
+        cipher.decrypt(sealed, context=ID_CONTEXT)
+    except Exception:  # InvalidTag (wrong key) or a malformed blob: either way not this key's
+        return False
+    return True
 
 
 def get_clock(clock: Clock) -> ClockOut:
