@@ -27,6 +27,7 @@ from service.core.clock import Clock
 from service.core.crypto import DataCipher
 from service.core.deps import DEPENDENCIES
 from service.core.hooks import Hooks
+from service.core.principals import PrincipalCache
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
 from service.core.uploads import apply_upload_limit
@@ -103,14 +104,17 @@ def create_app(settings: Settings) -> Litestar:
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
         pool = await create_pool(database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
         app.state.pool = pool
+        await principals.start(database_url)
         try:
             if settings.admin_password:
                 async with pool.acquire() as conn:
                     await ensure_admin(cast(asyncpg.Connection, conn), settings.admin_password)
             yield
         finally:
+            await principals.stop()
             await pool.close()
 
+    principals = PrincipalCache(settings.principal_cache_seconds)
     apply_upload_limit(ROUTE_HANDLERS, settings.max_upload_bytes)
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
@@ -121,6 +125,7 @@ def create_app(settings: Settings) -> Litestar:
                 "clock": Clock(movable=settings.test_clock),
                 "cipher": DataCipher(settings.data_key),
                 "hooks": feature_hooks(),
+                "principals": principals,
             }
         ),
         dependencies=DEPENDENCIES,

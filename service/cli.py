@@ -18,7 +18,7 @@ import argparse
 import asyncio
 import os
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -27,6 +27,9 @@ from service.core.audit import Actor
 from service.core.database import connect, with_database
 from service.core.settings import Settings, load_settings
 from service.distributions import cli as distribute
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -126,7 +129,30 @@ def _serve(settings: Settings) -> None:
     from service.demo import demo_logins_text
 
     print(demo_logins_text(f"http://{settings.host}:{settings.port}"), flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # uvicorn's access log formats a line per request on the event loop; it stays off.
+    host, port, level = settings.host, settings.port, settings.log_level
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=level, access_log=False)
+        return
+    # Each worker process builds its app from the environment, so the database found here (the
+    # embedded one, say) is handed to them there.
+    os.environ["DATABASE_URL"] = settings.database_url or ""
+    uvicorn.run(
+        "service.cli:served_app",
+        factory=True,
+        workers=settings.workers,
+        host=host,
+        port=port,
+        log_level=level,
+        access_log=False,
+    )
+
+
+def served_app() -> Litestar:
+    """The app of one serving process (uvicorn's factory when HUINONG_WORKERS > 1)."""
+    from service.app import create_app
+
+    return create_app(load_settings())
 
 
 COMMANDS: dict[str, tuple[Command, Callable[[Any], None] | None]] = {

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 import asyncpg
 from litestar.connection import ASGIConnection
@@ -55,6 +56,28 @@ async def load_principal(conn: asyncpg.Connection, claims: TokenClaims) -> Princ
     return None
 
 
+READS = frozenset({"GET", "HEAD"})
+
+
+def _writes(connection: ASGIConnection) -> bool:
+    """Whether the request may change things (its principal is then read fresh)."""
+    return connection.scope.get("method", "GET") not in READS
+
+
+async def _read_principal(pool: asyncpg.Pool, claims: TokenClaims) -> Principal | None:
+    async with pool.acquire() as conn:
+        return await load_principal(cast(asyncpg.Connection, conn), claims)
+
+
+async def cached_principal(
+    connection: ASGIConnection, conn: asyncpg.Connection, claims: TokenClaims
+) -> Principal | None:
+    """The principal of a checked token for a page that holds a connection (service/core/principals.py)."""
+    return await connection.app.state.principals.principal(
+        claims, lambda: load_principal(conn, claims), fresh=_writes(connection)
+    )
+
+
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
@@ -65,20 +88,22 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         claims = read_token(state.settings.secret_key, token.strip())
         if claims is None:
             raise NotAuthorizedException("登录已过期或令牌无效，请重新登录")
-        async with state.pool.acquire() as conn:
-            principal = await load_principal(conn, claims)
+        principal = await state.principals.principal(
+            claims, lambda: _read_principal(state.pool, claims), fresh=_writes(connection)
+        )
         if principal is None:
             raise NotAuthorizedException("账户不存在或已停用")
         return AuthenticationResult(user=principal, auth=claims)
 
 
-def allow(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+def allow(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], Coroutine[Any, Any, None]]:
     """A guard admitting the given roles; admin is admitted everywhere staff are."""
     allowed = set(roles)
     if allowed - {"household"}:
         allowed.add("admin")
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    # A coroutine: Litestar runs a plain function guard in a worker thread, a hop on every request.
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
         if principal.role not in allowed:
             raise PermissionDeniedException(f"角色 {principal.role} 无权执行此操作")
