@@ -123,27 +123,47 @@ async def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings) -> None:
-    import uvicorn
-
-    from service.app import create_app
     from service.demo import demo_logins_text
 
     print(demo_logins_text(f"http://{settings.host}:{settings.port}"), flush=True)
-    # uvicorn's access log formats a line per request on the event loop; it stays off.
-    host, port, level = settings.host, settings.port, settings.log_level
-    if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=level, access_log=False)
-        return
-    # Each worker process builds its app from the environment, so the database found here (the
-    # embedded one, say) is handed to them there.
+    # Each serving process builds its app from the environment (served_app), so the database
+    # found here (the embedded one, say) is handed to them there.
     os.environ["DATABASE_URL"] = settings.database_url or ""
+    if settings.server == "granian":
+        _serve_granian(settings)
+    else:
+        _serve_uvicorn(settings)
+
+
+def _serve_granian(settings: Settings) -> None:
+    """Granian: HTTP is parsed in Rust beside the event loop (uvloop); no access log of its own."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    Granian(
+        "service.cli:served_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        address=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,  # type: ignore[arg-type]
+        log_access=False,
+    ).serve()
+
+
+def _serve_uvicorn(settings: Settings) -> None:
+    """uvicorn with uvloop and httptools (installed with the service); its access log stays off."""
+    import uvicorn
+
     uvicorn.run(
         "service.cli:served_app",
         factory=True,
         workers=settings.workers,
-        host=host,
-        port=port,
-        log_level=level,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
         access_log=False,
     )
 

@@ -26,6 +26,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 50_000_000
     # How the service is served (README, "Sizing"): processes, database connections each, logging.
+    server: str = "granian"  # or "uvicorn"
     workers: int = 1
     pool_min_size: int = 2
     pool_max_size: int = 10
@@ -82,6 +83,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         data_key=_decode_key(data) if data else _local_key("data"),
         admin_password=env.get("HUINONG_ADMIN_PASSWORD") or None,
         test_clock=env.get("HUINONG_TEST_CLOCK") == "1",
+        server=env.get("HUINONG_SERVER", "granian"),
         workers=int(env.get("HUINONG_WORKERS") or default_workers()),
         pool_max_size=int(env.get("HUINONG_POOL_SIZE", "10")),
         pool_min_size=min(2, int(env.get("HUINONG_POOL_SIZE", "10"))),

@@ -9,7 +9,8 @@ very queries each read ran (recorded from the service's own connections, authent
 transaction statements left out) at the same concurrency, one connection per task.
 
 Figures: req/s, p50, p99, the ratio to raw, the server's RSS and CPU time per request, the machine.
-BENCH_READ_SECONDS sets each measurement's length (default 6), BENCH_READ_CONNECTIONS the
+Each figure is the median of BENCH_READ_ROUNDS (default 3) rounds of BENCH_READ_SECONDS (default 3)
+through the service then as many raw, the ratio's range over the rounds beside it; BENCH_READ_CONNECTIONS the
 concurrencies (default "16,64"), BENCH_READ_ONLY a comma list of read names to measure.
 """
 
@@ -39,7 +40,8 @@ from tests.bench.common import fresh_database, machine, report, timed
 from tests.bench.reads_raw import raw_loop, record_queries
 
 HOUSEHOLDS = int(os.environ.get("BENCH_READ_HOUSEHOLDS", "15000"))
-SECONDS = float(os.environ.get("BENCH_READ_SECONDS", "6"))
+SECONDS = float(os.environ.get("BENCH_READ_SECONDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_READ_ROUNDS", "3"))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_READ_CONNECTIONS", "16,64").split(",")]
 ONLY = [n for n in os.environ.get("BENCH_READ_ONLY", "").split(",") if n]
 ROTATION = 256  # distinct targets a read rotates through (households, pages)
@@ -174,28 +176,39 @@ def run_wrk(wrk: str, base: str, targets: list[Target], connections: int, second
 def measure_service(
     wrk: str, base: str, server: subprocess.Popen[bytes], targets: list[Target], connections: int
 ) -> dict[str, float]:
-    run_wrk(wrk, base, targets, connections, 1)  # warm: prepared statements, caches, pool
     tree = process_tree(server)
     before = cpu_seconds(tree)
     figures = run_wrk(wrk, base, targets, connections, SECONDS)
     figures["cpu_ms_per_request"] = (cpu_seconds(tree) - before) * 1000 / max(1, figures["requests"])
     figures["rss_mib"] = sum(p.memory_info().rss for p in tree) / 2**20
     figures["rate"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    figures["p50_ms"], figures["p99_ms"] = figures["p50_us"] / 1000, figures["p99_us"] / 1000
     return figures
 
 
-def row(name: str, service: dict[str, float], raw: dict[str, float]) -> tuple[str, str]:
-    errors = int(service["errors_status"] + service["errors_other"])
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def row(name: str, rounds: list[tuple[dict[str, float], dict[str, float]]]) -> tuple[str, str]:
+    """Medians over the rounds; the ratio is each round's service over the raw run beside it."""
+    service = {k: median([s[k] for s, _ in rounds]) for k in ("rate", "p50_ms", "p99_ms", "cpu_ms_per_request")}
+    raw = {k: median([r[k] for _, r in rounds]) for k in ("rate", "p50_ms", "p99_ms")}
+    ratios = sorted(s["rate"] / r["rate"] for s, r in rounds)
+    errors = int(sum(s["errors_status"] + s["errors_other"] for s, _ in rounds))
     return (
         name,
-        f"{service['rate']:7,.0f} req/s p50 {service['p50_us'] / 1000:5.1f} ms p99 {service['p99_us'] / 1000:6.1f} ms"
-        f" | raw {raw['rate']:7,.0f}/s p50 {raw['p50_ms']:5.1f} ms p99 {raw['p99_ms']:6.1f} ms"
-        f" | {service['rate'] / raw['rate']:.2f}x raw | cpu {service['cpu_ms_per_request']:.2f} ms/req"
-        f" | rss {service['rss_mib']:.0f} MiB{f' | {errors} ERRORS' if errors else ''}",
+        f"{service['rate']:6,.0f} req/s p50 {service['p50_ms']:5.1f} p99 {service['p99_ms']:6.1f} ms"
+        f" | raw {raw['rate']:6,.0f}/s p50 {raw['p50_ms']:5.1f} p99 {raw['p99_ms']:6.1f} ms"
+        f" | {median(ratios):.2f}x raw ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+        f" | cpu {service['cpu_ms_per_request']:.2f} ms/req | rss {max(s['rss_mib'] for s, _ in rounds):.0f} MiB"
+        f"{f' | {errors} ERRORS' if errors else ''}",
     )
 
 
 async def measure(url: str, settings: Settings, staff: dict[str, str], households: list, villages: list[str]) -> list:
+    """Each read at each concurrency: ROUNDS of the service then the raw loop, side by side in
+    time so the load others put on a shared machine weighs on both alike."""
     wrk = ensure_wrk()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -206,9 +219,13 @@ async def measure(url: str, settings: Settings, staff: dict[str, str], household
         recorded = await record_queries(settings, reads)
         for name, targets in reads.items():
             for connections in CONNECTIONS:
-                service = measure_service(wrk, base, server, targets, connections)
-                raw = await raw_loop(url, recorded[name], connections, SECONDS)
-                rows.append(row(f"{name} @{connections}", service, raw))
+                run_wrk(wrk, base, targets, connections, 1)  # warm: prepared statements, caches, pool
+                rounds = []
+                for n in range(ROUNDS):
+                    service = measure_service(wrk, base, server, targets, connections)
+                    raw = await raw_loop(url, recorded[name], connections, SECONDS, warm=n == 0)
+                    rounds.append((service, raw))
+                rows.append(row(f"{name} @{connections}", rounds))
                 print(*rows[-1], flush=True)
     finally:
         server.terminate()
@@ -241,13 +258,16 @@ async def run() -> None:
     )
     rows.insert(0, ("setup", f"{figures['setup']:.1f} s"))
     rows.insert(1, ("server", server_description(production)))
-    report(f"reads: a county of {HOUSEHOLDS:,} households through the service and raw ({SECONDS:g} s each)", rows)
+    report(
+        f"reads: a county of {HOUSEHOLDS:,} households through the service and raw ({ROUNDS} rounds of {SECONDS:g} s)",
+        rows,
+    )
     print(f"PostgreSQL {version}; {machine()}")
 
 
 def server_description(settings: Any) -> str:
-    fields = ("server", "workers", "pool_max_size", "log_level")
-    return ", ".join(f"{f}={getattr(settings, f)}" for f in fields if hasattr(settings, f))
+    fields = ("workers", "pool_max_size", "log_level", "principal_cache_seconds")
+    return "uvicorn (uvloop, httptools), " + ", ".join(f"{f}={getattr(settings, f)}" for f in fields)
 
 
 async def server_version(url: str) -> str:

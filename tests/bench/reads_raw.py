@@ -69,7 +69,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
 
 
-async def raw_loop(url: str, sets: list[QuerySet], connections: int, seconds: float) -> dict[str, float]:
+async def raw_loop(
+    url: str, sets: list[QuerySet], connections: int, seconds: float, *, warm: bool = True
+) -> dict[str, float]:
     """The recorded sets run back to back by `connections` tasks for `seconds`: sets/s, p50, p99."""
     conns = [await asyncpg.connect(url) for _ in range(connections)]
     for conn in conns:
@@ -87,8 +89,8 @@ async def raw_loop(url: str, sets: list[QuerySet], connections: int, seconds: fl
             i += 1
 
     try:
-        warm = time.perf_counter() + 1
-        await asyncio.gather(*(task(n, c, warm, False) for n, c in enumerate(conns)))
+        warmed = time.perf_counter() + (1 if warm else 0.2)
+        await asyncio.gather(*(task(n, c, warmed, False) for n, c in enumerate(conns)))
         start = time.perf_counter()
         await asyncio.gather(*(task(n, c, start + seconds, True) for n, c in enumerate(conns)))
         elapsed = time.perf_counter() - start
