@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
+import sys
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -168,10 +170,21 @@ def _serve_uvicorn(settings: Settings) -> None:
     )
 
 
+def _die_with_parent() -> None:
+    """A serving process ends when the process that started it does, even killed (SIGKILL): an
+    orphan would go on answering on the port and writing to the database."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def served_app() -> Litestar:
-    """The app of one serving process (uvicorn's factory when HUINONG_WORKERS > 1)."""
+    """The app of one serving process (the server's factory, in each worker process)."""
     from service.app import create_app
 
+    _die_with_parent()
     return create_app(load_settings())
 
 
