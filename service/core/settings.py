@@ -69,8 +69,13 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+SERVERS = ("granian", "uvicorn")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
+    if env.get("HUINONG_SERVER", "granian") not in SERVERS:
+        raise ValueError(f"HUINONG_SERVER must be one of {', '.join(SERVERS)}")
     secret = env.get("HUINONG_SECRET_KEY")
     data = env.get("HUINONG_DATA_KEY")
     port = int(env.get("PORT", "8000"))
