@@ -43,3 +43,9 @@ BEGIN
         ON CONFLICT (county_code, account_id) DO UPDATE SET balance_fen = b.balance_fen + EXCLUDED.balance_fen;
     RETURN NULL;
 END $$;
+
+-- Reads that grew with the county (issue 19, the reads benchmark at 1,500 and 15,000 households):
+-- a household's statement found its award by scanning the county's awards for its payable, and
+-- the 我的分红 page looked for households split from it by scanning the county's households.
+CREATE INDEX awards_payable ON awards (county_code, payable_id);
+CREATE INDEX households_split_from ON households (county_code, split_from) WHERE split_from IS NOT NULL;

@@ -75,6 +75,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _ends_with_the_benchmark() -> None:
+    """The server is stopped if the benchmark is killed (Linux), not left serving."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
     """`python -m service serve` on the benchmark's database, with the production settings."""
     env = dict(
@@ -91,6 +100,7 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(ROOT / ".data" / "bench_reads_server.log", "wb"),  # noqa: SIM115
+        preexec_fn=_ends_with_the_benchmark,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
