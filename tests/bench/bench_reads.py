@@ -6,7 +6,8 @@ an order-farming settlement for every household) is served by a real server proc
 (Debian's package, installed when missing) drives each read at 16 and 64 connections, its Lua
 script rotating household tokens, ids and page cursors. Side by side, a raw asyncpg loop runs the
 very queries each read ran (recorded from the service's own connections, authentication and
-transaction statements left out) at the same concurrency, one connection per task.
+transaction statements left out) at the same concurrency, over as many connections as the service
+holds (workers × pool).
 
 Figures: req/s, p50, p99, the ratio to raw, the server's RSS and CPU time per request, the machine.
 Each figure is the median of BENCH_READ_ROUNDS (default 3) rounds of BENCH_READ_SECONDS (default 3)
@@ -220,6 +221,8 @@ async def measure(url: str, settings: Settings, staff: dict[str, str], household
     """Each read at each concurrency: ROUNDS of the service then the raw loop, side by side in
     time so the load others put on a shared machine weighs on both alike."""
     wrk = ensure_wrk()
+    served = load_settings(dict(os.environ, HUINONG_SECRET_KEY="a" * 43, HUINONG_DATA_KEY="a" * 43))
+    database_connections = served.workers * served.pool_max_size
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(settings, port)
@@ -233,7 +236,9 @@ async def measure(url: str, settings: Settings, staff: dict[str, str], household
                 rounds = []
                 for n in range(ROUNDS):
                     service = measure_service(wrk, base, server, targets, connections)
-                    raw = await raw_loop(url, recorded[name], connections, SECONDS, warm=n == 0)
+                    raw = await raw_loop(
+                        url, recorded[name], connections, SECONDS, connections=database_connections, warm=n == 0
+                    )
                     rounds.append((service, raw))
                 rows.append(row(f"{name} @{connections}", rounds))
                 print(*rows[-1], flush=True)

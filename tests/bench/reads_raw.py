@@ -4,7 +4,7 @@ an asyncpg loop running them with nothing else around them.
 Each read is requested once per target in process (Litestar's test client over the same app the
 server runs) with a query logger on every pooled connection; what the read ran is kept, except
 what only the service needs: the token's principal, BEGIN/COMMIT and the pool's reset. The raw
-loop then runs each recorded set as it came, target after target, one connection per task."""
+loop then runs each recorded set as it came, target after target, at the same concurrency."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 import service.app
-from db.pool import init_connection
+from db.pool import create_pool, init_connection
 from service.core.settings import Settings
 
 QuerySet = list[tuple[str, tuple[Any, ...]]]
@@ -70,33 +70,33 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def raw_loop(
-    url: str, sets: list[QuerySet], connections: int, seconds: float, *, warm: bool = True
+    url: str, sets: list[QuerySet], tasks: int, seconds: float, *, connections: int, warm: bool = True
 ) -> dict[str, float]:
-    """The recorded sets run back to back by `connections` tasks for `seconds`: sets/s, p50, p99."""
-    conns = [await asyncpg.connect(url) for _ in range(connections)]
-    for conn in conns:
-        await init_connection(conn)
+    """The recorded sets run back to back by `tasks` tasks for `seconds`, over a pool of as many
+    connections as the service may hold (a shared server has few to spare), reset as the
+    service's are (not at all): sets/s, p50, p99."""
+    pool = await create_pool(url, min_size=min(tasks, connections), max_size=min(tasks, connections))
     latencies: list[float] = []
 
-    async def task(n: int, conn: asyncpg.Connection, until: float, keep: bool) -> None:
+    async def task(n: int, until: float, keep: bool) -> None:
         i = n
         while time.perf_counter() < until:
             start = time.perf_counter()
-            for query, args in sets[i % len(sets)]:
-                await conn.fetch(query, *args)
+            async with pool.acquire() as conn:
+                for query, args in sets[i % len(sets)]:
+                    await conn.fetch(query, *args)
             if keep:
                 latencies.append(time.perf_counter() - start)
             i += 1
 
     try:
         warmed = time.perf_counter() + (1 if warm else 0.2)
-        await asyncio.gather(*(task(n, c, warmed, False) for n, c in enumerate(conns)))
+        await asyncio.gather(*(task(n, warmed, False) for n in range(tasks)))
         start = time.perf_counter()
-        await asyncio.gather(*(task(n, c, start + seconds, True) for n, c in enumerate(conns)))
+        await asyncio.gather(*(task(n, start + seconds, True) for n in range(tasks)))
         elapsed = time.perf_counter() - start
     finally:
-        for conn in conns:
-            await conn.close()
+        await pool.close()
     return {
         "rate": len(latencies) / elapsed,
         "p50_ms": percentile(latencies, 50) * 1000,
