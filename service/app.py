@@ -29,6 +29,7 @@ from service.core.deps import DEPENDENCIES
 from service.core.hooks import Hooks
 from service.core.intake import check_intake
 from service.core.metrics import Metrics
+from service.core.principals import PrincipalCache
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
 from service.core.telemetry import RequestTelemetry
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> Litestar:
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
         pool = await create_pool(database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
         app.state.pool = pool
+        await principals.start(database_url)
         try:
             async with pool.acquire() as conn:
                 # A service with another data key than the database's refuses to start (DataKeyMismatch).
@@ -115,8 +117,10 @@ def create_app(settings: Settings) -> Litestar:
                     await ensure_admin(cast(asyncpg.Connection, conn), settings.admin_password)
             yield
         finally:
+            await principals.stop()
             await pool.close()
 
+    principals = PrincipalCache(settings.principal_cache_seconds)
     apply_upload_limit(ROUTE_HANDLERS, settings.max_upload_bytes)
     metrics = Metrics()
     return Litestar(
@@ -129,6 +133,7 @@ def create_app(settings: Settings) -> Litestar:
                 "cipher": DataCipher(settings.data_key),
                 "hooks": feature_hooks(),
                 "metrics": metrics,
+                "principals": principals,
             }
         ),
         dependencies=DEPENDENCIES,

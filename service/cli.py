@@ -20,9 +20,10 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -31,6 +32,9 @@ from service.core.audit import Actor
 from service.core.database import connect, with_database
 from service.core.settings import Settings, load_settings
 from service.distributions import cli as distribute
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -197,15 +201,75 @@ def _file_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(settings: Settings) -> None:
-    import uvicorn
-
-    from service.app import create_app
-    from service.core.telemetry import JsonLines
     from service.demo import demo_logins_text
 
     print(demo_logins_text(f"http://{settings.host}:{settings.port}"), flush=True)
-    # One JSON line per request on stderr (service/core/telemetry.py) instead of uvicorn's access
-    # log, whose lines carry the path and query (a name searched for, say).
+    # Each serving process builds its app from the environment (served_app), so the database
+    # found here (the embedded one, say) is handed to them there.
+    os.environ["DATABASE_URL"] = settings.database_url or ""
+    if settings.server == "granian":
+        _serve_granian(settings)
+    else:
+        _serve_uvicorn(settings)
+
+
+def _serve_granian(settings: Settings) -> None:
+    """Granian: HTTP is parsed in Rust beside the event loop (uvloop); no access log of its own."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    Granian(
+        "service.cli:served_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        address=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,  # type: ignore[arg-type]
+        log_access=False,
+    ).serve()
+
+
+def _serve_uvicorn(settings: Settings) -> None:
+    """uvicorn with uvloop and httptools (installed with the service); its access log stays off."""
+    import uvicorn
+
+    uvicorn.run(
+        "service.cli:served_app",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+def _die_with_parent() -> None:
+    """A serving process ends when the process that started it does, even killed (SIGKILL): an
+    orphan would go on answering on the port and writing to the database."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def served_app() -> Litestar:
+    """The app of one serving process (the server's factory, in each worker process)."""
+    from service.app import create_app
+
+    _die_with_parent()
+    _log_requests_as_json_lines()
+    return create_app(load_settings())
+
+
+def _log_requests_as_json_lines() -> None:
+    """One JSON line per request on stderr (service/core/telemetry.py) instead of uvicorn's access
+    log, whose lines carry the path and query (a name searched for, say)."""
+    from service.core.telemetry import JsonLines
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines())
     huinong = logging.getLogger("huinong")
@@ -213,7 +277,6 @@ def _serve(settings: Settings) -> None:
     huinong.propagate = False
     # No log line shows thread or process names: not collecting them makes each record cheaper.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
 
 
 COMMANDS: dict[str, tuple[Command, Callable[[Any], None] | None]] = {

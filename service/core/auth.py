@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 import asyncpg
 from litestar.connection import ASGIConnection
@@ -55,6 +56,28 @@ async def load_principal(conn: asyncpg.Connection, claims: TokenClaims) -> Princ
     return None
 
 
+READS = frozenset({"GET", "HEAD"})
+
+
+def _writes(connection: ASGIConnection) -> bool:
+    """Whether the request may change things (its principal is then read fresh)."""
+    return connection.scope.get("method", "GET") not in READS
+
+
+async def _read_principal(pool: asyncpg.Pool, claims: TokenClaims) -> Principal | None:
+    async with pool.acquire() as conn:
+        return await load_principal(cast(asyncpg.Connection, conn), claims)
+
+
+async def cached_principal(
+    connection: ASGIConnection, conn: asyncpg.Connection, claims: TokenClaims
+) -> Principal | None:
+    """The principal of a checked token for a page that holds a connection (service/core/principals.py)."""
+    return await connection.app.state.principals.principal(
+        claims, lambda: load_principal(conn, claims), fresh=_writes(connection)
+    )
+
+
 async def authenticate(connection: ASGIConnection) -> tuple[Principal, TokenClaims]:
     """The principal of the request's bearer token; NotAuthorizedException (401) without one."""
     header = connection.headers.get("authorization", "")
@@ -65,8 +88,9 @@ async def authenticate(connection: ASGIConnection) -> tuple[Principal, TokenClai
     claims = read_token(state.settings.secret_key, token.strip())
     if claims is None:
         raise NotAuthorizedException("登录已过期或令牌无效，请重新登录")
-    async with state.pool.acquire() as conn:
-        principal = await load_principal(conn, claims)
+    principal = await state.principals.principal(
+        claims, lambda: _read_principal(state.pool, claims), fresh=_writes(connection)
+    )
     if principal is None:
         raise NotAuthorizedException("账户不存在或已停用")
     return principal, claims
@@ -94,13 +118,14 @@ async def loopback_or_admin(connection: ASGIConnection, _: BaseRouteHandler) -> 
         raise PermissionDeniedException("仅管理员或本机可查看运行指标")
 
 
-def allow(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+def allow(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], Coroutine[Any, Any, None]]:
     """A guard admitting the given roles; admin is admitted everywhere staff are."""
     allowed = set(roles)
     if allowed - {"household"}:
         allowed.add("admin")
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    # A coroutine: Litestar runs a plain function guard in a worker thread, a hop on every request.
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         if connection.scope.get("method") == "OPTIONS":
             return  # a preflight is not authenticated (the middleware lets it by) and reads nothing
         principal: Principal = connection.user
