@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler
 
 from db.pool import create_pool
 from service.awards import pages as award_pages
+from service.awards import review_pages
 from service.awards import routes as awards
 from service.awards.workflow import AWARD_OBJECTION_HOOKS
 from service.console import pages as console_pages
@@ -72,6 +73,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *user_pages.PAGES,
     *statement_pages.PAGES,
     *award_pages.PAGES,
+    *review_pages.PAGES,
     *notice_pages.PAGES,
     *system_pages.PAGES,
     *console_pages.PAGES,
