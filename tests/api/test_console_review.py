@@ -237,3 +237,29 @@ async def test_the_json_list_of_notices_is_scoped_paginated_and_filtered(api):
     r = await api.as_("caizheng", "GET", "/notices", params={"state": "soon"})
     assert r.status_code == 422 and "state" in r.text
     assert (await api.client.get("/notices")).status_code == 401
+
+
+async def test_the_auditor_reads_the_audit_log_filtered_with_its_chain_verified(api):
+    pid, ids = await applied(api)
+    await both_levels(api, ids[1])
+    async with Console(api, "shenji") as auditor:
+        page = await auditor.get("/console/audit")
+        assert page.status_code == 200 and "哈希链完整" in page.text
+        assert_no_full_numbers(page.text)
+        page = await auditor.get("/console/audit", actor="xiangzhen", action="award_application")
+        rows = re.findall(r"<tr><td class=\"num\">[0-9,]+</td>.*?</tr>", page.text)
+        assert rows and all("xiangzhen" in r and "award_application." in r for r in rows), rows
+        assert any("award_application.approved" in r for r in rows)
+        assert "cunwei" not in "".join(rows)
+        page = await auditor.get("/console/audit", actor="xiangzhen", to="2000-01-01")
+        assert "没有符合条件的记录" in page.text
+        bad = await auditor.get("/console/audit", **{"from": "昨天"})
+        assert bad.status_code == 422 and "起始日期不是有效日期" in bad.text
+        sheet = await auditor.get("/console/audit", actor="caizheng", format="xlsx")
+        assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+        verify = await auditor.get("/console/verify")
+        assert verify.status_code == 200 and "全部 7 项核验通过" in verify.text
+        assert "每笔分录借贷是否平衡" in verify.text
+    async with Console(api, "cunwei") as village:
+        assert (await village.get("/console/audit")).status_code == 403
+        assert (await village.get("/console/verify")).status_code == 403
