@@ -42,6 +42,7 @@ from service.order_farming import pages as farming_pages
 from service.order_farming import routes as order_farming
 from service.payments import routes as payments
 from service.registry import routes as registry
+from service.reports import pages as report_pages
 from service.reports import routes as reports
 from service.statements import pages as statement_pages
 from service.statements import routes as statements
@@ -82,6 +83,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *distribution_pages.PAGES,
     *farming_pages.PAGES,
     *ledger_pages.PAGES,
+    *report_pages.PAGES,
 ]
 
 

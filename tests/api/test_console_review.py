@@ -260,6 +260,24 @@ async def test_the_auditor_reads_the_audit_log_filtered_with_its_chain_verified(
         verify = await auditor.get("/console/verify")
         assert verify.status_code == 200 and "全部 7 项核验通过" in verify.text
         assert "每笔分录借贷是否平衡" in verify.text
+        # Every report, through the console's session.
+        reports = await auditor.get("/console/reports", year="2025")
+        assert reports.status_code == 200 and "<td>县有档</td>" in reports.text and "<td>乡镇有簿</td>" in reports.text
+        links = sorted(set(re.findall(r'href="(/console/reports/[^"]+)"', reports.text)))
+        assert len(links) >= 6, links
+        for link in links:
+            r = await auditor.client.get(link.replace("&amp;", "&"))
+            assert r.status_code == 200, (link, r.text[:300])
+            if "format=pdf" in link:
+                assert r.content[:5] == b"%PDF-"
+            elif "format=xlsx" in link:
+                assert r.content[:2] == b"PK"
+            else:
+                assert "<svg" in r.text and "宕昌县" in r.text
     async with Console(api, "cunwei") as village:
+        reports = await village.get("/console/reports")
+        assert "<td>村有册</td>" in reports.text and "<td>县有档</td>" not in reports.text
+        r = await village.client.get("/console/reports/register/621223000000?year=2025&format=xlsx")
+        assert r.status_code == 404
         assert (await village.get("/console/audit")).status_code == 403
         assert (await village.get("/console/verify")).status_code == 403
