@@ -11,6 +11,7 @@ import re
 
 from tests.access import add_user, unchanged
 from tests.api.console_client import Console
+from tests.api.test_console import year_in_notice
 from tests.api.test_awards import (
     START,
     _plain_id,
@@ -281,3 +282,26 @@ async def test_the_auditor_reads_the_audit_log_filtered_with_its_chain_verified(
         assert r.status_code == 404
         assert (await village.get("/console/audit")).status_code == 403
         assert (await village.get("/console/verify")).status_code == 403
+
+
+async def test_a_plans_notice_is_listed_in_its_region_and_its_objection_blocks_posting_until_resolved(api):
+    vid, members, plan = await year_in_notice(api)
+    notice_id = (await ok(await api.as_("kuaiji", "GET", f"/distributions/{plan}")))["notice_id"]
+    for login in ("xiangzhen", "cunwei", "shenji"):
+        listed = await ok(await api.as_(login, "GET", "/notices", params={"kind": "distribution"}))
+        assert [n["id"] for n in listed["items"]] == [notice_id], login
+    await add_user(api, "cunwei2", "village_reviewer", WANGHE)
+    assert (await ok(await api.as_("cunwei2", "GET", "/notices")))["items"] == []
+    household = await api.household_id("621223100201-001")
+    body = {"subject_id": household, "reason": "我家交的鸡蛋不止这些"}
+    objection = await ok(await api.client.post(f"/notices/{notice_id}/objections", json=body), 201)
+    async with Console(api, "xiangzhen") as township:
+        approvals = await township.get("/console/approvals")
+        assert "公示中的分配方案（1）" in approvals.text and f"/console/notices/{notice_id}" in approvals.text
+        page = await township.get(f"/console/notices/{notice_id}")
+        assert "待乡镇核实处理：方案暂不能入账" in page.text
+        r = await township.post(
+            f"/console/objections/{objection['id']}/resolve",
+            {"notice_id": notice_id, "upheld": "no", "reason": "按过磅单核对无误"},
+        )
+        assert "异议不成立：不再阻止方案入账" in (await township.follow(r)).text
