@@ -11,7 +11,6 @@ import re
 
 from tests.access import add_user, unchanged
 from tests.api.console_client import Console
-from tests.api.test_console import year_in_notice
 from tests.api.test_awards import (
     START,
     _plain_id,
@@ -22,6 +21,7 @@ from tests.api.test_awards import (
     record_exit,
     set_today,
 )
+from tests.api.test_console import year_in_notice
 from tests.conftest import assert_no_full_numbers
 
 WANGHE = "621223100202"
