@@ -29,6 +29,7 @@ from service.console.tables import Column, in_memory, listing, table_page
 from service.core.clock import Clock
 from service.core.errors import DomainError
 from service.core.principal import Role
+from service.core.problems import status_of
 
 REVIEWS = "/console/reviews"
 
@@ -174,10 +175,6 @@ def _review_of(form: Form, desk: Desk) -> ReviewCreate | None:
     return ReviewCreate(level=level, decision=decision_of(decision), reason=reason)
 
 
-def refusal_status(problem: DomainError) -> int:
-    return 422 if problem.slug == "validation" else 409
-
-
 @console_post(REVIEWS)
 async def batch_review_form(request: Request, desk: Desk, conn: asyncpg.Connection) -> Response:
     """A checked batch of the queue, approved or rejected with one reason: all or none."""
@@ -193,7 +190,7 @@ async def batch_review_form(request: Request, desk: Desk, conn: asyncpg.Connecti
             done = await workflow.review_each(conn, desk.actor, desk.principal, ids, data)
     except DomainError as problem:
         form.take(problem)
-        return await _queue_page(desk, conn, form, refusal_status(problem))
+        return await _queue_page(desk, conn, form, status_of(problem))
     return see_other(f"{REVIEWS}?reviewed={len(done)}", "batch-reviewed")
 
 
@@ -234,7 +231,7 @@ async def publish_form(desk: Desk, conn: asyncpg.Connection, clock: Clock, progr
         async with conn.transaction():
             published = await workflow.publish(conn, desk.actor, desk.principal, clock.today(), program_id)
     except DomainError as problem:
-        return render(desk, "console/error.html", 409, heading="不能公示", message=problem.detail)
+        return render(desk, "console/error.html", status_of(problem), heading="不能公示", message=problem.detail)
     notice = published.notice
     return see_other(f"/console/notices/{notice.id}" if notice else f"{REVIEWS}/{program_id}", "published")
 
@@ -299,7 +296,7 @@ async def _act_on(
             await work()
     except DomainError as problem:
         form.take(problem, aliases)
-        return await _application_page(desk, conn, application_id, form, refusal_status(problem))
+        return await _application_page(desk, conn, application_id, form, status_of(problem))
     return see_other(f"/console/applications/{application_id}", done)
 
 

@@ -668,6 +668,8 @@ async def decide(
     conn: asyncpg.Connection, actor: Actor, principal: Principal, application_id: str, data: DecisionCreate
 ) -> ApplicationOut:
     """The township's written decision on a held application: release it to the village, or reject it."""
+    if principal.role not in (Role.ADMIN, Role.TOWNSHIP_APPROVER):
+        raise forbidden("书面核实决定须由乡镇审批人作出")
     row = await application_for(conn, principal, application_id)
     status, note = held_decision(data.release, data.reason)
     moved = await change_status(
@@ -762,6 +764,8 @@ async def publish(
     conn: asyncpg.Connection, actor: Actor, principal: Principal, today: dt.date, program_id: str
 ) -> PublishOut:
     """The township (or the county) publishes the approved applications of its region."""
+    if principal.role not in (Role.ADMIN, Role.TOWNSHIP_APPROVER, Role.FINANCE_OFFICER):
+        raise forbidden("公示须由乡镇审批人或县财政发布")
     p = await program_for(conn, principal, program_id)
     county_name = await q.region_name(conn, p["county_code"]) or ""
     notice, count = await publish_notice(conn, actor, p, _scope(principal), today, county_name)

@@ -323,6 +323,8 @@ async def resolve_objection(
     data: ObjectionResolve,
 ) -> ObjectionOut:
     """The township upholds or dismisses an open objection, once; the owning feature's hook acts on it."""
+    if principal.role not in (Role.ADMIN, Role.TOWNSHIP_APPROVER):
+        raise forbidden("异议须由乡镇审批人核实处理")
     row = await q.objection_for_update(conn, objection_id)
     if not row or not principal.covers_region(row["village_code"]):
         raise not_found("异议")

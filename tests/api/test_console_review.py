@@ -200,10 +200,23 @@ async def test_publish_object_and_resolve_in_the_console(api):
     pdf = await api.client.get(f"/notices/{notice_id}/print")
     assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
 
-    # A village reviewer reads the notice and its objections but cannot resolve them.
+    # A village reviewer reads the notice and its objections but cannot resolve them, publish or
+    # decide in the township's place, even by posting the forms.
+    body = {"subject_id": ids[1], "reason": "再提一条"}
+    third = await ok(await api.client.post(f"/notices/{notice_id}/objections", json=body), 201)
     async with Console(api, "cunwei") as village:
         page = await village.get(f"/console/notices/{notice_id}")
         assert page.status_code == 200 and "这户家里新买了小汽车" in page.text and "处理这条异议" not in page.text
+        async with unchanged(api, "a village reviewer doing the township's work"):
+            r = await village.post(
+                f"/console/objections/{third['id']}/resolve", {"notice_id": notice_id, "upheld": "no", "reason": "x"}
+            )
+            assert r.status_code == 403
+            assert (await village.post(f"/console/reviews/{pid}/publish")).status_code == 403
+            r = await village.post(
+                f"/console/applications/{ids[4]}/decision", {"release": "yes", "decision_reason": "x"}
+            )
+            assert r.status_code == 403
         listing = await village.get("/console/notices")
         assert notice_id in listing.text
 
