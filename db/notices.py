@@ -188,7 +188,7 @@ SELECT n.county_code, n.id, n.kind, n.source_id, n.title, n.starts_on, n.ends_on
        (SELECT count(*) FROM objections o WHERE o.county_code = n.county_code AND o.notice_id = n.id
             AND o.status = 'open') AS open_objections
 FROM notices n
-WHERE n.county_code = $1
+WHERE ($1::char(12) IS NULL OR n.county_code = $1)
   AND ($2::text IS NULL OR n.kind = $2)
   AND ($3::text IS NULL
        OR ($3 = 'upcoming' AND n.starts_on > $4) OR ($3 = 'open' AND n.starts_on <= $4 AND n.ends_on >= $4)
@@ -207,7 +207,7 @@ LIMIT $8
 
 async def notices_page(
     conn: asyncpg.Connection,
-    county_code: str,
+    county_code: str | None,
     *,
     kind: str | None,
     state: str | None,
@@ -216,8 +216,9 @@ async def notices_page(
     after: tuple[dt.date, uuid.UUID] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """A county's notices, newest first, of one kind and state; `scope` (a region prefix, '' for
-    the whole county) keeps those naming a household of that region or a venture located there."""
+    """A county's notices (every county's for None), newest first, of one kind and state; `scope`
+    (a region prefix, '' for the whole county) keeps those naming a household of that region or a
+    venture located there."""
     return await conn.fetch(
         _NOTICES_PAGE,
         county_code,
