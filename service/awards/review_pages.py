@@ -27,7 +27,7 @@ from service.console.places import region_names
 from service.console.routing import console_get, console_post, form_of
 from service.console.tables import Column, in_memory, listing, table_page
 from service.core.clock import Clock
-from service.core.errors import DomainError
+from service.core.errors import DomainError, not_found
 from service.core.principal import Role
 from service.core.problems import status_of
 
@@ -129,6 +129,8 @@ def program_name(p: ProgramOut) -> str:
 
 async def _queue_page(desk: Desk, conn: asyncpg.Connection, form: Form, status: int = 200) -> Response:
     desk.section = "reviews"
+    if desk.role == Role.ACCOUNTANT:
+        raise not_found("页面")  # an accountant keeps ventures' books; awards are not its work
     queue = await workflow.review_queue(conn, desk.principal)
     programs = await workflow.county_programs(conn, desk.principal)
     villages = await region_names(conn, [a.village_code for a in queue])

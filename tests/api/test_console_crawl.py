@@ -80,9 +80,9 @@ async def test_every_console_page_of_every_demo_login_stays_in_its_region(demo, 
     async with Console(demo, caller.login) as console:
         seen = await crawl(console)
     assert len(seen) < MAX_PAGES, "the crawl did not finish within its bound"
-    assert all(status in (200, 303, 403, 404) for status in seen.values()), {
-        p: s for p, s in seen.items() if s not in (200, 303, 403, 404)
-    }
+    # 409: a report of a year not yet posted (the reports page links the year asked for).
+    answers = (200, 303, 403, 404, 409)
+    assert all(status in answers for status in seen.values()), {p: s for p, s in seen.items() if s not in answers}
     pages = set(seen)
     if caller.role in ("village_reviewer", "township_approver"):
         assert "/console/reviews" in pages and any(p.startswith("/console/applications/") for p in pages)
