@@ -318,3 +318,36 @@ async def test_a_plans_notice_is_listed_in_its_region_and_its_objection_blocks_p
             {"notice_id": notice_id, "upheld": "no", "reason": "按过磅单核对无误"},
         )
         assert "异议不成立：不再阻止方案入账" in (await township.follow(r)).text
+
+
+async def test_every_review_form_posted_without_its_token_changes_nothing(api):
+    pid, ids = await applied(api)
+    await both_levels(api, ids[1])
+    notice = (await ok(await api.as_("xiangzhen", "POST", f"/award-programs/{pid}/notices"), 201))["notice"]
+    body = {"subject_id": ids[1], "reason": "收入不实"}
+    await ok(await api.client.post(f"/notices/{notice['id']}/objections", json=body), 201)
+    async with Console(api, "xiangzhen") as township:
+        forms = set()
+        for path in (
+            "/console/reviews",
+            f"/console/reviews/{pid}",
+            f"/console/applications/{ids[4]}",
+            f"/console/notices/{notice['id']}",
+        ):
+            page = await township.get(path)
+            forms |= set(re.findall(r'<form method="post" action="([^"]+)"', page.text))
+        forms.discard("/console/logout")
+        assert len(forms) >= 4, forms
+        data = {
+            "decision": "approve",
+            "release": "yes",
+            "decision_reason": "x",
+            "upheld": "no",
+            "reason": "x",
+            "notice_id": notice["id"],
+            "application_id": ids[4],
+        }
+        async with unchanged(api, "a review form without its CSRF token"):
+            for action in sorted(forms):
+                r = await township.post(action, data, csrf=False)
+                assert r.status_code == 403 and "未作任何更改" in r.text, action
