@@ -271,6 +271,20 @@ ORDER BY a.seq LIMIT $6"""
 )
 
 
+_WAITING = (
+    _APPLICATION
+    + """WHERE a.county_code = $1 AND a.village_code LIKE $2 || '%' AND a.status = ANY($3::text[])
+ORDER BY a.seq LIMIT $4"""
+)
+
+
+async def applications_waiting(
+    conn: asyncpg.Connection, county_code: str, scope: str, statuses: Sequence[str], limit: int
+) -> list[asyncpg.Record]:
+    """Applications of every programme of a county in the given statuses, in a region, first filed first."""
+    return await conn.fetch(_WAITING, county_code, scope, list(statuses), limit)
+
+
 async def application(
     conn: asyncpg.Connection, application_id: str | uuid.UUID, *, for_update: bool = False
 ) -> asyncpg.Record | None:

@@ -61,3 +61,46 @@ async def audit_page(
         after[1] if after else None,
         limit,
     )
+
+
+async def audit_search(
+    conn: asyncpg.Connection,
+    *,
+    county_code: str | None,
+    actor: str | None,
+    action: str | None,
+    object_type: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    before: tuple[str, int] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Audit rows newest first (by county, seq) before the key `before`: of one county (or all),
+    whose actor contains `actor`, whose action starts with `action`, of one object type, at or
+    after `since` and before `until`."""
+    return await conn.fetch(
+        """SELECT * FROM audit_log
+           WHERE ($1::char(12) IS NULL OR county_code = $1)
+             AND ($2::text IS NULL OR strpos(lower(actor), lower($2)) > 0)
+             AND ($3::text IS NULL OR starts_with(action, $3))
+             AND ($4::text IS NULL OR object_type = $4)
+             AND ($5::timestamptz IS NULL OR at >= $5)
+             AND ($6::timestamptz IS NULL OR at < $6)
+             AND ($7::char(12) IS NULL OR (county_code, seq) < ($7, $8::bigint))
+           ORDER BY county_code DESC, seq DESC LIMIT $9""",
+        county_code,
+        actor,
+        action,
+        object_type,
+        since,
+        until,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
+    )
+
+
+async def audit_count(conn: asyncpg.Connection, county_code: str | None) -> int:
+    return await conn.fetchval(
+        "SELECT count(*) FROM audit_log WHERE $1::char(12) IS NULL OR county_code = $1", county_code
+    )

@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler
 
 from db.pool import create_pool
 from service.awards import pages as award_pages
+from service.awards import review_pages
 from service.awards import routes as awards
 from service.awards.workflow import AWARD_OBJECTION_HOOKS
 from service.console import pages as console_pages
@@ -45,6 +46,7 @@ from service.order_farming import pages as farming_pages
 from service.order_farming import routes as order_farming
 from service.payments import routes as payments
 from service.registry import routes as registry
+from service.reports import pages as report_pages
 from service.reports import routes as reports
 from service.statements import pages as statement_pages
 from service.statements import routes as statements
@@ -77,6 +79,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *user_pages.PAGES,
     *statement_pages.PAGES,
     *award_pages.PAGES,
+    *review_pages.PAGES,
     *notice_pages.PAGES,
     *system_pages.PAGES,
     *console_pages.PAGES,
@@ -85,6 +88,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *distribution_pages.PAGES,
     *farming_pages.PAGES,
     *ledger_pages.PAGES,
+    *report_pages.PAGES,
 ]
 
 

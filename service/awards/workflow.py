@@ -284,6 +284,7 @@ def application_out(
         program_id=str(row["program_id"]),
         household_id=str(row["household_id"]),
         household_name=row["head_name_masked"],
+        household_no=row["household_no"],
         village_code=row["village_code"],
         declared_income_fen=row["declared_income_fen"],
         status=row["status"],
@@ -667,6 +668,8 @@ async def decide(
     conn: asyncpg.Connection, actor: Actor, principal: Principal, application_id: str, data: DecisionCreate
 ) -> ApplicationOut:
     """The township's written decision on a held application: release it to the village, or reject it."""
+    if principal.role not in (Role.ADMIN, Role.TOWNSHIP_APPROVER):
+        raise forbidden("书面核实决定须由乡镇审批人作出")
     row = await application_for(conn, principal, application_id)
     status, note = held_decision(data.release, data.reason)
     moved = await change_status(
@@ -677,6 +680,49 @@ async def decide(
     decision = "release" if data.release else "reject"
     await q.insert_reviews(conn, row["county_code"], moved, "hold", decision, data.reason, actor.name)
     return await application_detail(conn, row["id"])
+
+
+async def review_each(
+    conn: asyncpg.Connection, actor: Actor, principal: Principal, application_ids: Sequence[str], data: ReviewCreate
+) -> list[ApplicationOut]:
+    """A checked batch reviewed with one decision and reason: every application or none (the
+    caller's transaction rolls back at the first refusal, which names the application)."""
+    if not application_ids:
+        raise invalid_field("application_ids", "请至少勾选一份申请")
+    reviewed = []
+    for application_id in application_ids:
+        try:
+            reviewed.append(await review(conn, actor, principal, application_id, data))
+        except DomainError as problem:
+            problem.detail = f"申请 {application_id[:8]}：{problem.detail}"
+            raise
+    return reviewed
+
+
+# What waits for each reviewer: the village reviews what the checks passed; the township reviews
+# what the village passed and decides in writing on what the checks held.
+WAITING_FOR: dict[str, tuple[str, ...]] = {
+    Role.VILLAGE_REVIEWER: ("pending_village",),
+    Role.TOWNSHIP_APPROVER: ("pending_township", "held"),
+}
+
+
+async def review_queue(conn: asyncpg.Connection, principal: Principal, limit: int = 500) -> list[ApplicationOut]:
+    """The applications of the caller's county waiting for the caller's level, in its region, first filed first."""
+    statuses = WAITING_FOR.get(principal.role)
+    if not statuses:
+        return []
+    rows = await q.applications_waiting(
+        conn, county_of(principal.region_code or ""), _scope(principal), statuses, limit
+    )
+    return [application_out(r) for r in rows]
+
+
+async def county_programs(conn: asyncpg.Connection, principal: Principal) -> list[ProgramOut]:
+    """The programmes of the caller's county, newest year first (for the reviewers' pages)."""
+    if principal.is_admin or principal.role in (Role.ACCOUNTANT, Role.HOUSEHOLD):
+        return []
+    return [await program_out(conn, p) for p in await q.county_programs(conn, county_of(principal.region_code or ""))]
 
 
 # ---- 公示 --------------------------------------------------------------------------------------
@@ -718,6 +764,8 @@ async def publish(
     conn: asyncpg.Connection, actor: Actor, principal: Principal, today: dt.date, program_id: str
 ) -> PublishOut:
     """The township (or the county) publishes the approved applications of its region."""
+    if principal.role not in (Role.ADMIN, Role.TOWNSHIP_APPROVER, Role.FINANCE_OFFICER):
+        raise forbidden("公示须由乡镇审批人或县财政发布")
     p = await program_for(conn, principal, program_id)
     county_name = await q.region_name(conn, p["county_code"]) or ""
     notice, count = await publish_notice(conn, actor, p, _scope(principal), today, county_name)

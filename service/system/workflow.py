@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -10,14 +11,14 @@ from db import system as q
 from db.migrate import discover
 from schemas.common import Page
 from schemas.system import AuditEntry, ClockOut, Health, Readiness
-from service.core.audit import GLOBAL_COUNTY, Actor, record
-from service.core.clock import Clock
+from service.core.audit import GLOBAL_COUNTY, Actor, ChainBreak, record, verify_chain
+from service.core.clock import CHINA_TZ, Clock
 from service.core.crypto import ID_CONTEXT, DataCipher
 from service.core.errors import Unavailable, forbidden
 from service.core.metrics import Metrics, render
 from service.core.pagination import decode_cursor, page_of
 from service.core.policy import own_county
-from service.core.principal import Principal
+from service.core.principal import Principal, Role
 
 
 async def health(pool: asyncpg.Pool, today: dt.date) -> Health:
@@ -157,3 +158,80 @@ async def audit_log(
     )
     rows, next_cursor = page_of(rows, limit, lambda r: [r["county_code"], r["seq"]])
     return Page([_entry(r) for r in rows], next_cursor)
+
+
+# ---- the auditor's console: the log searched, and its chain verified -------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What an auditor looks for: who (part of the actor's name), what (an action or its start,
+    e.g. award_application), of which kind of object, and when (days in China time, both included)."""
+
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    from_day: dt.date | None = None
+    to_day: dt.date | None = None
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=CHINA_TZ)
+
+
+def _audit_county(principal: Principal, county_code: str | None) -> str | None:
+    """The county a reader of the log may read: an auditor its own, the admin any (None: all)."""
+    if principal.is_admin:
+        return county_code
+    if principal.role != Role.AUDITOR:
+        raise forbidden("只有审计人员可以查看审计日志")
+    own = own_county(principal)
+    if county_code and county_code != own:
+        raise forbidden("审计员只能查看本县审计日志")
+    return own
+
+
+async def search_audit_log(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    wanted: AuditFilter,
+    *,
+    county_code: str | None = None,
+    limit: int,
+    cursor: str | None,
+) -> Page[AuditEntry]:
+    """The audit log newest first, filtered by who, what and when."""
+    county = _audit_county(principal, county_code)
+    key = decode_cursor(cursor, 2)
+    rows = await q.audit_search(
+        conn,
+        county_code=county,
+        actor=wanted.actor or None,
+        action=wanted.action or None,
+        object_type=wanted.object_type or None,
+        since=_start_of(wanted.from_day) if wanted.from_day else None,
+        until=_start_of(wanted.to_day + dt.timedelta(days=1)) if wanted.to_day else None,
+        before=(str(key[0]), int(key[1])) if key else None,
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["county_code"], r["seq"]])
+    return Page([_entry(r) for r in page], next_cursor)
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """The audit log's hash chain as verified now: how many rows it holds and where it breaks."""
+
+    rows: int
+    breaks: list[ChainBreak]
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+async def audit_chain(conn: asyncpg.Connection, principal: Principal, county_code: str | None = None) -> ChainStatus:
+    """Every hash of the reader's county recomputed (`verify-audit` for one county)."""
+    county = _audit_county(principal, county_code)
+    breaks = [b for b in await verify_chain(conn) if county is None or b.county_code == county]
+    return ChainStatus(await q.audit_count(conn, county), breaks)

@@ -229,7 +229,8 @@ async def test_every_console_page_answers_every_demo_login_without_a_server_erro
         seen = await crawl(console)
     pages = [p for p in seen if p.startswith("/console")]
     assert len(pages) >= 2, seen
-    assert all(status in (200, 303, 403, 404) for status in seen.values()), seen
+    # 409: a report of a year not yet posted (the console's reports page links every year's).
+    assert all(status in (200, 303, 403, 404, 409) for status in seen.values()), seen
     if caller.role in ("accountant", "admin"):
         assert any("format=xlsx" in p for p in pages) and any("/distributions/" in p for p in pages)
         assert any("/register" in p for p in pages) and any("/ledger" in p for p in pages)
