@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler
 
 from db.pool import create_pool
 from service.awards import pages as award_pages
+from service.awards import program_pages
 from service.awards import routes as awards
 from service.awards.workflow import AWARD_OBJECTION_HOOKS
 from service.console import pages as console_pages
@@ -80,6 +81,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *distribution_pages.PAGES,
     *farming_pages.PAGES,
     *ledger_pages.PAGES,
+    *program_pages.PAGES,
 ]
 
 

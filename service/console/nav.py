@@ -20,6 +20,12 @@ HOME = NavItem("home", "工作台", "/console/")
 VENTURES = NavItem("ventures", "经营主体", "/console/ventures")
 APPROVALS = NavItem("approvals", "年度分配审批", "/console/approvals")
 COUNTY_BOOKS = NavItem("books", "县级账簿", "/console/ledger")
+AWARDS = NavItem("awards", "奖励项目", "/console/award-programs")
+PAYABLES = NavItem("payables", "应付款", "/console/payables")
+BATCHES = NavItem("batches", "代发批次", "/console/payment-batches")
+RECONCILIATION = NavItem("reconciliation", "对账", "/console/reconciliation")
+HOUSEHOLDS = NavItem("households", "农户档案", "/console/households")
+FINANCE = (AWARDS, PAYABLES, BATCHES, RECONCILIATION, HOUSEHOLDS)
 
 # The main menu of each role; the other roles' own work (奖励, 公示, 发放批次, 对账, 审计) joins it
 # as their pages are built.
@@ -27,10 +33,10 @@ _MAIN: dict[str, tuple[NavItem, ...]] = {
     Role.ACCOUNTANT: (HOME, VENTURES),
     Role.VILLAGE_REVIEWER: (HOME, VENTURES),
     Role.TOWNSHIP_APPROVER: (HOME, APPROVALS, VENTURES),
-    Role.FINANCE_OFFICER: (HOME, VENTURES, COUNTY_BOOKS),
-    Role.FINANCE_APPROVER: (HOME, VENTURES, COUNTY_BOOKS),
+    Role.FINANCE_OFFICER: (HOME, *FINANCE, VENTURES, COUNTY_BOOKS),
+    Role.FINANCE_APPROVER: (HOME, *FINANCE, VENTURES, COUNTY_BOOKS),
     Role.AUDITOR: (HOME, VENTURES, COUNTY_BOOKS),
-    Role.ADMIN: (HOME, VENTURES, APPROVALS, COUNTY_BOOKS),
+    Role.ADMIN: (HOME, VENTURES, APPROVALS, *FINANCE, COUNTY_BOOKS),
 }
 
 BUYING_MODELS = ("enterprise", "branch_company")
