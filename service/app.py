@@ -40,7 +40,9 @@ from service.notices import pages as notice_pages
 from service.notices import routes as notices
 from service.order_farming import pages as farming_pages
 from service.order_farming import routes as order_farming
+from service.payments import pages as payment_pages
 from service.payments import routes as payments
+from service.registry import pages as registry_pages
 from service.registry import routes as registry
 from service.reports import routes as reports
 from service.statements import pages as statement_pages
@@ -82,6 +84,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *farming_pages.PAGES,
     *ledger_pages.PAGES,
     *program_pages.PAGES,
+    *payment_pages.PAGES,
+    *registry_pages.PAGES,
 ]
 
 
