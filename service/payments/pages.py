@@ -149,10 +149,18 @@ async def payables_page(desk: Desk, conn: asyncpg.Connection) -> Response:
     desk.section = "payables"
     _require(desk, (*FINANCE, Role.AUDITOR), "只有县财政和审计可以查看应付款")
     status, source = _choice(desk, "status", PAYABLE_STATUS_WORDS), _choice(desk, "source", PAYABLE_SOURCES)
+    program = desk.query.get("program_id") or None
 
     async def fetch(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         page = await workflow.list_payables(
-            conn, desk.principal, _county(desk), status=status, source=source, limit=limit, cursor=cursor
+            conn,
+            desk.principal,
+            _county(desk),
+            status=status,
+            source=source,
+            program_id=program,
+            limit=limit,
+            cursor=cursor,
         )
         return await _payable_rows(conn, desk, page.items), page.next_cursor
 

@@ -6,8 +6,10 @@ The whole walk in a browser is tests/browser/test_console_finance.py."""
 
 from __future__ import annotations
 
+from service.core.identity import check_digit
 from tests.api.console_client import Console
-from tests.api.test_awards import COUNTY, make_program, set_today
+from tests.api.test_awards import COUNTY, apply, hh_no, make_program, publish, record_exit, review, set_today
+from tests.conftest import assert_no_full_numbers
 
 
 def yuan(fen: int) -> str:
@@ -80,3 +82,143 @@ async def test_a_programme_opened_in_the_console_shows_its_budget_by_level(api):
         assert shown["name"] in listing.text and yuan(1_000_001) in listing.text
         sheet = await c.get("/console/award-programs", format="xlsx")
         assert sheet.headers["content-type"].startswith("application/vnd.openxmlformats")
+
+
+# ---- the finance office's year: a programme through grants, a batch through the bank ------------
+
+APPLICANTS = [50, 51, 52]
+LISTED_ID = "62122319700101009" + check_digit("62122319700101009")
+NEW_CARD = "6217000099990000123"
+
+
+def bank_answer(bank_file: bytes, failing: set[int], reason: str) -> bytes:
+    """The bank's return file for a pipe bank file: 成功, or 失败 with its reason, on each line."""
+    out = []
+    for line in bank_file.decode("gb18030").splitlines():
+        if not line or line.startswith(("HEAD|", "TAIL|")):
+            continue
+        failed = int(line.split("|")[0]) in failing
+        out.append(line + (f"失败|{reason}|" if failed else "成功||"))
+    return ("\r\n".join(out) + "\r\n").encode("gb18030")
+
+
+async def open_programme(c: Console) -> str:
+    form = {"kind": "exit", "year": "2025", "amount": "300.00", "budget": "600.00", "notice_days": "7"}
+    form |= {"province_pct": "50", "city_pct": "30", "county_pct": "20"}
+    page = await c.follow(await c.post("/console/award-programs", form))
+    return page.url.path.rsplit("/", 1)[1]
+
+
+async def reviewed_and_noticed(api, pid: str) -> list[str]:
+    """Through the API: three households exit, apply, pass the village and the township; 公示."""
+    ids = []
+    for n in APPLICANTS:
+        await record_exit(api, hh_no(n))
+        ids.append((await ok(await apply(api, pid, hh_no(n)), 201))["id"])
+    for app_id in ids:
+        assert (await ok(await review(api, app_id, "village"), 201))["status"] == "pending_township"
+        assert (await ok(await review(api, app_id, "township"), 201))["status"] == "approved"
+    await publish(api, pid)
+    return ids
+
+
+async def upload(c: Console, path: str, name: str, content: bytes):
+    return await c.post(path, files={"file": (name, content, "application/octet-stream")})
+
+
+async def test_the_finance_office_grants_pays_and_reconciles_in_the_console(api):
+    await set_today(api, "2026-01-10")
+    async with Console(api, "caizheng") as c:
+        pid = await open_programme(c)
+        page = await c.get("/console/cross-check-lists")
+        assert "下载比对名单模板" in page.text
+        template = await c.get("/console/cross-check-lists/template.xlsx")
+        assert template.status_code == 200 and template.content[:2] == b"PK"
+        listed = f"身份证号,来源\n{LISTED_ID},车辆\n{LISTED_ID},财政供养\n".encode()
+        page = await upload(c, "/console/cross-check-lists/upload", "list.csv", listed)
+        assert page.status_code == 200 and "新增 2 条" in page.text and "车辆登记：新增 1 条" in page.text
+        assert_no_full_numbers(page.text)
+        bad = await upload(c, "/console/cross-check-lists/upload", "bad.csv", "身份证号,来源\n123,飞机\n".encode())
+        assert bad.status_code == 422 and "来源应为" in bad.text
+
+        await reviewed_and_noticed(api, pid)
+        await set_today(api, "2026-01-18")
+        page = await c.post(f"/console/award-programs/{pid}/grants")
+        program = await ok(await api.as_("caizheng", "GET", f"/award-programs/{pid}"))
+        assert program["committed_fen"] == 60_000 and program["remaining_fen"] == 0
+        assert "2 户，600.00 元" in page.text and '<dd class="num" id="run-over">1 户</dd>' in page.text
+        for level in ("province", "city", "county"):
+            figures = program["by_level"][level]
+            assert f'<td class="num">{yuan(figures["committed_fen"])}</td>' in page.text
+        assert program["counts"] == {"granted": 2, "over_budget": 1}
+        assert "预算不足：剩余 0.00 元" in page.text
+
+        unpaid = await ok(
+            await api.as_(
+                "caizheng", "GET", "/payables", params={"county_code": COUNTY, "program_id": pid, "status": "unpaid"}
+            )
+        )
+        assert sorted(p["amount_fen"] for p in unpaid["items"]) == [30_000, 30_000]
+        page = await c.get("/console/payables", status="unpaid", program_id=pid)
+        assert page.text.count('name="payable_id"') == 2
+        picked = [p["id"] for p in unpaid["items"]]
+        r = await c.client.post("/console/payment-batches", data={"csrf": c.csrf, "payable_id": picked})
+        page = await c.follow(r)
+        assert "批次已建立" in page.text
+        bid = page.url.path.rsplit("/", 1)[1]
+        r = await c.post(f"/console/payment-batches/{bid}/approve")
+        assert r.status_code == 403 and "建立批次的人不能审批自己的批次" in r.text
+        assert (await ok(await api.as_("caizheng", "GET", f"/payment-batches/{bid}")))["status"] == "draft"
+
+    async with Console(api, "caizheng2") as checker:
+        await checker.get(f"/console/payment-batches/{bid}")
+        page = await checker.follow(await checker.post(f"/console/payment-batches/{bid}/approve"))
+        assert "批次已审批" in page.text and "caizheng2" in page.text
+
+    async with Console(api, "caizheng") as c:
+        await c.get(f"/console/payment-batches/{bid}")
+        for profile in ("csv", "xlsx"):
+            assert (await c.get(f"/console/payment-batches/{bid}/bank-file", profile=profile)).status_code == 200
+        sent = await c.get(f"/console/payment-batches/{bid}/bank-file", profile="pipe")
+        assert sent.status_code == 200 and sent.content.decode("gb18030").startswith("HEAD|")
+        page = await upload(
+            c, f"/console/payment-batches/{bid}/returns", "return.txt", bank_answer(sent.content, {1}, "账户已销户")
+        )
+        assert page.status_code == 200, page.text
+        batch = await ok(await api.as_("caizheng", "GET", f"/payment-batches/{bid}"))
+        assert (batch["paid_fen"], batch["failed_fen"], batch["pending_fen"]) == (30_000, 30_000, 0)
+        assert "成功 1 笔 300.00 元，失败 1 笔 300.00 元" in page.text and "账户已销户" in page.text
+        assert_no_full_numbers(page.text)
+        failed_line = next(line for line in batch["lines"] if line["status"] == "failed")
+
+    async with Console(api, "cunwei") as registrar:
+        path = f"/console/households/{failed_line['household_id']}"
+        page = await registrar.get(path)
+        assert "更正银行卡" in page.text
+        r = await registrar.post(f"{path}/bank-account", {"bank_name": "甘肃省农村信用社", "bank_account": "12"})
+        assert r.status_code == 422 and "12至19位" in r.text
+        page = await registrar.follow(
+            await registrar.post(f"{path}/bank-account", {"bank_name": "甘肃省农村信用社", "bank_account": NEW_CARD})
+        )
+        assert "银行卡已更正" in page.text and "6217 **** **** 0123" in page.text
+        assert_no_full_numbers(page.text)
+
+    async with Console(api, "caizheng") as c:
+        await c.get(f"/console/payment-batches/{bid}")
+        page = await c.follow(await c.post("/console/payment-batches", {"payable_id": failed_line["payable_id"]}))
+        again = page.url.path.rsplit("/", 1)[1]
+        assert again != bid and "300.00 元" in page.text
+    async with Console(api, "caizheng2") as checker:
+        await checker.get(f"/console/payment-batches/{again}")
+        await checker.follow(await checker.post(f"/console/payment-batches/{again}/approve"))
+    async with Console(api, "caizheng") as c:
+        await c.get(f"/console/payment-batches/{again}")
+        sent = await c.get(f"/console/payment-batches/{again}/bank-file", profile="pipe")
+        assert "6217000099990000123" in sent.content.decode("gb18030")
+        await upload(c, f"/console/payment-batches/{again}/returns", "return.txt", bank_answer(sent.content, set(), ""))
+        county = await ok(await api.as_("caizheng", "GET", "/reconciliation", params={"county_code": COUNTY}))
+        page = await c.get("/console/reconciliation")
+        assert county["ok"] and county["difference_fen"] == 0 and county["ledger_difference_fen"] == 0
+        assert f'id="county-difference">{yuan(0)}</td>' in page.text and "相符，无差额" in page.text
+        assert f'<td class="num">{yuan(county["paid_fen"])}</td>' in page.text
+        assert_no_full_numbers(page.text)
