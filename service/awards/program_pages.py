@@ -19,6 +19,7 @@ from litestar import Request, Response
 from schemas.awards import CostShares, GrantOut, ProgramCreate, ProgramOut
 from service.awards import workflow
 from service.awards.rules import KIND_WORDS, LEVELS
+from service.awards.rules import SOURCE_WORDS as LIST_WORDS
 from service.awards.sheets import CROSS_CHECK_SHEET
 from service.console.forms import Form
 from service.console.layout import DONE_WORDS, Desk, render, see_other
@@ -68,7 +69,6 @@ STAGES = (
     ("农户撤回", ("withdrawn",)),
 )
 NOTICED = ("in_notice", "objected", "over_budget", "granted")
-SOURCE_NAMES = {"vehicle": "车辆登记", "business": "工商/市场主体登记", "payroll": "财政供养人员"}
 
 PROGRAM_COLUMNS = [
     Column("name", "项目", "link"),
@@ -291,7 +291,7 @@ async def _application_rows(conn: asyncpg.Connection, desk: Desk, program_id: st
                 "status": STATUS_WORDS.get(a.status, a.status),
                 "reason": a.status_reason,
                 "serial": a.certificate_serial or "",
-                "applied": a.created_at.date(),
+                "applied": a.created_at.date() if a.created_at else None,
             }
             for a in page.items
         ], page.next_cursor
@@ -361,7 +361,7 @@ async def _cross_check_page(
         upload=upload or Upload(),
         sheet=CROSS_CHECK_COLUMNS,
         result=result,
-        sources=SOURCE_NAMES,
+        sources=LIST_WORDS,
     )
 
 
