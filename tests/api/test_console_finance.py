@@ -9,6 +9,7 @@ from __future__ import annotations
 from service.core.identity import check_digit
 from tests.api.console_client import Console
 from tests.api.test_awards import COUNTY, apply, hh_no, make_program, publish, record_exit, review, set_today
+from tests.api.test_household_import import VILLAGE, csv_file, household_row
 from tests.conftest import assert_no_full_numbers
 
 
@@ -222,3 +223,41 @@ async def test_the_finance_office_grants_pays_and_reconciles_in_the_console(api)
         assert f'id="county-difference">{yuan(0)}</td>' in page.text and "相符，无差额" in page.text
         assert f'<td class="num">{yuan(county["paid_fen"])}</td>' in page.text
         assert_no_full_numbers(page.text)
+
+
+# ---- the household registry ------------------------------------------------------------------------
+
+
+async def test_the_registry_pages_find_show_record_and_import_households(api):
+    async with Console(api, "caizheng") as c:
+        page = await c.get("/console/households", find="621223100201-00")
+        assert page.status_code == 200 and "621223100201-001" in page.text and "621223100201-097" not in page.text
+        assert "导入农户名册" not in page.text  # the finance office reads the registry; villages keep it
+        assert (await c.get("/console/households/import")).status_code == 403
+        sheet = await c.get("/console/households", status="poor", format="xlsx")
+        assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+        assert_no_full_numbers(page.text)
+
+    hid = await api.household_id(hh_no(60))
+    async with Console(api, "cunwei") as c:
+        page = await c.get(f"/console/households/{hid}")
+        assert "建档立卡" in page.text and 'id="event"' in page.text
+        r = await c.post(f"/console/households/{hid}/status-events", {"kind": "exited", "year": "2025"})
+        assert r.status_code == 422 and "请填写生效日期" in r.text
+        form = {"kind": "exited", "year": "2025", "effective_date": "2025年9月30日"}
+        page = await c.follow(await c.post(f"/console/households/{hid}/status-events", form))
+        assert "状态已登记" in page.text and "2025年9月30日" in page.text
+        household = await ok(await api.as_("cunwei", "GET", f"/households/{hid}"))
+        assert household["status"] == "exited" and '<dd id="status">已脱贫</dd>' in page.text
+
+        page = await c.get("/console/households/import")
+        assert "下载农户名册模板" in page.text
+        assert (await c.get("/console/households/import/template.xlsx")).content[:2] == b"PK"
+        good, bad = household_row(7001), household_row(7002, members="多")
+        r = await upload(c, "/console/households/import", "名册.csv", csv_file([good, bad]))
+        assert r.status_code == 422 and "家庭人口" in r.text and "未登记任何农户" in r.text
+        assert_no_full_numbers(r.text)
+        page = await c.follow(await upload(c, "/console/households/import", "名册.csv", csv_file([good])))
+        assert "农户名册已导入" in page.text and "本次导入 1 户" in page.text
+        found = await ok(await api.as_("cunwei", "GET", "/households", params={"village_code": VILLAGE, "limit": 500}))
+        assert good["household_no"] in {h["household_no"] for h in found["items"]}
