@@ -29,7 +29,7 @@ from service.console.tables import Column, listing, table_page, wants_xlsx, xlsx
 from service.console.uploads import SheetColumn, Upload, refused, uploaded
 from service.core.crypto import DataCipher
 from service.core.downloads import XLSX, file_response
-from service.core.errors import DomainError
+from service.core.errors import DomainError, forbidden
 from service.core.principal import Role, county_of
 from service.core.problems import status_of
 from service.core.settings import Settings
@@ -209,6 +209,12 @@ def _may_open(desk: Desk) -> bool:
     return desk.role in GRANTERS
 
 
+def _officer(desk: Desk) -> None:
+    """Opening a programme and importing a cross-check list are the county finance officer's (as in the API)."""
+    if desk.role not in GRANTERS:
+        raise forbidden("只有县财政经办人可以设立奖励项目和导入比对名单")
+
+
 def _new_defaults(desk: Desk) -> dict[str, str]:
     return {
         "kind": "exit",
@@ -222,6 +228,7 @@ def _new_defaults(desk: Desk) -> dict[str, str]:
 
 def _new_page(desk: Desk, form: Form, status_code: int = 200) -> Response:
     desk.section = "awards"
+    _officer(desk)
     return render(desk, "console/award_program_new.html", status_code, form=form, kinds=list(KIND_WORDS.items()))
 
 
@@ -261,6 +268,7 @@ def _program_body(desk: Desk, form: Form) -> ProgramCreate | None:
 
 @console_post(BASE)
 async def create_program_form(request: Request, desk: Desk, conn: asyncpg.Connection, settings: Settings) -> Response:
+    _officer(desk)
     form = Form(await form_of(request), PROGRAM_LABELS)
     body = _program_body(desk, form)
     if body is None:
@@ -354,6 +362,7 @@ async def _cross_check_page(
     desk: Desk, status_code: int = 200, upload: Upload | None = None, result: Any = None
 ) -> Response:
     desk.section = "awards"
+    _officer(desk)
     return render(
         desk,
         "console/cross_check.html",
@@ -374,6 +383,7 @@ async def cross_check_page(desk: Desk) -> Response:
 async def upload_cross_check_form(
     request: Request, desk: Desk, conn: asyncpg.Connection, cipher: DataCipher
 ) -> Response:
+    _officer(desk)
     sheet = await uploaded(request)
     if sheet is None:
         return await _cross_check_page(desk, 422, Upload("请选择要上传的比对名单（xlsx 或 CSV）。"))
@@ -397,6 +407,7 @@ async def upload_cross_check_form(
 
 @console_get(f"{CROSS_CHECK}/template.xlsx")
 async def cross_check_template(desk: Desk) -> Response:
+    _officer(desk)
     return file_response(template_xlsx(CROSS_CHECK_SHEET), XLSX, "cross-check-template.xlsx", "比对名单导入模板.xlsx")
 
 

@@ -271,6 +271,8 @@ async def list_programs(
     """A county's programmes, newest first (the caller's own county unless it names one it covers;
     the admin sees every county's when it names none)."""
     checked_limit(limit)
+    if principal.role in (Role.ACCOUNTANT, Role.HOUSEHOLD):
+        raise forbidden("奖励项目由县财政和村、乡镇经办人查看")
     if county_code is not None and not principal.covers_county(county_code):
         raise forbidden("只能查看本县的奖励项目")
     county = county_code or (None if principal.is_admin else county_of(principal.region_code or ""))

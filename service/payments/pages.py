@@ -30,7 +30,7 @@ from service.core.problems import status_of
 from service.core.tabular import template_xlsx
 from service.payments import workflow
 from service.payments.bank_files import PROFILES, RETURN_SHEET
-from service.registry.workflow import household_labels
+from service.registry.workflow import household_labels, list_regions
 
 PAYABLES = "/console/payables"
 BATCHES = "/console/payment-batches"
@@ -101,11 +101,15 @@ RETURN_COLUMNS = [
 ]
 
 
-def _county(desk: Desk) -> str:
-    """The county the officer works in (the admin picks one with ?county_code=)."""
-    if desk.principal.is_admin:
-        return desk.query.get("county_code") or "621223000000"
-    return own_county(desk.principal)
+async def _county(desk: Desk, conn: asyncpg.Connection) -> str:
+    """The county the officer works in (the admin names one with ?county_code=, else the first)."""
+    if not desk.principal.is_admin:
+        return own_county(desk.principal)
+    named = desk.query.get("county_code", "")
+    if len(named) == 12 and named.isdigit():
+        return named
+    counties = await list_regions(conn, level="county", limit=1)
+    return counties.items[0].code if counties.items else "000000000000"
 
 
 def _require(desk: Desk, roles: tuple[str, ...], words: str) -> None:
@@ -150,12 +154,13 @@ async def payables_page(desk: Desk, conn: asyncpg.Connection) -> Response:
     _require(desk, (*FINANCE, Role.AUDITOR), "只有县财政和审计可以查看应付款")
     status, source = _choice(desk, "status", PAYABLE_STATUS_WORDS), _choice(desk, "source", PAYABLE_SOURCES)
     program = desk.query.get("program_id") or None
+    county = await _county(desk, conn)
 
     async def fetch(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         page = await workflow.list_payables(
             conn,
             desk.principal,
-            _county(desk),
+            county,
             status=status,
             source=source,
             program_id=program,
@@ -183,11 +188,10 @@ async def batches_page(desk: Desk, conn: asyncpg.Connection) -> Response:
     desk.section = "batches"
     _require(desk, (*FINANCE, Role.AUDITOR), "只有县财政和审计可以查看代发批次")
     status = _choice(desk, "status", BATCH_STATUS_WORDS)
+    county = await _county(desk, conn)
 
     async def fetch(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        page = await workflow.list_batches(
-            conn, desk.principal, _county(desk), status=status, limit=limit, cursor=cursor
-        )
+        page = await workflow.list_batches(conn, desk.principal, county, status=status, limit=limit, cursor=cursor)
         return [
             {
                 "batch": (b.id[:8], f"{BATCHES}/{b.id}"),
@@ -232,7 +236,7 @@ async def build_form(request: Request, desk: Desk, conn: asyncpg.Connection) -> 
     if not picked and source not in PAYABLE_SOURCES:
         return _build_refused(desk, "请勾选要发放的应付款，或选择款项来源。", 422)
     body = BatchCreate(
-        county_code=_county(desk),
+        county_code=await _county(desk, conn),
         payable_ids=picked or None,
         source=None if picked else source,  # type: ignore[arg-type]
     )
@@ -410,8 +414,9 @@ def differences_named(r: Reconciliation) -> list[str]:
 async def reconciliation_page(desk: Desk, conn: asyncpg.Connection) -> Response:
     desk.section = "reconciliation"
     _require(desk, (*FINANCE, Role.AUDITOR), "只有县财政和审计可以查看对账")
-    county = await workflow.reconcile_county(conn, desk.principal, _county(desk))
-    page = await workflow.list_batches(conn, desk.principal, _county(desk), limit=100)
+    code = await _county(desk, conn)
+    county = await workflow.reconcile_county(conn, desk.principal, code)
+    page = await workflow.list_batches(conn, desk.principal, code, limit=100)
     batches = []
     for b in page.items:
         if b.status in ("approved", "closed"):

@@ -1,6 +1,7 @@
 """The household registry (农户档案) in the console: the households of the reader's region with
 filters (village, status, 户号 or the head's full name), one household with its status events
-(建档立卡, 脱贫, 返贫, 小康) and their dates, a status event recorded, the card corrected (改卡) so a
+(建档立卡, 脱贫, 返贫, 小康) and their dates and, year by year, its card (户有卡: holdings across
+ventures, what it was owed and paid, its awards), a status event recorded, the card corrected (改卡) so a
 failed payment can be issued again, and the household sheet imported whole with its template.
 
 ID and card numbers appear only masked; a card number typed into the form is never shown back.
@@ -33,6 +34,7 @@ from service.core.tabular import template_xlsx
 from service.payments.workflow import correct_card
 from service.registry import workflow
 from service.registry.sheets import HOUSEHOLD_SHEET
+from service.reports.workflow import household_card
 
 BASE = "/console/households"
 REGISTRARS = (Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER, Role.ADMIN)
@@ -131,6 +133,7 @@ async def _household_page(
     household = await workflow.get_household(conn, desk.principal, household_id)
     names = await region_names(conn, [household.village_code])
     events = await workflow.household_history(conn, desk.principal, household_id)
+    card = await household_card(conn, desk.principal, household_id, None, desk.today)
     return render(
         desk,
         "console/household.html",
@@ -140,6 +143,7 @@ async def _household_page(
         status_words=HOUSEHOLD_STATUS_WORDS.get(household.status, household.status),
         events=events,
         event_words=EVENT_WORDS,
+        card=card,
         registrar=can_register_in(desk.principal, household.village_code),
         event_form=event_form or Form({"year": str(desk.today.year)}, EVENT_LABELS),
         card_form=card_form or Form({"bank_name": household.bank_name}, CARD_LABELS),

@@ -202,6 +202,7 @@ async def test_the_finance_office_grants_pays_and_reconciles_in_the_console(api)
             await registrar.post(f"{path}/bank-account", {"bank_name": "甘肃省农村信用社", "bank_account": NEW_CARD})
         )
         assert "银行卡已更正" in page.text and "6217 **** **** 0123" in page.text
+        assert "2025 年（户有卡）" in page.text and "证书编号 TP-621223-2025-" in page.text
         assert_no_full_numbers(page.text)
 
     async with Console(api, "caizheng") as c:
@@ -261,3 +262,52 @@ async def test_the_registry_pages_find_show_record_and_import_households(api):
         assert "农户名册已导入" in page.text and "本次导入 1 户" in page.text
         found = await ok(await api.as_("cunwei", "GET", "/households", params={"village_code": VILLAGE, "limit": 500}))
         assert good["household_no"] in {h["household_no"] for h in found["items"]}
+
+
+# ---- who may do what in these pages --------------------------------------------------------------
+
+
+async def test_each_role_reaches_only_its_own_part_of_the_finance_pages(api):
+    pid = await make_program(api, budget_fen=90_000)
+    form = {"kind": "exit", "year": "2025", "amount": "300", "budget": "900", "notice_days": "7"}
+    form |= {"province_pct": "50", "city_pct": "30", "county_pct": "20"}
+    count = "SELECT count(*) FROM award_programs"
+    conn = await api.connect()
+    try:
+        before = await conn.fetchval(count)
+    finally:
+        await conn.close()
+    async with Console(api, "caizheng2") as approver:
+        page = await approver.get(f"/console/award-programs/{pid}")
+        assert page.status_code == 200 and "在预算内发放" not in page.text
+        assert (await approver.get("/console/award-programs/new")).status_code == 403
+        await approver.get("/console/award-programs")
+        assert (await approver.post("/console/award-programs", form)).status_code == 403
+        r = await upload(
+            approver, "/console/cross-check-lists/upload", "l.csv", f"身份证号,来源\n{LISTED_ID},车辆\n".encode()
+        )
+        assert r.status_code == 403
+        r = await approver.post("/console/payment-batches", {"source": "award"})
+        assert r.status_code == 403 and "只有县财政经办人可以建立代发批次" in r.text
+    async with Console(api, "shenji") as auditor:
+        assert (await auditor.get("/console/reconciliation")).status_code == 200
+        batches = await auditor.get("/console/payment-batches")
+        assert batches.status_code == 200 and "按来源建立批次" not in batches.text
+    async with Console(api, "kuaiji") as accountant:
+        for path in (
+            "/console/award-programs",
+            "/console/payables",
+            "/console/households",
+            f"/console/award-programs/{pid}",
+        ):
+            assert (await accountant.get(path)).status_code in (403, 404), path
+    async with Console(api, "cunwei") as village:
+        assert (await village.get("/console/payables")).status_code == 403
+        page = await village.get("/console/households")
+        assert "621223100201-001" in page.text and "621223100202-" not in page.text
+    conn = await api.connect()
+    try:
+        assert await conn.fetchval(count) == before
+        assert await conn.fetchval("SELECT count(*) FROM cross_check_imports WHERE filename = 'l.csv'") == 0
+    finally:
+        await conn.close()
