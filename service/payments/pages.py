@@ -92,12 +92,19 @@ LINE_COLUMNS = [
     Column("reason", "银行退回原因"),
     Column("settled_on", "回盘日期", "date"),
 ]
+# The return file's columns by the API's names (a refusal names them) and as the bank titles them.
 RETURN_COLUMNS = [
     ("seq", "序号", ""),
     ("payable_id", "流水号", ""),
     ("amount", "金额", ""),
     ("status", "状态", ""),
     ("reason", "失败原因", ""),
+]
+RETURN_SHEET_WORDS = [
+    ("序号", "批次明细的序号（或用“流水号”列）", ""),
+    ("金额", "元，最多两位小数", ""),
+    ("状态", "成功 或 失败", ""),
+    ("失败原因", "失败时银行写明的原因", ""),
 ]
 
 
@@ -202,8 +209,8 @@ async def batches_page(desk: Desk, conn: asyncpg.Connection) -> Response:
                 "paid": b.paid_fen,
                 "failed": b.failed_fen,
                 "pending": b.pending_fen,
-                "maker": b.created_by,
-                "approver": b.approved_by or "",
+                "maker": b.created_by.split(":")[-1],
+                "approver": (b.approved_by or "").split(":")[-1],
             }
             for b in page.items
         ], page.next_cursor
@@ -303,7 +310,7 @@ async def _batch_page(
         upload=upload or Upload(),
         returned=returned,
         outcomes=OUTCOME_WORDS,
-        sheet=RETURN_COLUMNS,
+        sheet=RETURN_SHEET_WORDS,
     )
 
 
@@ -402,11 +409,21 @@ def differences_named(r: Reconciliation) -> list[str]:
     """Each difference of a reconciliation in words (none when it agrees)."""
     named = []
     if r.difference_fen:
-        named.append(f"发给银行的金额与成功、失败、待回盘之和相差 {yuan(r.difference_fen)} 元")
+        settled = r.paid_fen + r.failed_fen + r.pending_fen
+        named.append(
+            f"发给银行 {yuan(r.sent_fen)} 元，成功、失败、待回盘合计 {yuan(settled)} 元，"
+            f"相差 {yuan(abs(r.difference_fen))} 元"
+        )
     if r.ledger_difference_fen:
-        named.append(f"银行回盘成功的金额与账簿中的付款凭证相差 {yuan(r.ledger_difference_fen)} 元")
+        named.append(
+            f"银行回盘成功 {yuan(r.paid_fen)} 元，账簿中的付款凭证 {yuan(r.ledger_fen)} 元，"
+            f"相差 {yuan(abs(r.ledger_difference_fen))} 元"
+        )
     if r.payments_fen != r.paid_fen:
-        named.append(f"银行回盘成功的金额与已付款记录相差 {yuan(r.paid_fen - r.payments_fen)} 元")
+        named.append(
+            f"银行回盘成功 {yuan(r.paid_fen)} 元，已付款记录 {yuan(r.payments_fen)} 元，"
+            f"相差 {yuan(abs(r.paid_fen - r.payments_fen))} 元"
+        )
     return named
 
 
