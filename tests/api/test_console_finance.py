@@ -7,10 +7,16 @@ The whole walk in a browser is tests/browser/test_console_finance.py."""
 from __future__ import annotations
 
 from service.core.identity import check_digit
+from tests.api import test_demo
 from tests.api.console_client import Console
 from tests.api.test_awards import COUNTY, apply, hh_no, make_program, publish, record_exit, review, set_today
+from tests.api.test_console import crawl
 from tests.api.test_household_import import VILLAGE, csv_file, household_row
 from tests.conftest import assert_no_full_numbers
+from tests.payables_factory import make_payables
+
+# The demo year's database and client, as tests/api/test_demo.py builds them.
+year_db, demo = test_demo.year_db, test_demo.demo
 
 
 def yuan(fen: int) -> str:
@@ -311,3 +317,49 @@ async def test_each_role_reaches_only_its_own_part_of_the_finance_pages(api):
         assert await conn.fetchval("SELECT count(*) FROM cross_check_imports WHERE filename = 'l.csv'") == 0
     finally:
         await conn.close()
+
+
+async def test_a_draft_batch_cancelled_frees_its_payables_and_goes_to_no_bank(api):
+    conn = await api.connect()
+    try:
+        households = await conn.fetch("SELECT id FROM households ORDER BY household_no LIMIT 2")
+        await make_payables(conn, COUNTY, [str(h["id"]) for h in households], 12_345, "award")
+    finally:
+        await conn.close()
+    async with Console(api, "caizheng") as c:
+        await c.get("/console/payment-batches")
+        page = await c.follow(await c.post("/console/payment-batches", {"source": "award"}))
+        bid = page.url.path.rsplit("/", 1)[1]
+        batch = await ok(await api.as_("caizheng", "GET", f"/payment-batches/{bid}"))
+        assert f'id="total">{yuan(batch["total_fen"])} 元' in page.text and batch["total_fen"] == 24_690
+        r = await c.get(f"/console/payment-batches/{bid}/bank-file", profile="pipe")
+        assert r.status_code == 409 and "只有已审批且未结清的批次可以导出银行文件" in r.text
+        page = await c.follow(await c.post(f"/console/payment-batches/{bid}/cancel"))
+        assert "批次已撤销" in page.text and "已撤销" in page.text
+        ids = {line["payable_id"] for line in batch["lines"]}
+        unpaid = await ok(
+            await api.as_(
+                "caizheng", "GET", "/payables", params={"county_code": COUNTY, "status": "unpaid", "limit": 500}
+            )
+        )
+        assert ids <= {p["id"] for p in unpaid["items"]}
+
+
+async def test_the_finance_logins_reach_every_finance_page_of_the_demo_year(demo):
+    """Following links from /console/ on the demo county's whole year, as test_console_demo does
+    for every login: the finance office's own pages are among those reached, and the county's
+    reconciliation on the page is the API's, to the fen."""
+    for login in ("caizheng", "caizheng2"):
+        async with Console(demo, login) as c:
+            seen = await crawl(c)
+            page = await c.get("/console/reconciliation")
+        reached = "\n".join(seen)
+        for section in ("/console/award-programs/", "/console/payment-batches/", "/console/households/"):
+            assert section in reached, (login, section)
+        assert "/console/payables" in seen and "/console/reconciliation" in seen
+        assert all(status in (200, 303, 403, 404) for status in seen.values()), seen
+        county = await ok(await demo.as_(login, "GET", "/reconciliation", params={"county_code": COUNTY}))
+        assert county["ok"] and county["sent_fen"] > 0
+        for key in ("sent_fen", "paid_fen", "failed_fen", "pending_fen", "payments_fen", "ledger_fen"):
+            assert f'<td class="num">{yuan(county[key])}</td>' in page.text, key
+        assert "相符，无差额" in page.text
