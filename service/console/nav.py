@@ -39,6 +39,11 @@ _MAIN: dict[str, tuple[NavItem, ...]] = {
     Role.ADMIN: (HOME, VENTURES, APPROVALS, *FINANCE, COUNTY_BOOKS),
 }
 
+# Those who keep the registry (village and township) reach the households of their region too:
+# they record status events, import the household sheet and correct a card for a re-issue.
+for _keeper in (Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER):
+    _MAIN[_keeper] = (*_MAIN[_keeper], HOUSEHOLDS)
+
 BUYING_MODELS = ("enterprise", "branch_company")
 
 

@@ -170,7 +170,14 @@ async def test_the_finance_office_year_in_a_browser(live, desk, artifacts):
     failed = next(line for line in batch["lines"] if line["status"] == "failed")
 
     await as_user(page, "cunwei")
-    await page.goto(f"/console/households/{failed['household_id']}")
+    household = await ok(await live.as_("cunwei", "GET", f"/households/{failed['household_id']}"))
+    await page.click("nav.main a:has-text('农户档案')")
+    await page.fill("#q-find", household["household_no"])
+    await submit(page, "筛选")
+    found = await look(page, artifacts, "households-found")
+    assert household["household_no"] in found and household["bank_account"] in found
+    async with page.expect_navigation():
+        await page.click(f"a:has-text('{household['household_no']}')")
     await fill(page, {"bank_name": "甘肃省农村信用社", "bank_account": NEW_CARD})
     await submit(page, "更正银行卡")
     assert "银行卡已更正" in await look(page, artifacts, "card-corrected")
