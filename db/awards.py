@@ -31,6 +31,31 @@ async def program(
     return await conn.fetchrow("SELECT * FROM award_programs WHERE id = $1", key)
 
 
+async def programs_page(
+    conn: asyncpg.Connection,
+    *,
+    county_code: str | None,
+    year: int | None,
+    kind: str | None,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Programmes (of one county, or all for None), newest first, after the key (created_at, id)."""
+    return await conn.fetch(
+        """SELECT * FROM award_programs
+           WHERE ($1::text IS NULL OR county_code = $1) AND ($2::int IS NULL OR year = $2)
+             AND ($3::text IS NULL OR kind = $3)
+             AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+           ORDER BY created_at DESC, id DESC LIMIT $6""",
+        county_code,
+        year,
+        kind,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
 async def county_name(conn: asyncpg.Connection, county_code: str) -> str | None:
     """The name of a county-level region, or None when there is no such county."""
     return await conn.fetchval("SELECT name FROM regions WHERE code = $1 AND level = 'county'", county_code)

@@ -99,20 +99,45 @@ async def households_page(
     status: str | None,
     after_no: str | None,
     limit: int,
+    find: str | None = None,
 ) -> list[asyncpg.Record]:
-    """Households whose village code starts with `scope`, by household number after `after_no`."""
+    """Households whose village code starts with `scope`, by household number after `after_no`;
+    `find` keeps those whose number starts with it or whose head bears exactly that name."""
     return await conn.fetch(
         """SELECT id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
                   bank_name, bank_account_masked, phone_masked, status, split_from, created_at
            FROM households
            WHERE village_code LIKE $1 || '%' AND ($2::text IS NULL OR village_code = $2)
              AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR household_no > $4)
+             AND ($6::text IS NULL OR starts_with(household_no, $6) OR head_name = $6)
            ORDER BY household_no LIMIT $5""",
         scope,
         village_code,
         status,
         after_no,
         limit,
+        find,
+    )
+
+
+async def household_labels(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    """The number, masked head name and village of each household named."""
+    rows = await conn.fetch(
+        "SELECT id, household_no, head_name_masked, village_code FROM households WHERE id = ANY($1::uuid[])",
+        list(ids),
+    )
+    return {r["id"]: r for r in rows}
+
+
+async def status_event_history(
+    conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID
+) -> list[asyncpg.Record]:
+    """A household's status events as recorded, in the order they took effect."""
+    return await conn.fetch(
+        """SELECT kind, year, effective_date, recorded_by, recorded_at FROM household_status_events
+           WHERE county_code = $1 AND household_id = $2 ORDER BY effective_date, recorded_at""",
+        county_code,
+        household_id,
     )
 
 

@@ -19,7 +19,7 @@ from litestar.types import ControllerRouterHandler
 
 from db.pool import create_pool
 from service.awards import pages as award_pages
-from service.awards import review_pages
+from service.awards import program_pages, review_pages
 from service.awards import routes as awards
 from service.awards.workflow import AWARD_OBJECTION_HOOKS
 from service.console import pages as console_pages
@@ -44,7 +44,9 @@ from service.notices import pages as notice_pages
 from service.notices import routes as notices
 from service.order_farming import pages as farming_pages
 from service.order_farming import routes as order_farming
+from service.payments import pages as payment_pages
 from service.payments import routes as payments
+from service.registry import pages as registry_pages
 from service.registry import routes as registry
 from service.reports import pages as report_pages
 from service.reports import routes as reports
@@ -89,6 +91,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *farming_pages.PAGES,
     *ledger_pages.PAGES,
     *report_pages.PAGES,
+    *program_pages.PAGES,
+    *payment_pages.PAGES,
+    *registry_pages.PAGES,
 ]
 
 

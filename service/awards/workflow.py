@@ -95,7 +95,7 @@ from service.core.hooks import ObjectionHooks
 from service.core.identity import id_number_problem, normalize_id_number
 from service.core.imported import record_import
 from service.core.money import format_yuan
-from service.core.pagination import decode_cursor, page_of
+from service.core.pagination import checked_limit, decode_cursor, page_of
 from service.core.policy import application_for, household_or_404, program_for
 from service.core.principal import Principal, Role, county_of, region_prefix
 from service.core.settings import Settings
@@ -256,6 +256,36 @@ async def create_program(
 
 async def get_program(conn: asyncpg.Connection, principal: Principal, program_id: str) -> ProgramOut:
     return await program_out(conn, await program_for(conn, principal, program_id))
+
+
+async def list_programs(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    *,
+    county_code: str | None = None,
+    year: int | None = None,
+    kind: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page[ProgramOut]:
+    """A county's programmes, newest first (the caller's own county unless it names one it covers;
+    the admin sees every county's when it names none)."""
+    checked_limit(limit)
+    if principal.role in (Role.ACCOUNTANT, Role.HOUSEHOLD):
+        raise forbidden("奖励项目由县财政和村、乡镇经办人查看")
+    if county_code is not None and not principal.covers_county(county_code):
+        raise forbidden("只能查看本县的奖励项目")
+    county = county_code or (None if principal.is_admin else county_of(principal.region_code or ""))
+    after = decode_cursor(cursor, 2)
+    key = None
+    if after:
+        try:
+            key = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
+        except (TypeError, ValueError):
+            raise invalid_field("cursor", "分页游标无效") from None
+    rows = await q.programs_page(conn, county_code=county, year=year, kind=kind, after=key, limit=limit + 1)
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["created_at"].isoformat(), str(r["id"])])
+    return Page([await program_out(conn, r) for r in page], next_cursor)
 
 
 # ---- applications -----------------------------------------------------------------------------

@@ -61,6 +61,7 @@ def _resolution(c: Call) -> dict:
 
 ROUTES = [
     _row("POST", "/award-programs", FINANCE, _program),
+    _row("GET", "/award-programs", STAFF),
     _row("GET", "/award-programs/{program}", STAFF),
     _row(
         "POST",
