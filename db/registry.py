@@ -147,8 +147,10 @@ async def is_member_of_any(conn: asyncpg.Connection, household_id: str, venture_
 # ---- status events ------------------------------------------------------------------------------
 
 
-async def lock_household(conn: asyncpg.Connection, household_id: uuid.UUID) -> None:
-    await conn.execute("SELECT 1 FROM households WHERE id = $1 FOR UPDATE", household_id)
+async def lock_household(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> None:
+    await conn.execute(
+        "SELECT 1 FROM households WHERE county_code = $1 AND id = $2 FOR UPDATE", county_code, household_id
+    )
 
 
 async def insert_status_event(
