@@ -137,3 +137,37 @@ async def test_triggers_a_cluster_cannot_run_are_the_designed_ones(empty_db):
     assert all(f"'{name}'" in sql for name in SINGLE_SERVER_TRIGGERS), (
         "db/citus.sql must refuse to run while any is left"
     )
+
+
+async def test_a_household_number_stays_unique_across_counties_and_signs_in_to_its_county(api):
+    """households holds the number unique per county only; household_numbers keeps it unique for
+    the whole service (it is a login name) and tells the login which county to ask."""
+    from tests.api.test_household_import import household_json
+
+    far_county, far_township, far_village = "621222000000", "621222100000", "621222100201"
+    for code, name, level, parent in (
+        (far_county, "文县", "county", "621200000000"),
+        (far_township, "城关镇", "township", far_county),
+        (far_village, "东峪村", "village", far_township),
+    ):
+        r = await api.as_(
+            "admin", "PUT", f"/regions/{code}", json={"name": name, "level": level, "parent_code": parent}
+        )
+        assert r.status_code == 200, r.text
+    taken = household_json(71_001, village=far_village, household_no="621223100201-001")
+    r = await api.as_("admin", "POST", "/households", json=taken)
+    assert r.status_code == 422 and "621223100201-001" in r.text, r.text
+    r = await api.as_("admin", "POST", "/households", json=household_json(71_002, village=far_village))
+    assert r.status_code == 201, r.text
+    created = r.json()
+    conn = await api.connect()
+    try:
+        placed = await conn.fetchrow(
+            "SELECT county_code, household_id FROM household_numbers WHERE household_no = $1", created["household_no"]
+        )
+    finally:
+        await conn.close()
+    assert (placed["county_code"], str(placed["household_id"])) == (far_county, created["id"])
+    token = await api.household_login(created["household_no"], "246810")
+    r = await api.client.get(f"/households/{created['id']}", headers=token)
+    assert r.status_code == 200 and r.json()["county_code"] == far_county, r.text
