@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from db.ids import as_uuid
+from db.ids import as_uuid, row_for_update
 from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent, listed_hit
 
 # ---- programmes ---------------------------------------------------------------------------------
@@ -27,7 +27,7 @@ async def program(
     if key is None:
         return None
     if for_update:
-        return await conn.fetchrow("SELECT * FROM award_programs WHERE id = $1 FOR UPDATE", key)
+        return await row_for_update(conn, "award_programs", key)
     return await conn.fetchrow("SELECT * FROM award_programs WHERE id = $1", key)
 
 
@@ -317,7 +317,7 @@ async def application(
     if key is None:
         return None
     if for_update:
-        return await conn.fetchrow("SELECT * FROM award_applications WHERE id = $1 FOR UPDATE", key)
+        return await row_for_update(conn, "award_applications", key)
     return await conn.fetchrow(_ONE_APPLICATION, key)
 
 

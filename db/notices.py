@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from db.ids import as_uuid
+from db.ids import as_uuid, county_of
 
 # A subject as it is written: (subject_id, household_id, amount_fen or None).
 SubjectRow = tuple[str, uuid.UUID | None, int | None]
@@ -139,7 +139,8 @@ async def objections_of(conn: asyncpg.Connection, n: asyncpg.Record) -> list[asy
 async def objection_for_update(conn: asyncpg.Connection, objection_id: str) -> asyncpg.Record | None:
     """An objection, locked, with its notice's kind and the village of the household it names."""
     key = as_uuid(objection_id)
-    if key is None:
+    county = await county_of(conn, "objections", key) if key else None
+    if county is None:
         return None
     return await conn.fetchrow(
         """SELECT o.*, n.kind, h.village_code FROM objections o
@@ -147,7 +148,8 @@ async def objection_for_update(conn: asyncpg.Connection, objection_id: str) -> a
            JOIN notice_subjects s ON s.county_code = o.county_code AND s.notice_id = o.notice_id
                                  AND s.subject_id = o.subject_id
            JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
-           WHERE o.id = $1 FOR UPDATE OF o""",
+           WHERE o.county_code = $1 AND o.id = $2 FOR UPDATE OF o""",
+        county,
         key,
     )
 

@@ -359,7 +359,7 @@ async def record_status_event(
     if not can_register_in(principal, row["village_code"]):
         raise forbidden("只能为本辖区农户登记状态")
     rules.check_status_event(data.year, data.effective_date)
-    await q.lock_household(conn, row["id"])
+    await q.lock_household(conn, row["county_code"], row["id"])
     event_id = await q.insert_status_event(
         conn,
         county_code=row["county_code"],
