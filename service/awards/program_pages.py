@@ -39,6 +39,7 @@ from service.documents.charts import Series, bar_chart
 BASE = "/console/award-programs"
 CROSS_CHECK = "/console/cross-check-lists"
 GRANTERS = (Role.FINANCE_OFFICER, Role.ADMIN)
+MAX_AMOUNT_FEN = 10**12  # ProgramCreate.amount_fen's bound
 
 DONE_WORDS.update({"program-created": "奖励项目已设立，可以开始受理申请。"})
 
@@ -246,8 +247,8 @@ def _program_body(desk: Desk, form: Form) -> ProgramCreate | None:
     days = form.integer("notice_days", minimum=1, maximum=90)
     name = form.text("name", required=False)
     opens_on, closes_on = form.date("opens_on", required=False), form.date("closes_on", required=False)
-    if amount == 0:
-        form.errors["amount"] = "每户奖励金额应大于 0"
+    if amount is not None and not 0 < amount <= MAX_AMOUNT_FEN:
+        form.errors["amount"] = "每户奖励金额应大于 0，且不超过 100 亿元"
     if form.ok and sum(bp or 0 for bp in shares.values()) != 10_000:
         form.errors["province_pct"] = "省、市、县分担比例合计应为 100%"
     if not form.ok:
