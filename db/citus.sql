@@ -40,6 +40,7 @@ SELECT create_reference_table('regions');
 SELECT create_reference_table('users');
 SELECT create_reference_table('poverty_lines');
 SELECT create_reference_table('schema_migrations');
+SELECT create_reference_table('data_key_check');
 
 -- ---- county tables: by county_code, co-located with households ----------------------------------------
 SELECT create_distributed_table('households', 'county_code');

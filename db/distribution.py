@@ -23,6 +23,7 @@ REFERENCE_TABLES: dict[str, str] = {
     "users": "staff logins and their scope; a few thousand rows, read on every staff request",
     "poverty_lines": "one row per year, read by every eligibility check of every county",
     "schema_migrations": "the migration runner's record, applied on the coordinator",
+    "data_key_check": "one row: the HMAC that tells a service its data key is the database's",
 }
 
 # Cross-county tables distributed by a key of their own (not co-located with the counties): each

@@ -107,7 +107,7 @@ async def test_0016_keeps_the_demo_and_its_logins(demo_db, tmp_path):
             demo = await _digests(source, tables)
             assert await _keys_without_county(conn) == GLOBAL_UNIQUE
 
-            assert await migrate(conn) == ["0016_county_keys.sql"]
+            assert (await migrate(conn))[0] == "0016_county_keys.sql"  # and any after it
 
             assert await _digests(conn, tables) == demo
             assert await _keys_without_county(conn) == set()
