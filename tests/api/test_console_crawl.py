@@ -98,6 +98,8 @@ async def test_every_console_page_of_every_demo_login_stays_in_its_region(demo, 
         ("cunwei", "待我审核的奖励申请"),
         ("xiangzhen", "待我审核的奖励申请"),
         ("shenji", "审计"),
+        ("caizheng", "县财政的工作"),
+        ("caizheng2", "县财政的工作"),
     ],
 )
 async def test_each_home_shows_its_own_work_first(demo, login, first):
