@@ -100,13 +100,14 @@ async def households_page(
     after_no: str | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """Households whose village code starts with `scope`, by household number after `after_no`."""
+    """Households whose village code starts with `scope`, by household number after `after_no`
+    (always a bound of the index range, so a generic plan of the prepared statement seeks to it)."""
     return await conn.fetch(
         """SELECT id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
                   bank_name, bank_account_masked, phone_masked, status, split_from, created_at
            FROM households
            WHERE village_code LIKE $1 || '%' AND ($2::text IS NULL OR village_code = $2)
-             AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR household_no > $4)
+             AND ($3::text IS NULL OR status = $3) AND household_no > coalesce($4::text, '')
            ORDER BY household_no LIMIT $5""",
         scope,
         village_code,
