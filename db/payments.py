@@ -45,11 +45,14 @@ async def payables_page(
     after: uuid.UUID | None,
     limit: int,
 ) -> list[asyncpg.Record]:
+    # The cursor always bounds the index range (the nil uuid for the first page): a prepared
+    # statement's generic plan cannot use "$7 IS NULL OR id > $7" and read every earlier row.
     return await conn.fetch(
         """SELECT * FROM payables
            WHERE county_code = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR source = $3)
              AND ($4::text IS NULL OR village_code = $4) AND ($5::uuid IS NULL OR venture_id = $5)
-             AND ($6::uuid IS NULL OR program_id = $6) AND ($7::uuid IS NULL OR id > $7)
+             AND ($6::uuid IS NULL OR program_id = $6)
+             AND id > coalesce($7::uuid, '00000000-0000-0000-0000-000000000000')
            ORDER BY id LIMIT $8""",
         county_code,
         status,

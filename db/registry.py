@@ -117,14 +117,15 @@ async def households_page(
     limit: int,
     find: str | None = None,
 ) -> list[asyncpg.Record]:
-    """Households whose village code starts with `scope`, by household number after `after_no`;
+    """Households whose village code starts with `scope`, by household number after `after_no`
+    (always a bound of the index range, so a generic plan of the prepared statement seeks to it);
     `find` keeps those whose number starts with it or whose head bears exactly that name."""
     return await conn.fetch(
         """SELECT id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
                   bank_name, bank_account_masked, phone_masked, status, split_from, created_at
            FROM households
            WHERE village_code LIKE $1 || '%' AND ($2::text IS NULL OR village_code = $2)
-             AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR household_no > $4)
+             AND ($3::text IS NULL OR status = $3) AND household_no > coalesce($4::text, '')
              AND ($6::text IS NULL OR starts_with(household_no, $6) OR head_name = $6)
            ORDER BY household_no LIMIT $5""",
         scope,

@@ -49,3 +49,5 @@ END $$;
 -- the 我的分红 page looked for households split from it by scanning the county's households.
 CREATE INDEX awards_payable ON awards (county_code, payable_id);
 CREATE INDEX households_split_from ON households (county_code, split_from) WHERE split_from IS NOT NULL;
+-- A village's payables, page by page, in the order GET /payables?village_code= reads them.
+CREATE INDEX payables_village ON payables (county_code, village_code, id) WHERE village_code IS NOT NULL;

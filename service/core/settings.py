@@ -89,7 +89,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         admin_password=env.get("HUINONG_ADMIN_PASSWORD") or None,
         test_clock=env.get("HUINONG_TEST_CLOCK") == "1",
         server=env.get("HUINONG_SERVER", "granian"),
-        workers=int(env.get("HUINONG_WORKERS") or default_workers()),
+        # The test clock lives in the serving process: one process, so every request sees it moved.
+        workers=1 if env.get("HUINONG_TEST_CLOCK") == "1" else int(env.get("HUINONG_WORKERS") or default_workers()),
         pool_max_size=int(env.get("HUINONG_POOL_SIZE", "10")),
         pool_min_size=min(2, int(env.get("HUINONG_POOL_SIZE", "10"))),
         log_level=env.get("HUINONG_LOG_LEVEL", "info").lower(),

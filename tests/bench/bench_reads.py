@@ -281,8 +281,8 @@ async def run() -> None:
 
 
 def server_description(settings: Any) -> str:
-    fields = ("workers", "pool_max_size", "log_level", "principal_cache_seconds")
-    return "uvicorn (uvloop, httptools), " + ", ".join(f"{f}={getattr(settings, f)}" for f in fields)
+    fields = ("server", "workers", "pool_max_size", "log_level", "principal_cache_seconds")
+    return ", ".join(f"{f}={getattr(settings, f)}" for f in fields) + " (uvloop)"
 
 
 async def server_version(url: str) -> str:

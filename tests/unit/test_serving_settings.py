@@ -47,3 +47,7 @@ def test_a_pool_of_one_connection_starts_with_one():
 def test_an_unknown_server_is_refused_at_start():
     with pytest.raises(ValueError, match="HUINONG_SERVER"):
         load_settings({**KEYS, "HUINONG_SERVER": "gunicorn"})
+
+
+def test_a_movable_clock_is_served_by_one_process_so_every_request_sees_it_moved():
+    assert load_settings({**KEYS, "HUINONG_TEST_CLOCK": "1", "HUINONG_WORKERS": "4"}).workers == 1
