@@ -132,7 +132,7 @@ async def _queue_page(desk: Desk, conn: asyncpg.Connection, form: Form, status: 
     if desk.role == Role.ACCOUNTANT:
         raise not_found("页面")  # an accountant keeps ventures' books; awards are not its work
     queue = await workflow.review_queue(conn, desk.principal)
-    programs = await workflow.county_programs(conn, desk.principal)
+    programs = (await workflow.list_programs(conn, desk.principal, limit=500)).items
     villages = await region_names(conn, [a.village_code for a in queue])
     names = {p.id: program_name(p) for p in programs}
     rows = [application_row(a, villages, names) for a in queue]

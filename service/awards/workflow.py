@@ -748,13 +748,6 @@ async def review_queue(conn: asyncpg.Connection, principal: Principal, limit: in
     return [application_out(r) for r in rows]
 
 
-async def county_programs(conn: asyncpg.Connection, principal: Principal) -> list[ProgramOut]:
-    """The programmes of the caller's county, newest year first (for the reviewers' pages)."""
-    if principal.is_admin or principal.role in (Role.ACCOUNTANT, Role.HOUSEHOLD):
-        return []
-    return [await program_out(conn, p) for p in await q.county_programs(conn, county_of(principal.region_code or ""))]
-
-
 # ---- 公示 --------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from service.documents import report_pdf
 from service.documents.charts import Series, bar_chart, for_html, for_pdf
 from service.documents.qr import qr_modules
 from service.documents.xlsx import Kilograms, Money, Sheet, money_cell, workbook
+from tests.conftest import assert_no_full_numbers
 from tests.requirements import needs_cjk_font
 
 
@@ -58,6 +59,15 @@ def test_chart_svg_for_pages_has_no_script_and_for_pdf_names_fonts_per_script():
     pdf_svg = for_pdf(svg, "latin", "cjk").decode()
     assert '<tspan font-family="cjk">城关镇</tspan>' in pdf_svg and "<style" not in pdf_svg
     assert 'fill="' in pdf_svg  # pygal's colours written onto the shapes
+
+
+def test_chart_coordinates_never_read_as_a_card_number_on_a_page():
+    # Awkward figures give pygal coordinates of sixteen decimals; the page scans of every test
+    # (tests/conftest.py FULL_CARD) would take such a run of digits for a card number.
+    svg = bar_chart("各村收入（元）", ["南沿沟村", "王何村", "凤凰谷村"], [Series("收入", [1_234_567, 7, 33_333_333])])
+    page = for_html(svg)
+    assert not re.search(r"[0-9]\.[0-9]{3}", page)
+    assert_no_full_numbers(page)
 
 
 @needs_cjk_font
