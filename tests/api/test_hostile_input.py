@@ -67,6 +67,9 @@ def test_the_depth_is_measured_on_the_bytes_strings_skipped():
     text = b'{"a": "' + b"[{" * 500 + b'\\"[[[", "b": [1, {"c": "]]]"}]}'
     assert not depth_exceeds(text)
     assert not depth_exceeds(b"[" + b"[1]," * 10_000 + b"[2]]")
+    # Brackets that do not pair up still count: the decoder would recurse into them.
+    assert depth_exceeds(b"[" * 100_000 + b"}" * 100_000)
+    assert depth_exceeds(b'["' + b"x" * 10 + b'"' + b", [" * 65)
 
 
 async def test_a_body_over_the_limit_is_413_before_it_is_read(api):
@@ -108,8 +111,19 @@ async def test_control_characters_in_texts_are_refused_and_change_nothing(api):
     member = await add_member(api, vid, "household", "社员1", HOUSEHOLD)
     await set_today(api, "2025-12-20")
     cases = [
-        ("POST", "/ventures", {"name": "合作社\u0000", "model": "cooperative", "village_code": "621223100201"}, "name"),
-        ("POST", f"/ventures/{vid}/members", {"kind": "individual", "name": "张\u0007三"}, "name"),
+        (
+            "POST",
+            "/ventures",
+            {
+                "name": "合作社\u0000",
+                "model": "cooperative",
+                "village_code": "621223100201",
+                "registered_capital_fen": 100,
+                "charter": {"patronage_bp": 7000},
+            },
+            "name",
+        ),
+        ("POST", f"/ventures/{vid}/members", {"kind": "person", "name": "张\u0007三"}, "name"),
         (
             "POST",
             f"/ventures/{vid}/transactions",
@@ -123,7 +137,7 @@ async def test_control_characters_in_texts_are_refused_and_change_nothing(api):
             "reason",
         ),
         # A line break belongs in a reason, never in a name.
-        ("POST", f"/ventures/{vid}/members", {"kind": "individual", "name": "张\n三"}, "name"),
+        ("POST", f"/ventures/{vid}/members", {"kind": "person", "name": "张\n三"}, "name"),
     ]
     before = await access.content(api)
     for method, url, body, field in cases:
