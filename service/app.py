@@ -28,6 +28,7 @@ from service.core.crypto import DataCipher
 from service.core.deps import DEPENDENCIES
 from service.core.hooks import Hooks
 from service.core.intake import check_intake
+from service.core.openapi import RequestBodySchemaPlugin
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
 from service.core.uploads import apply_upload_limit
@@ -126,7 +127,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         dependencies=DEPENDENCIES,
         middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS)],
-        plugins=[ProblemDetailsPlugin()],
+        plugins=[ProblemDetailsPlugin(), RequestBodySchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_intake,
         request_max_body_size=settings.max_body_bytes,

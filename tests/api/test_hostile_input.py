@@ -279,3 +279,21 @@ async def test_a_preflight_never_500s(api):
         if r.status_code >= 500:
             wrong.append(f"OPTIONS {url}: {r.status_code} {r.text[:100]}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_the_schema_declares_what_the_edge_enforces(api):
+    """Generated from /schema, valid data is mostly accepted: request bodies are closed (a field
+    they do not know is refused), years in paths are ranged, formats are listed."""
+    doc = (await api.client.get("/schema/openapi.json")).json()
+    components = doc["components"]["schemas"]
+    assert components["UserCreate"]["additionalProperties"] is False
+    assert components["Charter"]["additionalProperties"] is False
+    assert "additionalProperties" not in components["VentureOut"]  # answers may grow
+    (year,) = doc["paths"]["/poverty-lines/{year}"]["get"]["parameters"]
+    assert (year["schema"]["minimum"], year["schema"]["maximum"]) == (2000, 2100)
+    card = doc["paths"]["/households/{household_id}/card"]["get"]
+    assert card["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/HouseholdCard"
+    }
+    (fmt,) = [p for p in card["parameters"] if p["name"] == "format"]
+    assert "pdf" in fmt["schema"]["pattern"]
