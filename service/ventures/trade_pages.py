@@ -122,7 +122,9 @@ async def upload_trades_form(request: Request, desk: Desk, conn: asyncpg.Connect
         return await _trades_page(desk, conn, venture_id, Form(), 422, missing)
     try:
         async with conn.transaction():
-            created = await workflow.import_trades(conn, desk.actor, desk.principal, venture_id, *sheet)
+            created = await workflow.import_trades(
+                conn, desk.actor, desk.principal, venture_id, *sheet, today=desk.today
+            )
     except DomainError as problem:
         return await _trades_page(desk, conn, venture_id, Form(), 422, refused(problem, SHEET))
     return see_other(f"{BASE}/{venture_id}/trades?imported={created.created}", "trades-imported")

@@ -297,3 +297,17 @@ async def test_the_schema_declares_what_the_edge_enforces(api):
     }
     (fmt,) = [p for p in card["parameters"] if p["name"] == "format"]
     assert "pdf" in fmt["schema"]["pattern"]
+
+
+async def test_an_imported_trade_after_today_is_a_row_error(api):
+    """The same rule for the trades sheet as for one trade: the row and the column are named."""
+    await set_today(api, "2025-12-20")
+    vid = await make_venture(api)
+    await add_member(api, vid, "household", "社员1", HOUSEHOLD)
+    sheet = "member_no,traded_on,product,quantity_g,amount_fen\n1,2025-03-01,鸡蛋,5,6\n1,2025-12-21,鸡蛋,5,6\n"
+    r = await api.as_(
+        "kuaiji", "POST", f"/ventures/{vid}/transactions/import", files={"file": ("t.csv", sheet.encode(), "text/csv")}
+    )
+    problem = assert_problem(r, 422, fields={"traded_on"})
+    assert [(e["row"], e["field"]) for e in problem["errors"]] == [(3, "traded_on")], problem
+    assert "不能晚于今天" in problem["errors"][0]["message"]
