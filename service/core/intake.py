@@ -207,9 +207,18 @@ def decoded(body: bytes, wanted: Any) -> Any:
     try:
         return msgspec.json.decode(body) if wanted is Empty else msgspec.json.decode(body, type=wanted, strict=True)
     except msgspec.ValidationError as exc:
-        raise _strict_error(exc) from None
+        malformed = _malformed(body)  # the typed decoder may stop at a wrong field before a broken end
+        raise (malformed or _strict_error(exc)) from None
     except (msgspec.DecodeError, RecursionError):
         raise unreadable("malformed-body", "请求体不是有效的 JSON，未作任何处理") from None
+
+
+def _malformed(body: bytes) -> Problem | None:
+    try:
+        msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return unreadable("malformed-body", "请求体不是有效的 JSON，未作任何处理")
+    return None  # well formed: the field is what is wrong
 
 
 async def check_body(request: Request[Any, Any, Any]) -> None:
