@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench drill install browser clean
+.PHONY: run test lint bench drill fuzz install browser clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ lint: $(STAMP)
 KILLS ?= 100
 drill: $(STAMP)
 	HUINONG_DRILL_KILLS=$(KILLS) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/api/test_crash_drill.py
+
+# schemathesis over every operation of /schema with many more cases than `make test` draws (4 per
+# operation and mode there); HUINONG_FUZZ_EXAMPLES=… sets how many, HUINONG_FUZZ_SEED=… a random run.
+fuzz: $(STAMP)
+	HUINONG_FUZZ_EXAMPLES=$${HUINONG_FUZZ_EXAMPLES:-50} $(BIN)/python -m pytest -q -p no:cacheprovider -s tests/api/test_schema_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(ONLY)

@@ -30,6 +30,7 @@ from service.core.deps import DEPENDENCIES
 from service.core.hooks import Hooks
 from service.core.intake import check_intake
 from service.core.metrics import Metrics
+from service.core.openapi import RequestBodySchemaPlugin
 from service.core.principals import PrincipalCache
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
@@ -151,7 +152,7 @@ def create_app(settings: Settings) -> Litestar:
             DefineMiddleware(RequestTelemetry, metrics=metrics),
             DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
         ],
-        plugins=[ProblemDetailsPlugin()],
+        plugins=[ProblemDetailsPlugin(), RequestBodySchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_intake,
         request_max_body_size=settings.max_body_bytes,

@@ -178,13 +178,21 @@ class VentureController(Controller):
         conn: asyncpg.Connection,
         actor: Actor,
         principal: Principal,
+        clock: Clock,
     ) -> Response:
         """multipart/form-data: the sheet in `file`; `new_batch=true` imports rows imported before."""
         upload = await read_upload(request)
 
         async def work(tx: asyncpg.Connection) -> Created:
             return await workflow.import_trades(
-                tx, actor, principal, venture_id, upload.content or b"", upload.filename, new_batch=upload.new_batch
+                tx,
+                actor,
+                principal,
+                venture_id,
+                upload.content or b"",
+                upload.filename,
+                new_batch=upload.new_batch,
+                today=clock.today(),
             )
 
         return await run_idempotent(request, conn, principal, work, upload=upload)

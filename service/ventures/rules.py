@@ -33,6 +33,7 @@ from datetime import date
 from typing import Literal
 
 from service.core.allocation import allocate
+from service.core.clock import future_date_error
 from service.core.errors import FieldErrors, bad_input, field_error, invalid_field
 from service.core.money import BP_WHOLE, round_half_up_div
 from service.ventures.charter import MIN_PATRONAGE_BP, STATUTORY_RESERVE_BP, Charter
@@ -438,12 +439,12 @@ class TradeRow:
 
 
 def check_trade_row(
-    number: int, row: Mapping[str, str], members: Mapping[str, str]
+    number: int, row: Mapping[str, str], members: Mapping[str, str], today: date | None = None
 ) -> tuple[TradeRow | None, FieldErrors]:
     """A sheet row as a trade, or the faults of the row (numbered as the spreadsheet shows it).
 
     `members` maps what a row may name a member by (the member number, or the member id) to the
-    member id. A row naming no member is a non-member trade.
+    member id. A row naming no member is a non-member trade. A trade is not dated after `today`.
     """
     errors: FieldErrors = []
     member_ref = (row.get("member_no") or row.get("member_id") or "").strip()
@@ -456,6 +457,8 @@ def check_trade_row(
     except ValueError:
         errors.append(field_error("traded_on", "日期应为 YYYY-MM-DD", number))
         traded_on = None
+    if traded_on and today and (late := future_date_error(traded_on, today)):
+        errors.append(field_error("traded_on", "交易" + late, number))
     values: dict[str, int] = {}
     for name in ("quantity_g", "amount_fen"):
         text = row[name].strip()
@@ -471,12 +474,14 @@ def check_trade_row(
     return TradeRow(member_id, traded_on, product, values["quantity_g"], values["amount_fen"]), errors
 
 
-def check_trades_sheet(rows: Iterable[tuple[int, Mapping[str, str]]], members: Mapping[str, str]) -> list[TradeRow]:
+def check_trades_sheet(
+    rows: Iterable[tuple[int, Mapping[str, str]]], members: Mapping[str, str], today: date | None = None
+) -> list[TradeRow]:
     """Every row of a trades sheet as a trade, or Invalid naming every bad row: all rows or none."""
     trades: list[TradeRow] = []
     errors: FieldErrors = []
     for number, row in rows:
-        trade, faults = check_trade_row(number, row, members)
+        trade, faults = check_trade_row(number, row, members, today)
         errors += faults
         if trade is not None:
             trades.append(trade)

@@ -123,7 +123,13 @@ async def upload_trades_form(request: Request, desk: Desk, conn: asyncpg.Connect
     try:
         async with conn.transaction():
             created = await workflow.import_trades(
-                conn, desk.actor, desk.principal, venture_id, *sheet, new_batch=await new_batch_asked(request)
+                conn,
+                desk.actor,
+                desk.principal,
+                venture_id,
+                *sheet,
+                today=desk.today,
+                new_batch=await new_batch_asked(request),
             )
     except DomainError as problem:
         return await _trades_page(desk, conn, venture_id, Form(), 422, refused(problem, SHEET))

@@ -495,6 +495,7 @@ async def import_trades(
     filename: str | None,
     *,
     new_batch: bool = False,
+    today: dt.date | None = None,
 ) -> Created:
     """A sheet of trades (CSV or xlsx; rows name members by number or id): all rows or none. The
     same rows imported before for this venture are refused (they would count twice in members'
@@ -506,7 +507,7 @@ async def import_trades(
     # A row names its member by number or by id.
     by_ref = {str(m["member_no"]): str(m["id"]) for m in members} | {str(m["id"]): str(m["id"]) for m in members}
     with table.checking():
-        trades = check_trades_sheet(table.rows, by_ref)
+        trades = check_trades_sheet(table.rows, by_ref, today)
     if not trades:
         raise invalid_field("file", "文件中没有交易记录")
     await q.copy_trades(conn, v["county_code"], v["id"], trades)

@@ -67,6 +67,9 @@ def test_the_depth_is_measured_on_the_bytes_strings_skipped():
     text = b'{"a": "' + b"[{" * 500 + b'\\"[[[", "b": [1, {"c": "]]]"}]}'
     assert not depth_exceeds(text)
     assert not depth_exceeds(b"[" + b"[1]," * 10_000 + b"[2]]")
+    # Brackets that do not pair up still count: the decoder would recurse into them.
+    assert depth_exceeds(b"[" * 100_000 + b"}" * 100_000)
+    assert depth_exceeds(b'["' + b"x" * 10 + b'"' + b", [" * 65)
 
 
 async def test_a_body_over_the_limit_is_413_before_it_is_read(api):
@@ -108,8 +111,19 @@ async def test_control_characters_in_texts_are_refused_and_change_nothing(api):
     member = await add_member(api, vid, "household", "社员1", HOUSEHOLD)
     await set_today(api, "2025-12-20")
     cases = [
-        ("POST", "/ventures", {"name": "合作社\u0000", "model": "cooperative", "village_code": "621223100201"}, "name"),
-        ("POST", f"/ventures/{vid}/members", {"kind": "individual", "name": "张\u0007三"}, "name"),
+        (
+            "POST",
+            "/ventures",
+            {
+                "name": "合作社\u0000",
+                "model": "cooperative",
+                "village_code": "621223100201",
+                "registered_capital_fen": 100,
+                "charter": {"patronage_bp": 7000},
+            },
+            "name",
+        ),
+        ("POST", f"/ventures/{vid}/members", {"kind": "person", "name": "张\u0007三"}, "name"),
         (
             "POST",
             f"/ventures/{vid}/transactions",
@@ -123,7 +137,7 @@ async def test_control_characters_in_texts_are_refused_and_change_nothing(api):
             "reason",
         ),
         # A line break belongs in a reason, never in a name.
-        ("POST", f"/ventures/{vid}/members", {"kind": "individual", "name": "张\n三"}, "name"),
+        ("POST", f"/ventures/{vid}/members", {"kind": "person", "name": "张\n三"}, "name"),
     ]
     before = await access.content(api)
     for method, url, body, field in cases:
@@ -265,3 +279,35 @@ async def test_a_preflight_never_500s(api):
         if r.status_code >= 500:
             wrong.append(f"OPTIONS {url}: {r.status_code} {r.text[:100]}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_the_schema_declares_what_the_edge_enforces(api):
+    """Generated from /schema, valid data is mostly accepted: request bodies are closed (a field
+    they do not know is refused), years in paths are ranged, formats are listed."""
+    doc = (await api.client.get("/schema/openapi.json")).json()
+    components = doc["components"]["schemas"]
+    assert components["UserCreate"]["additionalProperties"] is False
+    assert components["Charter"]["additionalProperties"] is False
+    assert "additionalProperties" not in components["VentureOut"]  # answers may grow
+    (year,) = doc["paths"]["/poverty-lines/{year}"]["get"]["parameters"]
+    assert (year["schema"]["minimum"], year["schema"]["maximum"]) == (2000, 2100)
+    card = doc["paths"]["/households/{household_id}/card"]["get"]
+    assert card["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/HouseholdCard"
+    }
+    (fmt,) = [p for p in card["parameters"] if p["name"] == "format"]
+    assert "pdf" in fmt["schema"]["pattern"]
+
+
+async def test_an_imported_trade_after_today_is_a_row_error(api):
+    """The same rule for the trades sheet as for one trade: the row and the column are named."""
+    await set_today(api, "2025-12-20")
+    vid = await make_venture(api)
+    await add_member(api, vid, "household", "社员1", HOUSEHOLD)
+    sheet = "member_no,traded_on,product,quantity_g,amount_fen\n1,2025-03-01,鸡蛋,5,6\n1,2025-12-21,鸡蛋,5,6\n"
+    r = await api.as_(
+        "kuaiji", "POST", f"/ventures/{vid}/transactions/import", files={"file": ("t.csv", sheet.encode(), "text/csv")}
+    )
+    problem = assert_problem(r, 422, fields={"traded_on"})
+    assert [(e["row"], e["field"]) for e in problem["errors"]] == [(3, "traded_on")], problem
+    assert "不能晚于今天" in problem["errors"][0]["message"]

@@ -21,7 +21,7 @@ def test_a_check_says_what_holds_or_names_the_failing_rows():
     asked = []
 
     def invariant(rows):
-        async def failures(conn, limit):
+        async def failures(conn, limit, county_code=None):
             asked.append(limit)
             return rows
 

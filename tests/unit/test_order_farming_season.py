@@ -245,7 +245,7 @@ def test_every_bad_field_of_every_row_is_named():
     assert errors[0]["message"] == "合同编号不能为空"
     assert errors[1]["message"] == "本经营主体没有订单合同 nope"
     assert errors[2]["message"] == "日期应为 YYYY-MM-DD"
-    assert errors[3]["message"] == "收购日期不能晚于今天"
+    assert errors[3]["message"].startswith("收购日期不能晚于今天")
     assert errors[-1]["message"] == "该合同本季已结算，不能再录入交售"
     assert records == [PurchaseRow(C1, date(2025, 10, 1), "一等", 1000, 1100)]
 
