@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench fuzz install browser clean
+.PHONY: run test lint bench drill fuzz install browser clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ lint: $(STAMP)
 # operation and mode there); HUINONG_FUZZ_EXAMPLES=… sets how many, HUINONG_FUZZ_SEED=… a random run.
 fuzz: $(STAMP)
 	HUINONG_FUZZ_EXAMPLES=$${HUINONG_FUZZ_EXAMPLES:-50} $(BIN)/python -m pytest -q -p no:cacheprovider -s tests/api/test_schema_fuzz.py
+
+# The long crash drill (issue 13): SIGKILL a real server KILLS times during money-moving calls,
+# restart, repeat each call with its Idempotency-Key, check the books (make test runs 4 kills).
+KILLS ?= 100
+drill: $(STAMP)
+	HUINONG_DRILL_KILLS=$(KILLS) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/api/test_crash_drill.py
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(ONLY)

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from db.ids import as_uuid
+from db.ids import as_uuid, row_for_update
 from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent, listed_hit
 
 # ---- programmes ---------------------------------------------------------------------------------
@@ -27,8 +27,33 @@ async def program(
     if key is None:
         return None
     if for_update:
-        return await conn.fetchrow("SELECT * FROM award_programs WHERE id = $1 FOR UPDATE", key)
+        return await row_for_update(conn, "award_programs", key)
     return await conn.fetchrow("SELECT * FROM award_programs WHERE id = $1", key)
+
+
+async def programs_page(
+    conn: asyncpg.Connection,
+    *,
+    county_code: str | None,
+    year: int | None,
+    kind: str | None,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Programmes (of one county, or all for None), newest first, after the key (created_at, id)."""
+    return await conn.fetch(
+        """SELECT * FROM award_programs
+           WHERE ($1::text IS NULL OR county_code = $1) AND ($2::int IS NULL OR year = $2)
+             AND ($3::text IS NULL OR kind = $3)
+             AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+           ORDER BY created_at DESC, id DESC LIMIT $6""",
+        county_code,
+        year,
+        kind,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
 
 
 async def county_name(conn: asyncpg.Connection, county_code: str) -> str | None:
@@ -271,6 +296,20 @@ ORDER BY a.seq LIMIT $6"""
 )
 
 
+_WAITING = (
+    _APPLICATION
+    + """WHERE a.county_code = $1 AND a.village_code LIKE $2 || '%' AND a.status = ANY($3::text[])
+ORDER BY a.seq LIMIT $4"""
+)
+
+
+async def applications_waiting(
+    conn: asyncpg.Connection, county_code: str, scope: str, statuses: Sequence[str], limit: int
+) -> list[asyncpg.Record]:
+    """Applications of every programme of a county in the given statuses, in a region, first filed first."""
+    return await conn.fetch(_WAITING, county_code, scope, list(statuses), limit)
+
+
 async def application(
     conn: asyncpg.Connection, application_id: str | uuid.UUID, *, for_update: bool = False
 ) -> asyncpg.Record | None:
@@ -278,7 +317,7 @@ async def application(
     if key is None:
         return None
     if for_update:
-        return await conn.fetchrow("SELECT * FROM award_applications WHERE id = $1 FOR UPDATE", key)
+        return await row_for_update(conn, "award_applications", key)
     return await conn.fetchrow(_ONE_APPLICATION, key)
 
 

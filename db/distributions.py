@@ -16,7 +16,7 @@ import asyncpg
 import msgspec
 
 from db import ventures as ventures_q
-from db.ids import as_uuid
+from db.ids import as_uuid, row_for_update
 from schemas.ventures import Charter as CharterIn
 from service.distributions.rules import (
     ARREARS_MEMO,
@@ -71,7 +71,7 @@ async def distribution(
     if key is None:
         return None
     if for_update:
-        return await conn.fetchrow("SELECT * FROM distributions WHERE id = $1 FOR UPDATE", key)
+        return await row_for_update(conn, "distributions", key)
     return await conn.fetchrow("SELECT * FROM distributions WHERE id = $1", key)
 
 
@@ -88,11 +88,14 @@ async def status(conn: asyncpg.Connection, county_code: str, distribution_id: uu
     )
 
 
-async def open_plan_for_update(conn: asyncpg.Connection, venture_id: uuid.UUID, year: int) -> asyncpg.Record | None:
+async def open_plan_for_update(
+    conn: asyncpg.Connection, county_code: str, venture_id: uuid.UUID, year: int
+) -> asyncpg.Record | None:
     """The year's plan that is not reversed (a draft, or one further on), locked."""
     return await conn.fetchrow(
-        "SELECT id, status FROM distributions WHERE venture_id = $1 AND fiscal_year = $2 AND status <> 'reversed' "
-        "FOR UPDATE",
+        "SELECT id, status FROM distributions WHERE county_code = $1 AND venture_id = $2 AND fiscal_year = $3 "
+        "AND status <> 'reversed' FOR UPDATE",
+        county_code,
         venture_id,
         year,
     )

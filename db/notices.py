@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from db.ids import as_uuid
+from db.ids import as_uuid, county_of
 
 # A subject as it is written: (subject_id, household_id, amount_fen or None).
 SubjectRow = tuple[str, uuid.UUID | None, int | None]
@@ -64,9 +64,10 @@ async def notice(conn: asyncpg.Connection, notice_id: str | uuid.UUID) -> asyncp
 
 
 async def items_page(
-    conn: asyncpg.Connection, n: asyncpg.Record, *, after_household_no: str | None, limit: int
+    conn: asyncpg.Connection, n: asyncpg.Record, *, after_household_no: str | None, limit: int, scope: str = ""
 ) -> list[asyncpg.Record]:
-    """A notice's subjects by household number, masked, with whether an objection is open on each."""
+    """A notice's subjects by household number, masked, with whether an objection is open on each;
+    `scope` (a region prefix) keeps the households of that region."""
     return await conn.fetch(
         """SELECT s.subject_id, s.amount_fen, h.household_no, h.head_name_masked, h.head_id_masked,
                   v.name AS village_name,
@@ -77,11 +78,13 @@ async def items_page(
            JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
            JOIN regions v ON v.code = h.village_code
            WHERE s.county_code = $1 AND s.notice_id = $2 AND ($3::text IS NULL OR h.household_no > $3)
+             AND h.village_code LIKE $5 || '%'
            ORDER BY h.household_no LIMIT $4""",
         n["county_code"],
         n["id"],
         after_household_no,
         limit,
+        scope,
     )
 
 
@@ -136,7 +139,8 @@ async def objections_of(conn: asyncpg.Connection, n: asyncpg.Record) -> list[asy
 async def objection_for_update(conn: asyncpg.Connection, objection_id: str) -> asyncpg.Record | None:
     """An objection, locked, with its notice's kind and the village of the household it names."""
     key = as_uuid(objection_id)
-    if key is None:
+    county = await county_of(conn, "objections", key) if key else None
+    if county is None:
         return None
     return await conn.fetchrow(
         """SELECT o.*, n.kind, h.village_code FROM objections o
@@ -144,7 +148,8 @@ async def objection_for_update(conn: asyncpg.Connection, objection_id: str) -> a
            JOIN notice_subjects s ON s.county_code = o.county_code AND s.notice_id = o.notice_id
                                  AND s.subject_id = o.subject_id
            JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
-           WHERE o.id = $1 FOR UPDATE OF o""",
+           WHERE o.county_code = $1 AND o.id = $2 FOR UPDATE OF o""",
+        county,
         key,
     )
 
@@ -175,4 +180,55 @@ async def open_objections(conn: asyncpg.Connection, notice_id: str | uuid.UUID) 
            JOIN objections o ON o.county_code = n.county_code AND o.notice_id = n.id AND o.status = 'open'
            WHERE n.id = $1 ORDER BY o.created_at""",
         key,
+    )
+
+
+_NOTICES_PAGE = """
+SELECT n.county_code, n.id, n.kind, n.source_id, n.title, n.starts_on, n.ends_on, n.published_by,
+       (SELECT count(*) FROM notice_subjects s WHERE s.county_code = n.county_code AND s.notice_id = n.id)
+           AS subjects,
+       (SELECT count(*) FROM objections o WHERE o.county_code = n.county_code AND o.notice_id = n.id
+            AND o.status = 'open') AS open_objections
+FROM notices n
+WHERE ($1::char(12) IS NULL OR n.county_code = $1)
+  AND ($2::text IS NULL OR n.kind = $2)
+  AND ($3::text IS NULL
+       OR ($3 = 'upcoming' AND n.starts_on > $4) OR ($3 = 'open' AND n.starts_on <= $4 AND n.ends_on >= $4)
+       OR ($3 = 'ended' AND n.ends_on < $4))
+  AND ($5 = '' OR EXISTS (
+        SELECT 1 FROM notice_subjects s JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
+        WHERE s.county_code = n.county_code AND s.notice_id = n.id AND h.village_code LIKE $5 || '%')
+      OR (n.kind = 'distribution' AND EXISTS (
+        SELECT 1 FROM distributions d JOIN ventures v ON v.county_code = d.county_code AND v.id = d.venture_id
+        WHERE d.county_code = n.county_code AND d.id::text = n.source_id AND v.village_code LIKE $5 || '%')))
+  AND ($6::date IS NULL OR (n.starts_on, n.id) < ($6, $7::uuid))
+ORDER BY n.starts_on DESC, n.id DESC
+LIMIT $8
+"""
+
+
+async def notices_page(
+    conn: asyncpg.Connection,
+    county_code: str | None,
+    *,
+    kind: str | None,
+    state: str | None,
+    today: dt.date,
+    scope: str,
+    after: tuple[dt.date, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """A county's notices (every county's for None), newest first, of one kind and state; `scope`
+    (a region prefix, '' for the whole county) keeps those naming a household of that region or a
+    venture located there."""
+    return await conn.fetch(
+        _NOTICES_PAGE,
+        county_code,
+        kind,
+        state,
+        today,
+        scope,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from db.ids import as_uuid
+from db.ids import as_uuid, row_for_update
 
 # The id is the database's own gen_random_uuid(): one less value per row to build and send.
 PURCHASE_COLUMNS = ["county_code", "contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"]
@@ -277,7 +277,7 @@ async def settlement(
     if key is None:
         return None
     if for_update:
-        return await conn.fetchrow("SELECT * FROM farming_settlements WHERE id = $1 FOR UPDATE", key)
+        return await row_for_update(conn, "farming_settlements", key)
     return await conn.fetchrow("SELECT * FROM farming_settlements WHERE id = $1", key)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from db.ids import as_uuid
+from db.ids import as_uuid, row_for_update
 
 
 def _one(row: asyncpg.Record | None) -> asyncpg.Record:
@@ -173,7 +173,7 @@ async def batch(
     if key is None:
         return None
     if for_update:
-        return await conn.fetchrow("SELECT * FROM payment_batches WHERE id = $1 FOR UPDATE", key)
+        return await row_for_update(conn, "payment_batches", key)
     return await conn.fetchrow("SELECT * FROM payment_batches WHERE id = $1", key)
 
 

@@ -53,7 +53,10 @@ async def villages(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, 
 
 
 async def taken_household_numbers(conn: asyncpg.Connection, numbers: Sequence[str]) -> set[str]:
-    rows = await conn.fetch("SELECT household_no FROM households WHERE household_no = ANY($1::text[])", list(numbers))
+    """Numbers registered in any county: household_numbers holds each once for the whole service."""
+    rows = await conn.fetch(
+        "SELECT household_no FROM household_numbers WHERE household_no = ANY($1::text[])", list(numbers)
+    )
     return {r["household_no"] for r in rows}
 
 
@@ -76,7 +79,20 @@ async def existing_households(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]
 
 
 async def copy_households(conn: asyncpg.Connection, columns: list[str], records: list[tuple[Any, ...]]) -> None:
+    """The households, and their numbers in household_numbers (unique across counties, the login's
+    way to its county); a number taken in any county raises asyncpg.UniqueViolationError."""
     await conn.copy_records_to_table("households", records=records, columns=columns)
+    await copy_household_numbers(conn, columns, records)
+
+
+async def copy_household_numbers(conn: asyncpg.Connection, columns: list[str], records: list[tuple[Any, ...]]) -> None:
+    """household_numbers rows of households COPYed with these columns (which name the number, the
+    county and the id)."""
+    at = [columns.index(c) for c in ("household_no", "county_code", "id")]
+    numbers = [tuple(r[i] for i in at) for r in records]
+    await conn.copy_records_to_table(
+        "household_numbers", records=numbers, columns=["household_no", "county_code", "household_id"]
+    )
 
 
 async def household(conn: asyncpg.Connection, household_id: str) -> asyncpg.Record | None:
@@ -99,20 +115,45 @@ async def households_page(
     status: str | None,
     after_no: str | None,
     limit: int,
+    find: str | None = None,
 ) -> list[asyncpg.Record]:
-    """Households whose village code starts with `scope`, by household number after `after_no`."""
+    """Households whose village code starts with `scope`, by household number after `after_no`;
+    `find` keeps those whose number starts with it or whose head bears exactly that name."""
     return await conn.fetch(
         """SELECT id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
                   bank_name, bank_account_masked, phone_masked, status, split_from, created_at
            FROM households
            WHERE village_code LIKE $1 || '%' AND ($2::text IS NULL OR village_code = $2)
              AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR household_no > $4)
+             AND ($6::text IS NULL OR starts_with(household_no, $6) OR head_name = $6)
            ORDER BY household_no LIMIT $5""",
         scope,
         village_code,
         status,
         after_no,
         limit,
+        find,
+    )
+
+
+async def household_labels(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    """The number, masked head name and village of each household named."""
+    rows = await conn.fetch(
+        "SELECT id, household_no, head_name_masked, village_code FROM households WHERE id = ANY($1::uuid[])",
+        list(ids),
+    )
+    return {r["id"]: r for r in rows}
+
+
+async def status_event_history(
+    conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID
+) -> list[asyncpg.Record]:
+    """A household's status events as recorded, in the order they took effect."""
+    return await conn.fetch(
+        """SELECT kind, year, effective_date, recorded_by, recorded_at FROM household_status_events
+           WHERE county_code = $1 AND household_id = $2 ORDER BY effective_date, recorded_at""",
+        county_code,
+        household_id,
     )
 
 
@@ -131,8 +172,10 @@ async def is_member_of_any(conn: asyncpg.Connection, household_id: str, venture_
 # ---- status events ------------------------------------------------------------------------------
 
 
-async def lock_household(conn: asyncpg.Connection, household_id: uuid.UUID) -> None:
-    await conn.execute("SELECT 1 FROM households WHERE id = $1 FOR UPDATE", household_id)
+async def lock_household(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> None:
+    await conn.execute(
+        "SELECT 1 FROM households WHERE county_code = $1 AND id = $2 FOR UPDATE", county_code, household_id
+    )
 
 
 async def insert_status_event(

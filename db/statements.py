@@ -45,15 +45,13 @@ WITH lines AS (
 """
 
 # Each query is a constant text: the CTE above and its own tail, composed once at import.
-_ROWS = (
-    _LINES
-    + """SELECT * FROM lines WHERE year = $3
+_ORDER = """
 ORDER BY CASE source WHEN 'distribution' THEN 1 WHEN 'settlement' THEN 2 ELSE 3 END, source_name, source_id,
          CASE basis WHEN 'floor' THEN 1 WHEN 'arrears' THEN 2 WHEN 'patronage' THEN 3
                     WHEN 'capital' THEN 4 WHEN 'shares' THEN 5 ELSE 6 END,
          created_at, id"""
-)
-_YEARS = _LINES + "SELECT DISTINCT year FROM lines ORDER BY year DESC"
+_ROWS = _LINES + "SELECT * FROM lines WHERE year = $3" + _ORDER
+_ALL_ROWS = _LINES + "SELECT * FROM lines" + _ORDER
 _UNPLACED = (
     _LINES
     + """SELECT count(*) FROM payables p WHERE p.county_code = $1 AND p.household_id = $2
@@ -68,10 +66,12 @@ async def statement_rows(
     return await conn.fetch(_ROWS, county_code, household_id, year)
 
 
-async def statement_years(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> list[int]:
-    """Every year the household has a line in, newest first."""
-    rows = await conn.fetch(_YEARS, county_code, household_id)
-    return [r["year"] for r in rows]
+async def all_statement_rows(
+    conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID
+) -> list[asyncpg.Record]:
+    """The household's payables of every year (a household has a few a year), in the order of
+    statement_rows within each year: one round trip gives the page its years and its lines."""
+    return await conn.fetch(_ALL_ROWS, county_code, household_id)
 
 
 async def unplaced_payables(conn: asyncpg.Connection, county_code: str, household_id: uuid.UUID) -> int:

@@ -18,8 +18,14 @@ async def user_credentials(conn: asyncpg.Connection, username: str) -> asyncpg.R
 
 
 async def household_credentials(conn: asyncpg.Connection, household_no: str) -> asyncpg.Record | None:
-    """id and pin_hash of a household."""
-    return await conn.fetchrow("SELECT id, pin_hash FROM households WHERE household_no = $1", household_no)
+    """id and pin_hash of a household. The county comes first from household_numbers, so that on a
+    cluster each of the two reads goes to one shard (docs/scale-out.md)."""
+    county = await conn.fetchval("SELECT county_code FROM household_numbers WHERE household_no = $1", household_no)
+    if county is None:
+        return None
+    return await conn.fetchrow(
+        "SELECT id, pin_hash FROM households WHERE county_code = $1 AND household_no = $2", county, household_no
+    )
 
 
 async def insert_user(

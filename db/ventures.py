@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from db.ids import as_uuid
+from db.ids import as_uuid, row_for_update
 from service.ventures.rules import ShareMovement, TradeRow
 
 
@@ -19,7 +19,7 @@ async def venture(conn: asyncpg.Connection, venture_id: str, *, for_update: bool
     if key is None:
         return None
     if for_update:
-        return await conn.fetchrow("SELECT * FROM ventures WHERE id = $1 FOR UPDATE", key)
+        return await row_for_update(conn, "ventures", key)
     return await conn.fetchrow("SELECT * FROM ventures WHERE id = $1", key)
 
 
@@ -393,13 +393,16 @@ async def insert_reallocation_proposal(
 
 
 async def reallocation_for_update(
-    conn: asyncpg.Connection, venture_id: uuid.UUID, proposal_id: str
+    conn: asyncpg.Connection, county_code: str, venture_id: uuid.UUID, proposal_id: str
 ) -> asyncpg.Record | None:
     key = as_uuid(proposal_id)
     if key is None:
         return None
     return await conn.fetchrow(
-        "SELECT * FROM reallocation_proposals WHERE venture_id = $1 AND id = $2 FOR UPDATE", venture_id, key
+        "SELECT * FROM reallocation_proposals WHERE county_code = $1 AND venture_id = $2 AND id = $3 FOR UPDATE",
+        county_code,
+        venture_id,
+        key,
     )
 
 

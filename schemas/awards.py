@@ -172,6 +172,7 @@ class ApplicationOut(msgspec.Struct):
     notice_starts_on: dt.date | None = None
     notice_ends_on: dt.date | None = None
     payment: PaymentOut | None = None
+    household_no: str = ""  # 户号
 
 
 class ApplicationBrief(msgspec.Struct):
@@ -251,6 +252,14 @@ class NoticeOut(msgspec.Struct):
     starts_on: dt.date
     ends_on: dt.date
     subjects: int
+
+
+class NoticeSummary(NoticeOut):
+    """A notice in a list (GET /notices): its state today and the objections still open on it."""
+
+    state: str = "open"  # upcoming | open | ended
+    open_objections: int = 0
+    published_by: str = ""
 
 
 class PublishOut(msgspec.Struct):

@@ -13,6 +13,19 @@ class Health(msgspec.Struct):
     today: dt.date
 
 
+class Liveness(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    """Ready: the database answers and holds every migration this code knows (none pending)."""
+
+    status: str
+    database: str
+    migrations: str
+    pending: list[int]
+
+
 class ClockOut(msgspec.Struct):
     today: dt.date
     movable: bool

@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler
 
 from db.pool import create_pool
 from service.awards import pages as award_pages
+from service.awards import program_pages, review_pages
 from service.awards import routes as awards
 from service.awards.workflow import AWARD_OBJECTION_HOOKS
 from service.console import pages as console_pages
@@ -28,9 +29,12 @@ from service.core.crypto import DataCipher
 from service.core.deps import DEPENDENCIES
 from service.core.hooks import Hooks
 from service.core.intake import check_intake
+from service.core.metrics import Metrics
 from service.core.openapi import RequestBodySchemaPlugin
+from service.core.principals import PrincipalCache
 from service.core.problems import EXCEPTION_HANDLERS
 from service.core.settings import Settings
+from service.core.telemetry import RequestTelemetry
 from service.core.uploads import apply_upload_limit
 from service.distributions import pages as distribution_pages
 from service.distributions import routes as distributions
@@ -41,13 +45,17 @@ from service.notices import pages as notice_pages
 from service.notices import routes as notices
 from service.order_farming import pages as farming_pages
 from service.order_farming import routes as order_farming
+from service.payments import pages as payment_pages
 from service.payments import routes as payments
+from service.registry import pages as registry_pages
 from service.registry import routes as registry
+from service.reports import pages as report_pages
 from service.reports import routes as reports
 from service.statements import pages as statement_pages
 from service.statements import routes as statements
 from service.system import pages as system_pages
 from service.system import routes as system
+from service.system.workflow import check_data_key
 from service.users import pages as user_pages
 from service.users import routes as users
 from service.users.workflow import ensure_admin
@@ -74,6 +82,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *user_pages.PAGES,
     *statement_pages.PAGES,
     *award_pages.PAGES,
+    *review_pages.PAGES,
     *notice_pages.PAGES,
     *system_pages.PAGES,
     *console_pages.PAGES,
@@ -82,6 +91,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *distribution_pages.PAGES,
     *farming_pages.PAGES,
     *ledger_pages.PAGES,
+    *report_pages.PAGES,
+    *program_pages.PAGES,
+    *payment_pages.PAGES,
+    *registry_pages.PAGES,
 ]
 
 
@@ -105,15 +118,21 @@ def create_app(settings: Settings) -> Litestar:
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
         pool = await create_pool(database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
         app.state.pool = pool
+        await principals.start(database_url)
         try:
-            if settings.admin_password:
-                async with pool.acquire() as conn:
+            async with pool.acquire() as conn:
+                # A service with another data key than the database's refuses to start (DataKeyMismatch).
+                await check_data_key(cast(asyncpg.Connection, conn), app.state.cipher)
+                if settings.admin_password:
                     await ensure_admin(cast(asyncpg.Connection, conn), settings.admin_password)
             yield
         finally:
+            await principals.stop()
             await pool.close()
 
+    principals = PrincipalCache(settings.principal_cache_seconds)
     apply_upload_limit(ROUTE_HANDLERS, settings.max_upload_bytes)
+    metrics = Metrics()
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[database],
@@ -123,10 +142,16 @@ def create_app(settings: Settings) -> Litestar:
                 "clock": Clock(movable=settings.test_clock),
                 "cipher": DataCipher(settings.data_key),
                 "hooks": feature_hooks(),
+                "metrics": metrics,
+                "principals": principals,
             }
         ),
         dependencies=DEPENDENCIES,
-        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS)],
+        # The access log and the metrics see every routed request, refused by auth or not (outermost).
+        middleware=[
+            DefineMiddleware(RequestTelemetry, metrics=metrics),
+            DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+        ],
         plugins=[ProblemDetailsPlugin(), RequestBodySchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_intake,

@@ -10,15 +10,20 @@ create-user    add a staff user
 verify-audit   recompute the audit log's hash chain; exit 1 naming the breaks
 verify-ledger  check every ledger invariant; exit 1 naming the failures
 distribute     compute a distribution draft for a venture and year, with progress
+backup FILE    write a consistent backup of the database with its manifest (service/system/backup.py)
+restore FILE   restore a backup into the empty database DATABASE_URL names, then check it
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
+import signal
+import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -28,6 +33,9 @@ from service.core.database import connect, with_database
 from service.core.settings import Settings, load_settings
 from service.distributions import cli as distribute
 
+if TYPE_CHECKING:
+    from litestar import Litestar
+
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
@@ -36,6 +44,22 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     try:
         applied = await migrate(conn)
         print("migrations applied: " + (", ".join(applied) if applied else "none pending"))
+    finally:
+        await conn.close()
+    return 0
+
+
+async def _check_data_key(settings: Settings, args: argparse.Namespace) -> int:
+    """0 when HUINONG_DATA_KEY is the database's (stored at first start); 2 with the reason if not."""
+    from service.core.crypto import DataCipher
+    from service.system.workflow import DataKeyMismatch, check_data_key
+
+    conn = await connect(settings)
+    try:
+        await check_data_key(conn, DataCipher(settings.data_key))
+    except DataKeyMismatch as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        return 2
     finally:
         await conn.close()
     return 0
@@ -55,6 +79,12 @@ async def _seed(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"seed-demo --reset refused: {exc}")
                 return 1
         await migrate(conn)  # a fresh database gets its schema first; an up-to-date one is untouched
+    finally:
+        await conn.close()
+    if await _check_data_key(settings, args):
+        return 2
+    conn = await connect(settings)
+    try:
         seconds = await load_demo(conn, DataCipher(settings.data_key), settings)
         print("demo county already present" if seconds is None else f"demo county loaded in {seconds:.1f} s")
     finally:
@@ -119,14 +149,134 @@ async def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def _serve(settings: Settings) -> None:
-    import uvicorn
+async def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
 
-    from service.app import create_app
+    from service.core.crypto import DataCipher
+    from service.system.backup import backup
+
+    if code := await _check_data_key(settings, args):
+        return code
+    conn = await connect(settings)
+    try:
+        manifest = await backup(conn, DataCipher(settings.data_key), Path(args.file))
+    finally:
+        await conn.close()
+    print(
+        f"backup written to {args.file}: schema migration {manifest.schema_version}, "
+        f"{len(manifest.rows)} tables, {sum(manifest.rows.values())} rows, "
+        f"ledger checksum {manifest.ledger_checksum}, data key fingerprint {manifest.data_key_fingerprint[:16]}…"
+    )
+    return 0
+
+
+async def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.core.crypto import DataCipher
+    from service.system.backup import RestoreFailed, RestoreRefused, restore
+
+    conn = await connect(settings)
+    try:
+        restored = await restore(conn, DataCipher(settings.data_key), Path(args.file))
+    except RestoreRefused as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 2
+    except RestoreFailed as exc:
+        print(f"restore failed and was rolled back: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await conn.close()
+    m = restored.manifest
+    print(
+        f"restored {sum(m.rows.values())} rows of {len(m.rows)} tables (backup of {m.created_at:%Y-%m-%d %H:%M} UTC); "
+        f"row counts and ledger checksum match; verify-ledger ok ({restored.ledger_checks} checks); "
+        f"verify-audit ok; {restored.identities_opened} sealed ID, card and phone numbers open with the key"
+    )
+    return 0
+
+
+def _file_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="the backup file")
+
+
+def _serve(settings: Settings) -> None:
     from service.demo import demo_logins_text
 
     print(demo_logins_text(f"http://{settings.host}:{settings.port}"), flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # Each serving process builds its app from the environment (served_app), so the database
+    # found here (the embedded one, say) is handed to them there.
+    os.environ["DATABASE_URL"] = settings.database_url or ""
+    if settings.server == "granian":
+        _serve_granian(settings)
+    else:
+        _serve_uvicorn(settings)
+
+
+def _serve_granian(settings: Settings) -> None:
+    """Granian: HTTP is parsed in Rust beside the event loop (uvloop); no access log of its own."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    Granian(
+        "service.cli:served_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        address=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,  # type: ignore[arg-type]
+        log_access=False,
+    ).serve()
+
+
+def _serve_uvicorn(settings: Settings) -> None:
+    """uvicorn with uvloop and httptools (installed with the service); its access log stays off."""
+    import uvicorn
+
+    uvicorn.run(
+        "service.cli:served_app",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+def _die_with_parent() -> None:
+    """A serving process ends when the process that started it does, even killed (SIGKILL): an
+    orphan would go on answering on the port and writing to the database."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def served_app() -> Litestar:
+    """The app of one serving process (the server's factory, in each worker process)."""
+    from service.app import create_app
+
+    _die_with_parent()
+    _log_requests_as_json_lines()
+    return create_app(load_settings())
+
+
+def _log_requests_as_json_lines() -> None:
+    """One JSON line per request on stderr (service/core/telemetry.py) instead of uvicorn's access
+    log, whose lines carry the path and query (a name searched for, say)."""
+    from service.core.telemetry import JsonLines
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines())
+    huinong = logging.getLogger("huinong")
+    huinong.addHandler(handler)
+    huinong.propagate = False
+    # No log line shows thread or process names: not collecting them makes each record cheaper.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
 
 COMMANDS: dict[str, tuple[Command, Callable[[Any], None] | None]] = {
@@ -135,6 +285,8 @@ COMMANDS: dict[str, tuple[Command, Callable[[Any], None] | None]] = {
     "verify-audit": (_verify_audit, None),
     "verify-ledger": (_verify_ledger, None),
     "distribute": (distribute.run, distribute.configure),
+    "backup": (_backup, _file_argument),
+    "restore": (_restore, _file_argument),
 }
 
 
@@ -168,8 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = with_database(load_settings())
     if args.command == "run":
         asyncio.run(_migrate(settings, args))
-        asyncio.run(_seed(settings, args))
+        seeded = asyncio.run(_seed(settings, args))
+        if seeded:
+            return seeded
     if args.command in ("run", "serve"):
+        if asyncio.run(_check_data_key(settings, args)):
+            return 2
         _serve(settings)
         return 0
     command, _ = COMMANDS[args.command]

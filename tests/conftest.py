@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -34,9 +35,56 @@ RUN_ID = uuid.uuid4().hex[:8]
 # Anything that looks like a full national ID number or bank card number.
 FULL_ID = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 FULL_CARD = re.compile(r"(?<![0-9*])[0-9]{16,19}(?![0-9])")
+# What else must never be logged: a mobile number, a bearer token (base64 of '{"' then a signature),
+# the passwords and PIN the tests sign in with.
+FULL_PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{20,}")
+CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 SERVER_URL = server_url("pg-test")
+
+
+class LogScan(logging.Handler):
+    """Reads every record the service logs during the whole run and keeps the ones that carry what
+    no log may: a full ID, card or phone number, a token, a password or PIN; an access line (one per
+    request) may moreover hold no Chinese at all, so no name. Records are checked as they come, and
+    only offending ones are kept."""
+
+    SECRETS = ("123456", ADMIN_PASSWORD, DEMO_PASSWORD)
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records = 0
+        self.access_lines = 0
+        self.offending: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.records += 1
+        leaks = [p.pattern for p in (FULL_ID, FULL_CARD, FULL_PHONE, TOKEN) if p.search(text)]
+        leaks += [f"secret {s!r}" for s in self.SECRETS if s in text]
+        if record.name == "huinong.access":
+            self.access_lines += 1
+            if CJK.search(text):
+                leaks.append("Chinese text (a name?) in an access line")
+        if leaks:
+            self.offending.append(f"{record.name}: {leaks}: {text[:300]}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scanned_logs() -> Iterator[LogScan]:
+    """The logs of the whole run, scanned (a failure here fails the run at its end)."""
+    scan = LogScan()
+    logger = logging.getLogger("huinong")
+    logger.addHandler(scan)
+    yield scan
+    logger.removeHandler(scan)
+    assert not scan.offending, f"{len(scan.offending)} log records carry personal data or secrets:\n" + "\n".join(
+        scan.offending[:20]
+    )
 
 
 async def _admin_conn() -> asyncpg.Connection:

@@ -90,6 +90,22 @@ class AwardController(Controller):
 
         return await run_idempotent(request, conn, principal, work)
 
+    @get("/award-programs", guards=[READERS], operation_id="list_award_programs")
+    async def list_programs(
+        self,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        county_code: Annotated[str | None, Parameter(pattern=r"^[0-9]{12}$")] = None,
+        year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
+        kind: Annotated[str | None, Parameter(pattern=r"^(exit|xiaokang)$")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[ProgramOut]:
+        """A county's programmes, newest first, with their budgets by level and counts by status."""
+        return await workflow.list_programs(
+            conn, principal, county_code=county_code, year=year, kind=kind, limit=limit, cursor=cursor
+        )
+
     @get("/award-programs/{program_id:str}", guards=[READERS], operation_id="get_award_program")
     async def get_program(self, program_id: str, conn: asyncpg.Connection, principal: Principal) -> ProgramOut:
         return await workflow.get_program(conn, principal, program_id)

@@ -95,7 +95,7 @@ from service.core.hooks import ObjectionHooks
 from service.core.identity import id_number_problem, normalize_id_number
 from service.core.imported import record_import
 from service.core.money import format_yuan
-from service.core.pagination import decode_cursor, page_of
+from service.core.pagination import checked_limit, decode_cursor, page_of
 from service.core.policy import application_for, household_or_404, program_for
 from service.core.principal import Principal, Role, county_of, region_prefix
 from service.core.settings import Settings
@@ -258,6 +258,36 @@ async def get_program(conn: asyncpg.Connection, principal: Principal, program_id
     return await program_out(conn, await program_for(conn, principal, program_id))
 
 
+async def list_programs(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    *,
+    county_code: str | None = None,
+    year: int | None = None,
+    kind: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page[ProgramOut]:
+    """A county's programmes, newest first (the caller's own county unless it names one it covers;
+    the admin sees every county's when it names none)."""
+    checked_limit(limit)
+    if principal.role in (Role.ACCOUNTANT, Role.HOUSEHOLD):
+        raise forbidden("奖励项目由县财政和村、乡镇经办人查看")
+    if county_code is not None and not principal.covers_county(county_code):
+        raise forbidden("只能查看本县的奖励项目")
+    county = county_code or (None if principal.is_admin else county_of(principal.region_code or ""))
+    after = decode_cursor(cursor, 2)
+    key = None
+    if after:
+        try:
+            key = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
+        except (TypeError, ValueError):
+            raise invalid_field("cursor", "分页游标无效") from None
+    rows = await q.programs_page(conn, county_code=county, year=year, kind=kind, after=key, limit=limit + 1)
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["created_at"].isoformat(), str(r["id"])])
+    return Page([await program_out(conn, r) for r in page], next_cursor)
+
+
 # ---- applications -----------------------------------------------------------------------------
 
 
@@ -284,6 +314,7 @@ def application_out(
         program_id=str(row["program_id"]),
         household_id=str(row["household_id"]),
         household_name=row["head_name_masked"],
+        household_no=row["household_no"],
         village_code=row["village_code"],
         declared_income_fen=row["declared_income_fen"],
         status=row["status"],
@@ -667,6 +698,8 @@ async def decide(
     conn: asyncpg.Connection, actor: Actor, principal: Principal, application_id: str, data: DecisionCreate
 ) -> ApplicationOut:
     """The township's written decision on a held application: release it to the village, or reject it."""
+    if principal.role not in (Role.ADMIN, Role.TOWNSHIP_APPROVER):
+        raise forbidden("书面核实决定须由乡镇审批人作出")
     row = await application_for(conn, principal, application_id)
     status, note = held_decision(data.release, data.reason)
     moved = await change_status(
@@ -677,6 +710,49 @@ async def decide(
     decision = "release" if data.release else "reject"
     await q.insert_reviews(conn, row["county_code"], moved, "hold", decision, data.reason, actor.name)
     return await application_detail(conn, row["id"])
+
+
+async def review_each(
+    conn: asyncpg.Connection, actor: Actor, principal: Principal, application_ids: Sequence[str], data: ReviewCreate
+) -> list[ApplicationOut]:
+    """A checked batch reviewed with one decision and reason: every application or none (the
+    caller's transaction rolls back at the first refusal, which names the application)."""
+    if not application_ids:
+        raise invalid_field("application_ids", "请至少勾选一份申请")
+    reviewed = []
+    for application_id in application_ids:
+        try:
+            reviewed.append(await review(conn, actor, principal, application_id, data))
+        except DomainError as problem:
+            problem.detail = f"申请 {application_id[:8]}：{problem.detail}"
+            raise
+    return reviewed
+
+
+# What waits for each reviewer: the village reviews what the checks passed; the township reviews
+# what the village passed and decides in writing on what the checks held.
+WAITING_FOR: dict[str, tuple[str, ...]] = {
+    Role.VILLAGE_REVIEWER: ("pending_village",),
+    Role.TOWNSHIP_APPROVER: ("pending_township", "held"),
+}
+
+
+async def review_queue(conn: asyncpg.Connection, principal: Principal, limit: int = 500) -> list[ApplicationOut]:
+    """The applications of the caller's county waiting for the caller's level, in its region, first filed first."""
+    statuses = WAITING_FOR.get(principal.role)
+    if not statuses:
+        return []
+    rows = await q.applications_waiting(
+        conn, county_of(principal.region_code or ""), _scope(principal), statuses, limit
+    )
+    return [application_out(r) for r in rows]
+
+
+async def county_programs(conn: asyncpg.Connection, principal: Principal) -> list[ProgramOut]:
+    """The programmes of the caller's county, newest year first (for the reviewers' pages)."""
+    if principal.is_admin or principal.role in (Role.ACCOUNTANT, Role.HOUSEHOLD):
+        return []
+    return [await program_out(conn, p) for p in await q.county_programs(conn, county_of(principal.region_code or ""))]
 
 
 # ---- 公示 --------------------------------------------------------------------------------------
@@ -718,6 +794,8 @@ async def publish(
     conn: asyncpg.Connection, actor: Actor, principal: Principal, today: dt.date, program_id: str
 ) -> PublishOut:
     """The township (or the county) publishes the approved applications of its region."""
+    if principal.role not in (Role.ADMIN, Role.TOWNSHIP_APPROVER, Role.FINANCE_OFFICER):
+        raise forbidden("公示须由乡镇审批人或县财政发布")
     p = await program_for(conn, principal, program_id)
     county_name = await q.region_name(conn, p["county_code"]) or ""
     notice, count = await publish_notice(conn, actor, p, _scope(principal), today, county_name)

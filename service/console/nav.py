@@ -20,18 +20,33 @@ HOME = NavItem("home", "工作台", "/console/")
 VENTURES = NavItem("ventures", "经营主体", "/console/ventures")
 APPROVALS = NavItem("approvals", "年度分配审批", "/console/approvals")
 COUNTY_BOOKS = NavItem("books", "县级账簿", "/console/ledger")
+REVIEWS = NavItem("reviews", "奖励审核", "/console/reviews")
+NOTICES = NavItem("notices", "公示", "/console/notices")
+AUDIT = NavItem("audit", "审计日志", "/console/audit")
+VERIFY = NavItem("verify", "账簿核验", "/console/verify")
+REPORTS = NavItem("reports", "报表", "/console/reports")
+AWARDS = NavItem("awards", "奖励项目", "/console/award-programs")
+PAYABLES = NavItem("payables", "应付款", "/console/payables")
+BATCHES = NavItem("batches", "代发批次", "/console/payment-batches")
+RECONCILIATION = NavItem("reconciliation", "对账", "/console/reconciliation")
+HOUSEHOLDS = NavItem("households", "农户档案", "/console/households")
+FINANCE = (AWARDS, PAYABLES, BATCHES, RECONCILIATION, HOUSEHOLDS)
 
-# The main menu of each role; the other roles' own work (奖励, 公示, 发放批次, 对账, 审计) joins it
-# as their pages are built.
+# The main menu of each role, its own work first.
 _MAIN: dict[str, tuple[NavItem, ...]] = {
     Role.ACCOUNTANT: (HOME, VENTURES),
-    Role.VILLAGE_REVIEWER: (HOME, VENTURES),
-    Role.TOWNSHIP_APPROVER: (HOME, APPROVALS, VENTURES),
-    Role.FINANCE_OFFICER: (HOME, VENTURES, COUNTY_BOOKS),
-    Role.FINANCE_APPROVER: (HOME, VENTURES, COUNTY_BOOKS),
-    Role.AUDITOR: (HOME, VENTURES, COUNTY_BOOKS),
-    Role.ADMIN: (HOME, VENTURES, APPROVALS, COUNTY_BOOKS),
+    Role.VILLAGE_REVIEWER: (HOME, REVIEWS, NOTICES, VENTURES, REPORTS),
+    Role.TOWNSHIP_APPROVER: (HOME, REVIEWS, APPROVALS, NOTICES, VENTURES, REPORTS),
+    Role.FINANCE_OFFICER: (HOME, *FINANCE, NOTICES, VENTURES, COUNTY_BOOKS, REPORTS),
+    Role.FINANCE_APPROVER: (HOME, *FINANCE, NOTICES, VENTURES, COUNTY_BOOKS, REPORTS),
+    Role.AUDITOR: (HOME, AUDIT, VERIFY, REPORTS, NOTICES, VENTURES, COUNTY_BOOKS),
+    Role.ADMIN: (HOME, VENTURES, APPROVALS, *FINANCE, NOTICES, COUNTY_BOOKS, AUDIT, VERIFY),
 }
+
+# Those who keep the registry (village and township) reach the households of their region too:
+# they record status events, import the household sheet and correct a card for a re-issue.
+for _keeper in (Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER):
+    _MAIN[_keeper] = (*_MAIN[_keeper], HOUSEHOLDS)
 
 BUYING_MODELS = ("enterprise", "branch_company")
 

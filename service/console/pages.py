@@ -11,6 +11,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
+from service.awards.workflow import review_queue
 from service.console.layout import CONSOLE_HEADERS, Desk, render, see_other
 from service.console.places import region_names
 from service.console.routing import CONSOLE_OPT, console_get, console_post
@@ -33,6 +34,7 @@ from service.core.pages import client_address, cross_site
 from service.core.principal import Role
 from service.core.settings import Settings
 from service.distributions.workflow import AwaitingApproval, awaiting_approval, list_venture_distributions
+from service.notices.workflow import NOTICE_READERS, list_notices
 from service.users.workflow import login
 from service.ventures.workflow import list_ventures
 
@@ -142,16 +144,30 @@ async def _ventures_with_steps(conn: asyncpg.Connection, desk: Desk) -> list[dic
     return rows
 
 
+async def _objected_notices(conn: asyncpg.Connection, desk: Desk) -> list[Any]:
+    """The running notices of the reader's region with objections still open (the township resolves them)."""
+    if desk.role not in NOTICE_READERS:
+        return []
+    page = await list_notices(
+        conn, desk.principal, desk.today, county_code=None, kind=None, state="open", limit=100, cursor=None
+    )
+    return [n for n in page.items if n.open_objections]
+
+
 @console_get(HOME)
 async def home(desk: Desk, conn: asyncpg.Connection) -> Response:
     desk.section = "home"
     queue: list[AwaitingApproval] = await awaiting_approval(conn, desk.principal)
     ventures = await _ventures_with_steps(conn, desk)
+    applications = await review_queue(conn, desk.principal)
     return render(
         desk,
         "console/home.html",
         ventures=ventures,
         queue=queue,
+        applications=applications,
+        held=sum(1 for a in applications if a.status == "held"),
+        objected=await _objected_notices(conn, desk),
         is_accountant=desk.role == Role.ACCOUNTANT,
     )
 

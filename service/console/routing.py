@@ -45,6 +45,7 @@ async def provide_desk(
     request: Request[Any, Any, Any], conn: asyncpg.Connection, settings: Settings, clock: Clock
 ) -> Desk:
     principal = await staff_session(request, conn, settings)
+    request.scope["user"] = principal  # the access log names the console's user as the API's
     token = request.cookies.get("huinong_staff", "")
     if request.method == "POST":
         form = await request.form()

@@ -23,7 +23,7 @@ import msgspec
 from litestar import Request
 from litestar.datastructures import Cookie
 
-from service.core.auth import load_principal, read_token
+from service.core.auth import cached_principal, read_token
 from service.core.principal import Principal
 from service.core.settings import Settings
 
@@ -75,7 +75,7 @@ async def staff_session(request: Request[Any, Any, Any], conn: asyncpg.Connectio
         raise SignInRequired("expired" if _expired(token) else "invalid")
     if claims.kind != "user":
         raise SignInRequired("invalid")
-    principal = await load_principal(conn, claims)
+    principal = await cached_principal(request, conn, claims)
     if principal is None:
         raise SignInRequired("disabled")
     return principal

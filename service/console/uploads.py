@@ -25,6 +25,12 @@ class Upload:
 
     message: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    repeat: bool = False  # refused as rows imported before: the form offers "新的一批"
+
+
+async def new_batch_asked(request: Request[Any, Any, Any]) -> bool:
+    """The clerk ticked 新的一批: rows identical to an earlier import are imported again."""
+    return (await request.form()).get("new_batch") == "true"
 
 
 async def uploaded(request: Request[Any, Any, Any]) -> tuple[bytes, str] | None:
@@ -38,6 +44,9 @@ async def uploaded(request: Request[Any, Any, Any]) -> tuple[bytes, str] | None:
 def refused(problem: DomainError, columns: Sequence[SheetColumn]) -> Upload:
     """A sheet's refusal as rows a clerk can find: row number, the column by its title, why."""
     words: Mapping[str, str] = {key: title for key, title, _ in columns}
+    if problem.slug == "already-imported":
+        # The API's wording names its form field; the clerk sees the checkbox instead.
+        return Upload(problem.detail.replace("（表单字段 new_batch=true）", "") + "。", repeat=True)
     return Upload(
         f"{problem.detail}。请改正后重新上传整张表。",
         [

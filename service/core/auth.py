@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 import asyncpg
 from litestar.connection import ASGIConnection
@@ -55,30 +56,76 @@ async def load_principal(conn: asyncpg.Connection, claims: TokenClaims) -> Princ
     return None
 
 
+READS = frozenset({"GET", "HEAD"})
+
+
+def _writes(connection: ASGIConnection) -> bool:
+    """Whether the request may change things (its principal is then read fresh)."""
+    return connection.scope.get("method", "GET") not in READS
+
+
+async def _read_principal(pool: asyncpg.Pool, claims: TokenClaims) -> Principal | None:
+    async with pool.acquire() as conn:
+        return await load_principal(cast(asyncpg.Connection, conn), claims)
+
+
+async def cached_principal(
+    connection: ASGIConnection, conn: asyncpg.Connection, claims: TokenClaims
+) -> Principal | None:
+    """The principal of a checked token for a page that holds a connection (service/core/principals.py)."""
+    return await connection.app.state.principals.principal(
+        claims, lambda: load_principal(conn, claims), fresh=_writes(connection)
+    )
+
+
+async def authenticate(connection: ASGIConnection) -> tuple[Principal, TokenClaims]:
+    """The principal of the request's bearer token; NotAuthorizedException (401) without one."""
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthorizedException("请先登录（缺少 Bearer 令牌）")
+    state = connection.app.state
+    claims = read_token(state.settings.secret_key, token.strip())
+    if claims is None:
+        raise NotAuthorizedException("登录已过期或令牌无效，请重新登录")
+    principal = await state.principals.principal(
+        claims, lambda: _read_principal(state.pool, claims), fresh=_writes(connection)
+    )
+    if principal is None:
+        raise NotAuthorizedException("账户不存在或已停用")
+    return principal, claims
+
+
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise NotAuthorizedException("请先登录（缺少 Bearer 令牌）")
-        state = connection.app.state
-        claims = read_token(state.settings.secret_key, token.strip())
-        if claims is None:
-            raise NotAuthorizedException("登录已过期或令牌无效，请重新登录")
-        async with state.pool.acquire() as conn:
-            principal = await load_principal(conn, claims)
-        if principal is None:
-            raise NotAuthorizedException("账户不存在或已停用")
+        principal, claims = await authenticate(connection)
         return AuthenticationResult(user=principal, auth=claims)
 
 
-def allow(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+async def loopback_or_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A guard for operators' routes (/metrics): a scraper on the machine itself, or the admin.
+    A request that came through a proxy (it says whom for) is not the machine's own, even though
+    the proxy connects from the loopback address."""
+    client = connection.client.host if connection.client else None
+    proxied = "x-forwarded-for" in connection.headers or "forwarded" in connection.headers
+    if client in LOOPBACK and not proxied:
+        return
+    principal, _claims = await authenticate(connection)
+    if not principal.is_admin:
+        raise PermissionDeniedException("仅管理员或本机可查看运行指标")
+
+
+def allow(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], Coroutine[Any, Any, None]]:
     """A guard admitting the given roles; admin is admitted everywhere staff are."""
     allowed = set(roles)
     if allowed - {"household"}:
         allowed.add("admin")
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    # A coroutine: Litestar runs a plain function guard in a worker thread, a hop on every request.
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         if connection.scope.get("method") == "OPTIONS":
             return  # a preflight is not authenticated (the middleware lets it by) and reads nothing
         principal: Principal = connection.user

@@ -20,6 +20,13 @@ class DataCipher:
         self._aead = AESGCM(hmac.new(data_key, b"huinong/encrypt", hashlib.sha256).digest())
         self._lookup_key = hmac.new(data_key, b"huinong/lookup", hashlib.sha256).digest()
         self._pin_key = hmac.new(data_key, b"huinong/pin", hashlib.sha256).digest()
+        self._key_check = hmac.new(data_key, b"huinong/key-check", hashlib.sha256).digest()
+
+    @property
+    def key_check(self) -> bytes:
+        """An HMAC of a constant under the data key: tells keys apart, reveals nothing of the key.
+        Stored in the database at first start (db/migrations/0014) and in a backup's manifest."""
+        return self._key_check
 
     def encrypt(self, plaintext: str, *, context: bytes) -> bytes:
         nonce = os.urandom(12)

@@ -19,7 +19,7 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
-from service.core.auth import load_principal, read_token
+from service.core.auth import cached_principal, read_token
 from service.core.errors import DomainError
 from service.core.money import format_yuan
 from service.core.principal import Principal
@@ -125,7 +125,7 @@ async def signed_in_household(
     claims = read_token(settings.secret_key, token) if token else None
     if claims is None or claims.kind != "household":
         return None
-    return await load_principal(conn, claims)
+    return await cached_principal(request, conn, claims)
 
 
 def household_cookie(settings: Settings, token: str | None) -> Cookie:

@@ -25,8 +25,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     token_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 50_000_000
+    # How the service is served (README, "Sizing"): processes, database connections each, logging.
+    server: str = "granian"  # or "uvicorn"
+    workers: int = 1
     pool_min_size: int = 2
     pool_max_size: int = 10
+    log_level: str = "info"
+    # How long a signed-in user or household read from the database is reused (service/core/principals.py).
+    principal_cache_seconds: float = 5.0
     # 公示 periods in days (DESIGN.md, Notice periods): the least each notice may run.
     notice_days_cooperative_plan: int = 15
     notice_days_fund: int = 10
@@ -58,8 +64,18 @@ def _decode_key(value: str) -> bytes:
     return key
 
 
+def default_workers() -> int:
+    """One serving process per core, at most four: PostgreSQL wants the rest of the machine."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+SERVERS = ("granian", "uvicorn")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
+    if env.get("HUINONG_SERVER", "granian") not in SERVERS:
+        raise ValueError(f"HUINONG_SERVER must be one of {', '.join(SERVERS)}")
     secret = env.get("HUINONG_SECRET_KEY")
     data = env.get("HUINONG_DATA_KEY")
     port = int(env.get("PORT", "8000"))
@@ -72,6 +88,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         data_key=_decode_key(data) if data else _local_key("data"),
         admin_password=env.get("HUINONG_ADMIN_PASSWORD") or None,
         test_clock=env.get("HUINONG_TEST_CLOCK") == "1",
+        server=env.get("HUINONG_SERVER", "granian"),
+        workers=int(env.get("HUINONG_WORKERS") or default_workers()),
+        pool_max_size=int(env.get("HUINONG_POOL_SIZE", "10")),
+        pool_min_size=min(2, int(env.get("HUINONG_POOL_SIZE", "10"))),
+        log_level=env.get("HUINONG_LOG_LEVEL", "info").lower(),
+        principal_cache_seconds=float(env.get("HUINONG_AUTH_CACHE_SECONDS", "5")),
         public_base_url=env.get("HUINONG_PUBLIC_URL", f"http://{host}:{port}"),
         notice_days_cooperative_plan=int(env.get("HUINONG_NOTICE_DAYS_COOPERATIVE_PLAN", "15")),
         notice_days_fund=int(env.get("HUINONG_NOTICE_DAYS_FUND", "10")),

@@ -23,7 +23,7 @@ from service.core.errors import DomainError
 from service.core.principal import Role
 from service.core.settings import Settings
 from service.distributions import workflow
-from service.notices.workflow import list_objections, open_objections_for
+from service.notices.workflow import list_notices, list_objections, open_objections_for
 from service.ventures.pages import member_names, open_venture
 
 PLAN = "/console/distributions"
@@ -248,7 +248,20 @@ async def reverse_form(request: Request, desk: Desk, conn: asyncpg.Connection, d
 async def approvals_page(desk: Desk, conn: asyncpg.Connection) -> Response:
     desk.section = "approvals"
     queue = await workflow.awaiting_approval(conn, desk.principal)
-    return render(desk, "console/approvals.html", queue=queue)
+    noticed = []
+    if desk.role == Role.TOWNSHIP_APPROVER:
+        page = await list_notices(
+            conn,
+            desk.principal,
+            desk.today,
+            county_code=None,
+            kind="distribution",
+            state="open",
+            limit=100,
+            cursor=None,
+        )
+        noticed = page.items
+    return render(desk, "console/approvals.html", queue=queue, noticed=noticed)
 
 
 PAGES = [

@@ -136,7 +136,7 @@ def income_figures(statement: IncomeStatement) -> IncomeFigures:
 
 async def _make_room_for_draft(conn: asyncpg.Connection, venture: asyncpg.Record, year: int) -> None:
     """Only a draft may be recomputed, and never for a year before one already posted."""
-    existing = await q.open_plan_for_update(conn, venture["id"], year)
+    existing = await q.open_plan_for_update(conn, venture["county_code"], venture["id"], year)
     if existing and existing["status"] != "draft":
         raise conflict("distribution-exists", f"{year} 年度的分配方案已{STATUS_WORDS[existing['status']]}，不能重算")
     later = await q.later_posted_year(conn, venture["id"], year)

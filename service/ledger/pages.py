@@ -1,5 +1,6 @@
 """The console's books: a venture's trial balance (科目余额表) as of a day and its journal (凭证) by
-date, and a county's for its finance office and auditors; from service/ledger/workflow.py."""
+date, and a county's for its finance office and auditors; and the auditor's view of
+`verify-ledger` (账簿核验), every check with its details; from service/ledger/workflow.py."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from service.console.layout import Desk, render
 from service.console.routing import console_get
 from service.console.tables import Column, Table, listing, table_page, wants_xlsx, xlsx_answer
 from service.console.words import SOURCE_WORDS
+from service.core.errors import forbidden
 from service.core.policy import own_county
-from service.ledger.workflow import journal, trial_balance
+from service.core.principal import Role
+from service.ledger.workflow import INVARIANTS, journal, trial_balance, verify_ledger
 from service.ventures.pages import open_venture
 
 BALANCE_COLUMNS = [
@@ -151,4 +154,28 @@ async def county_ledger_page(desk: Desk, conn: asyncpg.Connection) -> Response:
     )
 
 
-PAGES = [venture_ledger_page, venture_journal_page, county_ledger_page]
+# What each check of verify-ledger asks, as an auditor says it.
+CHECK_QUESTIONS = {
+    "entries_balance": "每笔分录借贷是否平衡",
+    "ledger_sums_to_zero": "各县全部科目余额合计是否为零",
+    "balances_equal_lines": "科目余额是否等于其分录合计",
+    "reversed_at_most_once": "是否有分录被冲销两次",
+    "payables_paid_once": "是否有应付款重复支付或已付无支付记录",
+    "member_capital_equals_register": "合作社成员账户股金是否等于股权登记簿",
+    "member_subsidies_equal_receipts": "成员账户量化的财政补助是否等于收到的补助",
+}
+VERIFIERS = (Role.AUDITOR, Role.ADMIN)
+
+
+@console_get("/console/verify")
+async def verify_page(desk: Desk, conn: asyncpg.Connection) -> Response:
+    """Every invariant of the ledger checked now, as `python -m service verify-ledger` does."""
+    desk.section = "verify"
+    if desk.role not in VERIFIERS:
+        raise forbidden("只有审计人员可以核验账簿")
+    result = await verify_ledger(conn)
+    holds = {invariant.name: invariant.holds for invariant in INVARIANTS}
+    return render(desk, "console/verify.html", result=result, questions=CHECK_QUESTIONS, holds=holds)
+
+
+PAGES = [venture_ledger_page, venture_journal_page, county_ledger_page, verify_page]

@@ -11,7 +11,8 @@ import asyncpg
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
-from schemas.awards import ObjectionCreate, ObjectionOut, ObjectionResolve, PublicNotice
+from schemas.awards import NoticeSummary, ObjectionCreate, ObjectionOut, ObjectionResolve, PublicNotice
+from schemas.common import Page
 from service.core.audit import Actor
 from service.core.auth import allow
 from service.core.clock import Clock
@@ -26,6 +27,33 @@ PUBLIC = {"exclude_from_auth": True}
 
 class NoticeController(Controller):
     tags = ["notices"]
+
+    @get(
+        "/notices",
+        operation_id="list_notices",
+        guards=[allow("village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor")],
+    )
+    async def list_notices(
+        self,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        clock: Clock,
+        county_code: Annotated[str | None, Parameter(pattern=r"^[0-9]{12}$")] = None,
+        kind: Annotated[str | None, Parameter(pattern=r"^(award|distribution)$")] = None,
+        notice_state: Annotated[str | None, Parameter(query="state", pattern=r"^(upcoming|open|ended)$")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[NoticeSummary]:
+        return await workflow.list_notices(
+            conn,
+            principal,
+            clock.today(),
+            county_code=county_code,
+            kind=kind,
+            state=notice_state,
+            limit=limit,
+            cursor=cursor,
+        )
 
     @get("/notices/{notice_id:str}", opt=PUBLIC, operation_id="get_notice")
     async def get_notice(

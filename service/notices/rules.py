@@ -54,3 +54,26 @@ def too_many_objections(filed_lately: int) -> bool:
 
 def resolution_status(upheld: bool) -> Literal["upheld", "dismissed"]:
     return "upheld" if upheld else "dismissed"
+
+
+def resolution_effect(kind: str, status: str, subject_status: str | None, still_open: int) -> str:
+    """What resolving an objection did to the subject it named, in words (released or held).
+
+    `status` is the objection's (open, upheld, dismissed); `subject_status` the subject's own
+    status now where the owning feature has one (an award application's); `still_open` the
+    objections on the same subject (for an award) or the same notice (for a plan) still open."""
+    if status == "open":
+        return "待乡镇核实处理：该户暂缓发放" if kind == "award" else "待乡镇核实处理：方案暂不能入账"
+    if kind == "distribution":
+        if status == "upheld":
+            return "异议成立：分配方案已退回会计修改，须重新审批和公示"
+        if still_open:
+            return f"异议不成立；本公示还有 {still_open} 条异议未处理，方案仍不能入账"
+        return "异议不成立：不再阻止方案入账"
+    if status == "upheld":
+        return "异议成立：该户已从名单中撤下，不予奖励"
+    if still_open or subject_status == "objected":
+        return "异议不成立；该户还有其他异议未处理，继续暂缓发放"
+    if subject_status == "granted":
+        return "异议不成立：该户已恢复，奖励已发放"
+    return "异议不成立：该户恢复公示，公示期满后可以发放"

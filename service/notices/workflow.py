@@ -20,12 +20,13 @@ import asyncpg
 
 from db import notices as q
 from db.ids import as_uuid
-from schemas.awards import NoticeItem, ObjectionCreate, ObjectionOut, ObjectionResolve, PublicNotice
+from schemas.awards import NoticeItem, NoticeSummary, ObjectionCreate, ObjectionOut, ObjectionResolve, PublicNotice
+from schemas.common import Page
 from service.core.audit import Actor, record
-from service.core.errors import RateLimited, conflict, invalid_field, not_found
+from service.core.errors import RateLimited, conflict, forbidden, invalid_field, not_found
 from service.core.hooks import Hooks
 from service.core.pagination import decode_cursor, page_of
-from service.core.principal import Principal
+from service.core.principal import Principal, Role, county_of, region_prefix
 from service.core.settings import Settings
 from service.notices.rules import (
     NOTICE_KINDS,
@@ -42,6 +43,8 @@ __all__ = [
     "NOTICE_TITLES",
     "Subject",
     "file_objection",
+    "list_notices",
+    "staff_notice",
     "list_objections",
     "open_notice",
     "open_objections_for",
@@ -128,11 +131,13 @@ async def public_notice(
     *,
     limit: int,
     cursor: str | None,
+    scope: str = "",
 ) -> PublicNotice:
-    """What anyone may read of a notice: its dates, how to object, and a page of masked subjects."""
+    """What anyone may read of a notice: its dates, how to object, and a page of masked subjects
+    (those of one region when `scope`, a region prefix, is given: a village's staff page)."""
     n = await _notice(conn, notice_id)
     after = decode_cursor(cursor, 1)
-    rows = await q.items_page(conn, n, after_household_no=after[0] if after else None, limit=limit + 1)
+    rows = await q.items_page(conn, n, after_household_no=after[0] if after else None, limit=limit + 1, scope=scope)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["household_no"]])
     base = settings.public_base_url.rstrip("/")
     return PublicNotice(
@@ -158,6 +163,103 @@ async def public_notice(
         ],
         next_cursor=next_cursor,
     )
+
+
+def notice_summary(row: asyncpg.Record, today: dt.date) -> NoticeSummary:
+    return NoticeSummary(
+        str(row["id"]),
+        row["county_code"],
+        row["kind"],
+        row["source_id"],
+        row["title"],
+        row["starts_on"],
+        row["ends_on"],
+        row["subjects"],
+        state=notice_state(row["starts_on"], row["ends_on"], today),
+        open_objections=row["open_objections"],
+        published_by=row["published_by"],
+    )
+
+
+NOTICE_READERS = (
+    Role.VILLAGE_REVIEWER,
+    Role.TOWNSHIP_APPROVER,
+    Role.FINANCE_OFFICER,
+    Role.FINANCE_APPROVER,
+    Role.AUDITOR,
+)
+
+
+async def list_notices(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    today: dt.date,
+    *,
+    county_code: str | None,
+    kind: str | None,
+    state: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[NoticeSummary]:
+    """GET /notices: the notices of the caller's county, newest first; a village or township sees
+    those naming a household (or a venture) of its region, the county's offices all of them, the
+    admin every county's (or the one named)."""
+    if principal.is_admin:
+        scope = ""  # every county's, or the one asked for
+    else:
+        if principal.role not in NOTICE_READERS:
+            raise forbidden()
+        own = county_of(principal.region_code or "")
+        if county_code and county_code != own:
+            raise not_found("县级区域")
+        county_code = own
+        regional = principal.role in (Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER)
+        scope = region_prefix(principal.region_code or "x") if regional else ""
+    if kind is not None and kind not in NOTICE_KINDS:
+        raise invalid_field("kind", "公示类别应为 award 或 distribution")
+    if state is not None and state not in ("upcoming", "open", "ended"):
+        raise invalid_field("state", "公示状态应为 upcoming、open 或 ended")
+    key = decode_cursor(cursor, 2)
+    after = None
+    if key:
+        starts_on, notice_key = _cursor_date(key[0]), as_uuid(str(key[1]))
+        if starts_on is None or notice_key is None:
+            raise invalid_field("cursor", "分页游标无效")
+        after = (starts_on, notice_key)
+    rows = await q.notices_page(
+        conn, county_code, kind=kind, state=state, today=today, scope=scope, after=after, limit=limit + 1
+    )
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["starts_on"].isoformat(), str(r["id"])])
+    return Page([notice_summary(r, today) for r in page], next_cursor)
+
+
+def _cursor_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+async def staff_notice(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    settings: Settings,
+    today: dt.date,
+    notice_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> PublicNotice:
+    """A notice as its county's staff read it in the console: as the public does, with only the
+    households of a village's or township's own region listed."""
+    n = await _notice(conn, notice_id)
+    if principal.role not in NOTICE_READERS and not principal.is_admin:
+        raise not_found("公示")
+    if not principal.covers_county(n["county_code"]):
+        raise not_found("公示")
+    regional = principal.role in (Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER)
+    scope = region_prefix(principal.region_code or "x") if regional else ""
+    return await public_notice(conn, settings, today, notice_id, limit=limit, cursor=cursor, scope=scope)
 
 
 async def file_objection(
@@ -220,6 +322,8 @@ async def resolve_objection(
     data: ObjectionResolve,
 ) -> ObjectionOut:
     """The township upholds or dismisses an open objection, once; the owning feature's hook acts on it."""
+    if principal.role not in (Role.ADMIN, Role.TOWNSHIP_APPROVER):
+        raise forbidden("异议须由乡镇审批人核实处理")
     row = await q.objection_for_update(conn, objection_id)
     if not row or not principal.covers_region(row["village_code"]):
         raise not_found("异议")

@@ -17,7 +17,7 @@ from service.console.forms import Form
 from service.console.layout import Desk, render, see_other
 from service.console.routing import console_get, console_post, form_of
 from service.console.tables import Column, listing, table_page
-from service.console.uploads import SheetColumn, Upload, refused, template_bytes, uploaded
+from service.console.uploads import SheetColumn, Upload, new_batch_asked, refused, template_bytes, uploaded
 from service.console.words import SETTLEMENT_STATUS_WORDS
 from service.core.errors import DomainError
 from service.order_farming import workflow
@@ -135,7 +135,10 @@ async def upload_purchases_form(request: Request, desk: Desk, conn: asyncpg.Conn
     try:
         async with conn.transaction():
             content, filename = sheet
-            await workflow.import_purchases(conn, desk.actor, desk.principal, venture_id, content, filename, desk.today)
+            again = await new_batch_asked(request)
+            await workflow.import_purchases(
+                conn, desk.actor, desk.principal, venture_id, content, filename, desk.today, new_batch=again
+            )
     except DomainError as problem:
         return await _contracts_page(desk, conn, venture_id, Form(), 422, upload=refused(problem, SHEET))
     return see_other(f"/console/ventures/{venture_id}/contracts", "purchases-imported")

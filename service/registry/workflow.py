@@ -5,12 +5,16 @@ Each runs in the caller's transaction (the routes open one around a write) and o
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from db import registry as q
+from db.ids import as_uuid
 from schemas.common import Created, Page
 from schemas.registry import (
     HouseholdCreate,
@@ -275,8 +279,10 @@ async def list_households(
     status: str | None,
     limit: int,
     cursor: str | None,
+    find: str | None = None,
 ) -> Page[HouseholdOut]:
-    """The households of the caller's region (all of them for the admin), by household number."""
+    """The households of the caller's region (all of them for the admin), by household number;
+    `find` is a household number's beginning or the head's full name."""
     if village_code and not principal.covers_region(village_code):
         raise forbidden("只能查看本辖区农户")
     scope = "" if principal.is_admin else region_prefix(principal.region_code or "x")
@@ -288,9 +294,52 @@ async def list_households(
         status=status,
         after_no=after[0] if after else None,
         limit=limit + 1,
+        find=(find or "").strip() or None,
     )
     rows, next_cursor = page_of(rows, limit, lambda r: [r["household_no"]])
     return Page([household_out(r) for r in rows], next_cursor)
+
+
+@dataclass(frozen=True)
+class HouseholdLabel:
+    """How a page names a household it lists: its number and its head's masked name."""
+
+    household_no: str
+    head_name: str
+    village_code: str
+
+
+async def household_labels(
+    conn: asyncpg.Connection, principal: Principal, household_ids: Iterable[str]
+) -> dict[str, HouseholdLabel]:
+    """The labels of the households named that lie in the caller's region (others are left out)."""
+    keys = {key for key in (as_uuid(i) for i in household_ids) if key is not None}
+    rows = await q.household_labels(conn, sorted(keys))
+    return {
+        str(key): HouseholdLabel(r["household_no"], r["head_name_masked"], r["village_code"])
+        for key, r in rows.items()
+        if principal.is_admin or principal.covers_region(r["village_code"])
+    }
+
+
+@dataclass(frozen=True)
+class StatusEventRecord:
+    kind: str
+    year: int
+    effective_date: dt.date
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+async def household_history(
+    conn: asyncpg.Connection, principal: Principal, household_id: str
+) -> list[StatusEventRecord]:
+    """A household's status events (建档立卡, 脱贫, 返贫, 小康) with who recorded each and when."""
+    row = await household_or_404(conn, principal, household_id)
+    return [
+        StatusEventRecord(e["kind"], e["year"], e["effective_date"], e["recorded_by"], e["recorded_at"])
+        for e in await q.status_event_history(conn, row["county_code"], row["id"])
+    ]
 
 
 # ---- status events ------------------------------------------------------------------------------
@@ -310,7 +359,7 @@ async def record_status_event(
     if not can_register_in(principal, row["village_code"]):
         raise forbidden("只能为本辖区农户登记状态")
     rules.check_status_event(data.year, data.effective_date)
-    await q.lock_household(conn, row["id"])
+    await q.lock_household(conn, row["county_code"], row["id"])
     event_id = await q.insert_status_event(
         conn,
         county_code=row["county_code"],

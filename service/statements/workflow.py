@@ -64,10 +64,10 @@ async def household_statement(
 ) -> StatementOut:
     """The statement of a household the caller has already been allowed to read (its row from
     household_or_404): the year asked for, else the newest year with lines."""
-    years = await q.statement_years(conn, household["county_code"], household["id"])
+    every_year = await q.all_statement_rows(conn, household["county_code"], household["id"])
+    years = sorted({r["year"] for r in every_year}, reverse=True)
     shown = year if year is not None else default_year(years, today)
-    rows = await q.statement_rows(conn, household["county_code"], household["id"], shown)
-    lines = [_line_out(r) for r in rows]
+    lines = [_line_out(r) for r in every_year if r["year"] == shown]
     totals, total = totals_of((line.kind, line.amount_fen) for line in lines if line.counted)
     return StatementOut(
         household_id=str(household["id"]),

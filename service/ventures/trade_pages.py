@@ -14,7 +14,7 @@ from service.console.forms import Form
 from service.console.layout import Desk, see_other
 from service.console.routing import console_get, console_post, form_of
 from service.console.tables import Column, listing, table_page
-from service.console.uploads import SheetColumn, Upload, refused, template_bytes, uploaded
+from service.console.uploads import SheetColumn, Upload, new_batch_asked, refused, template_bytes, uploaded
 from service.core.downloads import XLSX, file_response
 from service.core.errors import DomainError
 from service.ventures import workflow
@@ -123,7 +123,13 @@ async def upload_trades_form(request: Request, desk: Desk, conn: asyncpg.Connect
     try:
         async with conn.transaction():
             created = await workflow.import_trades(
-                conn, desk.actor, desk.principal, venture_id, *sheet, today=desk.today
+                conn,
+                desk.actor,
+                desk.principal,
+                venture_id,
+                *sheet,
+                new_batch=await new_batch_asked(request),
+                today=desk.today,
             )
     except DomainError as problem:
         return await _trades_page(desk, conn, venture_id, Form(), 422, refused(problem, SHEET))

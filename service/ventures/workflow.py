@@ -540,7 +540,7 @@ async def confirm_reallocation(
     """Carry out a reallocation proposal, as proposed or as the accountant amends it: the
     collective transfers the returned poverty shares, with their capital pro rata, to each."""
     v = await venture_for(conn, principal, venture_id, write=True, for_update=True)
-    p = await q.reallocation_for_update(conn, v["id"], proposal_id)
+    p = await q.reallocation_for_update(conn, v["county_code"], v["id"], proposal_id)
     if p is None:
         raise not_found("调整方案")
     if p["status"] != "proposed":

@@ -35,7 +35,16 @@ REGION_READERS = frozenset(
 ADMIN = frozenset({"admin"})
 
 # Routes anyone may call, and the OpenAPI documents themselves.
-PUBLIC = {("POST", "/auth/token"), ("POST", "/auth/household-token"), ("GET", "/health")}
+# /metrics is open to this machine only (the suite's client is the loopback address); from
+# elsewhere it is the admin's: tests/api/test_operations.py.
+PUBLIC = {
+    ("POST", "/auth/token"),
+    ("POST", "/auth/household-token"),
+    ("GET", "/health"),
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+    ("GET", "/metrics"),
+}
 
 # The kind of object of every scoped route here: a household, or the region it lies in.
 REGIONAL = "household or region"

@@ -61,6 +61,7 @@ def _resolution(c: Call) -> dict:
 
 ROUTES = [
     _row("POST", "/award-programs", FINANCE, _program),
+    _row("GET", "/award-programs", STAFF),
     _row("GET", "/award-programs/{program}", STAFF),
     _row(
         "POST",
@@ -81,6 +82,7 @@ ROUTES = [
     _row("POST", "/applications/{application}/decisions", TOWNSHIP, _decision),
     _row("POST", "/cross-check-lists/import", FINANCE, _cross_check_list),
     _row("GET", "/certificates/{serial}", STAFF | {"household"}),
+    _row("GET", "/notices", STAFF),
     _row("GET", "/notices/{notice}/objections", STAFF),
     _row("POST", "/objections/{objection}/resolve", TOWNSHIP, _resolution),
 ]

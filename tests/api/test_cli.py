@@ -8,12 +8,12 @@ from tests.api.test_ventures import add_member, make_venture, move
 from tests.conftest import DATA_KEY, SECRET_KEY, b64key
 
 
-def run_cli(api, *args: str) -> subprocess.CompletedProcess:
+def run_cli(api, *args: str, data_key: bytes = DATA_KEY) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DATABASE_URL": api.database_url,
         "HUINONG_SECRET_KEY": b64key(SECRET_KEY),
-        "HUINONG_DATA_KEY": b64key(DATA_KEY),
+        "HUINONG_DATA_KEY": b64key(data_key),
         "COLUMNS": "120",
     }
     return subprocess.run(

@@ -37,5 +37,6 @@ async def test_the_township_home_shows_its_queue_first(demo):
 async def test_every_console_page_of_the_demo_year_answers_without_a_server_error(demo, caller):
     async with Console(demo, caller.login) as console:
         seen = await crawl(console)
-    assert all(status in (200, 303, 403, 404) for status in seen.values()), seen
+    # 409: a report of a year not yet posted (the console's reports page links every year's).
+    assert all(status in (200, 303, 403, 404, 409) for status in seen.values()), seen
     assert len([p for p in seen if p.startswith("/console")]) >= 2

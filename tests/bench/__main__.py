@@ -16,6 +16,9 @@ def main(argv: list[str]) -> int:
         names = [n for n in names if any(a in n for a in argv)]
     for name in names:
         module = importlib.import_module(f"tests.bench.{name}")
+        if getattr(module, "ONLY_WHEN_NAMED", False) and not argv:
+            print(f"\n## {name}: runs only when named (make bench ONLY={name.removeprefix('bench_')})")
+            continue
         result = module.main()
         if asyncio.iscoroutine(result):
             asyncio.run(result)

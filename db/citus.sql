@@ -1,0 +1,107 @@
+-- Distribute a migrated Huinong database on a Citus cluster (docs/scale-out.md).
+--
+-- Run on the coordinator, as the database owner, after `python -m service migrate` and with the
+-- workers added (SELECT citus_add_node(...)). Every table is named once: reference tables first,
+-- then the county tables, each distributed by county_code and co-located with households (a
+-- referenced table before the tables referring to it), then the cross-county tables distributed by
+-- a key of their own. db/distribution.py lists which is which; tests/api/test_county_keys.py checks
+-- that this file names every table of the catalog the way that list says.
+--
+-- Not run on Citus yet: Citus was not installable where this was written. Read it as the plan.
+
+\set ON_ERROR_STOP on
+
+-- The triggers Citus does not run on distributed tables (db/distribution.py SINGLE_SERVER_TRIGGERS)
+-- must have been replaced by their per-shard design first (docs/scale-out.md, "Invariants on a
+-- cluster"); until then this stops here rather than leave a ledger without its checks.
+DO $$
+DECLARE
+    v_left text;
+BEGIN
+    SELECT string_agg(tgname, ', ') INTO v_left FROM pg_trigger
+    WHERE NOT tgisinternal AND tgname IN ('journal_lines_inserted', 'journal_entry_balanced',
+        'farming_purchases_have_contracts', 'farming_lines_have_settlements', 'audit_head_at_commit');
+    IF v_left IS NOT NULL THEN
+        RAISE EXCEPTION 'replace these triggers before distributing (docs/scale-out.md): %', v_left;
+    END IF;
+END $$;
+
+CREATE EXTENSION IF NOT EXISTS citus;
+
+-- Row-level triggers that read only NEW and OLD (append-only, state transitions) run on each shard.
+SET citus.enable_unsafe_triggers = on;
+-- 830 counties on 32 nodes: 128 shards, four per node, about 6-7 counties a shard.
+SET citus.shard_count = 128;
+
+BEGIN;
+
+-- ---- reference tables: a copy on every node --------------------------------------------------------
+SELECT create_reference_table('regions');
+SELECT create_reference_table('users');
+SELECT create_reference_table('poverty_lines');
+SELECT create_reference_table('schema_migrations');
+SELECT create_reference_table('data_key_check');
+
+-- ---- county tables: by county_code, co-located with households ----------------------------------------
+SELECT create_distributed_table('households', 'county_code');
+SELECT create_distributed_table('household_status_events', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('ventures', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('venture_members', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('share_movements', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('share_certificates', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('subsidies', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('member_account_movements', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('trades', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('reallocation_proposals', 'county_code', colocate_with => 'households');
+
+SELECT create_distributed_table('accounts', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('account_balances', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('journal_entries', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('journal_lines', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('payables', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('payable_payments', 'county_code', colocate_with => 'households');
+
+SELECT create_distributed_table('distributions', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('distribution_lines', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('income_statements', 'county_code', colocate_with => 'households');
+
+SELECT create_distributed_table('farming_contracts', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('farming_advances', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('farming_purchases', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('farming_settlements', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('farming_settlement_lines', 'county_code', colocate_with => 'households');
+
+SELECT create_distributed_table('award_programs', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('award_applications', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('award_reviews', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('award_serial_counters', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('awards', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('cross_check_imports', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('cross_check_entries', 'county_code', colocate_with => 'households');
+
+SELECT create_distributed_table('notices', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('notice_subjects', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('objections', 'county_code', colocate_with => 'households');
+
+SELECT create_distributed_table('payment_batches', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('payment_batch_lines', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('payment_returns', 'county_code', colocate_with => 'households');
+
+SELECT create_distributed_table('imported_files', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('audit_log', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('audit_heads', 'county_code', colocate_with => 'households');
+SELECT create_distributed_table('audit_commit_marks', 'county_code', colocate_with => 'households');
+
+-- ---- cross-county tables: a key of their own ---------------------------------------------------------
+SELECT create_distributed_table('idempotency_keys', 'scope', colocate_with => 'none');
+SELECT create_distributed_table('household_numbers', 'household_no', colocate_with => 'none');
+SELECT create_distributed_table('login_failures', 'key', colocate_with => 'none');
+
+-- ---- functions run where the county's rows are ---------------------------------------------------------
+-- audit_append reads the county's chain tail and locks its head row: pushed to the node holding the
+-- county's shard, it runs there as one local transaction step.
+SELECT create_distributed_function(
+    'audit_append(char, text, text, text, text, text, text, jsonb, text)', 'p_county',
+    colocate_with => 'audit_log');
+
+COMMIT;
