@@ -1,15 +1,11 @@
-"""Every console page of every demo login on the demo county with its whole year worked through
-(`make run`'s data): followed by links from /console/, no server error, no full ID or card
-number, and each login's home opening onto its own work."""
+"""The console's homes on the demo county with its whole year worked through (`make run`'s data):
+each login's home opens onto its own work. Every page of every login is crawled in
+test_console_crawl.py."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.access import demo_staff
 from tests.api import test_demo
 from tests.api.console_client import Console
-from tests.api.test_console import crawl
 
 # The demo year's database and client, as tests/api/test_demo.py builds them (pytest finds the
 # fixtures by these names in this module).
@@ -30,13 +26,3 @@ async def test_the_township_home_shows_its_queue_first(demo):
         home = await c.get("/console/")
     assert home.status_code == 200
     assert home.text.index("待我审批的年度分配方案") < home.text.index("辖区内的经营主体")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("caller", demo_staff(), ids=lambda c: c.login)
-async def test_every_console_page_of_the_demo_year_answers_without_a_server_error(demo, caller):
-    async with Console(demo, caller.login) as console:
-        seen = await crawl(console)
-    # 409: a report of a year not yet posted (the console's reports page links every year's).
-    assert all(status in (200, 303, 403, 404, 409) for status in seen.values()), seen
-    assert len([p for p in seen if p.startswith("/console")]) >= 2
