@@ -144,6 +144,12 @@ async def test_the_finance_office_grants_pays_and_reconciles_in_the_console(api)
         page = await upload(c, "/console/cross-check-lists/upload", "list.csv", listed)
         assert page.status_code == 200 and "新增 2 条" in page.text and "车辆登记：新增 1 条" in page.text
         assert_no_full_numbers(page.text)
+        again = await upload(c, "/console/cross-check-lists/upload", "list.csv", listed)
+        assert again.status_code == 409 and "本次未重复导入" in again.text
+        assert 'name="new_batch" value="true" checked' in again.text
+        files = {"file": ("list.csv", listed, "application/octet-stream")}
+        page = await c.post("/console/cross-check-lists/upload", {"new_batch": "true"}, files=files)
+        assert page.status_code == 200 and "已在名单上 2 条" in page.text
         bad = await upload(c, "/console/cross-check-lists/upload", "bad.csv", "身份证号,来源\n123,飞机\n".encode())
         assert bad.status_code == 422 and "来源应为" in bad.text
 
