@@ -108,3 +108,25 @@ async def phone(chromium, live):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+CONSOLE_DESKTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+async def desk(chromium, live):
+    """A console page at the township office's 1366×768 with JavaScript off (test_console.py
+    overrides it with its desktop and tablet sizes)."""
+    context = await chromium.new_context(
+        viewport=CONSOLE_DESKTOP,
+        locale="zh-CN",
+        java_script_enabled=False,
+        accept_downloads=True,
+        base_url=str(live.client.base_url),
+    )
+    page = await context.new_page()
+    page.size = "desktop"
+    try:
+        yield page
+    finally:
+        await context.close()

@@ -16,44 +16,14 @@ import pytest
 
 from tests.api.test_awards import COUNTY, set_today
 from tests.api.test_console_finance import LISTED_ID, NEW_CARD, bank_answer, reviewed_and_noticed, yuan
-from tests.browser.test_console import fill, sign_in, sign_out, submit
-from tests.conftest import assert_no_full_numbers
+from tests.browser.test_console import fill, look, sign_in, sign_out, submit
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = {"width": 1366, "height": 768}
-
-
-@pytest.fixture
-async def desk(chromium, live):
-    context = await chromium.new_context(
-        viewport=DESKTOP,
-        locale="zh-CN",
-        java_script_enabled=False,
-        accept_downloads=True,
-        base_url=str(live.client.base_url),
-    )
-    page = await context.new_page()
-    try:
-        yield page
-    finally:
-        await context.close()
 
 
 async def ok(r, status=200):
     assert r.status_code == status, r.text
     return r.json()
-
-
-async def look(page, artifacts, name: str) -> str:
-    """Screenshot, no full numbers, no script, nothing wider than the window; the page's text."""
-    await page.screenshot(path=str(artifacts / f"finance-{name}.png"), full_page=True)
-    html = await page.content()
-    assert_no_full_numbers(html)
-    assert 'lang="zh-CN"' in html and "<script" not in html
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= DESKTOP["width"], f"{name}: page {width}px wide"
-    return await page.inner_text("body")
 
 
 async def as_user(page, username: str) -> None:

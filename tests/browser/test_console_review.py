@@ -16,25 +16,6 @@ from tests.browser.test_console import look, sign_in, sign_out, submit
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1366, "height": 768}
-
-
-@pytest.fixture
-async def desk(chromium, live):
-    context = await chromium.new_context(
-        viewport=DESKTOP,
-        locale="zh-CN",
-        java_script_enabled=False,
-        accept_downloads=True,
-        base_url=str(live.client.base_url),
-    )
-    page = await context.new_page()
-    page.size = "desktop"
-    try:
-        yield page
-    finally:
-        await context.close()
-
 
 async def ok(r, status=200):
     assert r.status_code == status, r.text
