@@ -1,4 +1,5 @@
-"""Queries of the append-only, hash-chained audit log (migrations 0001, 0009 define audit_append)."""
+"""Queries of the append-only, hash-chained audit log (migrations 0001, 0009, 0016 and 0018 define
+audit_append; 0018 the seal)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,19 @@ async def append(
         address,
     )
     return seq
+
+
+async def seal(conn: asyncpg.Connection, county_code: str) -> None:
+    """Move the county's head to the last row of its chain, just before the transaction that wrote
+    rows there commits: one statement on the county's shard. The transaction holds the head's row
+    lock since its first row (audit_append), so nothing interleaves; were it not held (a savepoint
+    rolled back), the lock is taken here and a head never moves backwards."""
+    await conn.execute(
+        """UPDATE audit_heads h SET seq = l.seq, hash = l.hash
+           FROM (SELECT seq, hash FROM audit_log WHERE county_code = $1 ORDER BY seq DESC LIMIT 1) l
+           WHERE h.county_code = $1 AND h.seq < l.seq""",
+        county_code,
+    )
 
 
 async def chain_breaks(conn: asyncpg.Connection) -> list[asyncpg.Record]:
@@ -70,5 +84,18 @@ async def broken_tails(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         FROM audit_heads h
         LEFT JOIN audit_log l ON l.county_code = h.county_code AND l.seq = h.seq
         WHERE h.seq > 0 AND (l.hash IS NULL OR l.hash <> h.hash)
+        """
+    )
+
+
+async def unsealed_heads(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Counties whose chain runs past its head (a commit that did not seal: a bug in the code that
+    committed, and a tail a removal would not be seen from), with the chain's last seq."""
+    return await conn.fetch(
+        """
+        SELECT l.county_code, max(l.seq) AS seq
+        FROM audit_log l LEFT JOIN audit_heads h ON h.county_code = l.county_code
+        GROUP BY l.county_code, h.seq
+        HAVING max(l.seq) > coalesce(h.seq, 0)
         """
     )

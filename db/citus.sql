@@ -11,27 +11,42 @@
 
 \set ON_ERROR_STOP on
 
--- The triggers Citus does not run on distributed tables (db/distribution.py SINGLE_SERVER_TRIGGERS)
--- must have been replaced by their per-shard design first (docs/scale-out.md, "Invariants on a
--- cluster"); until then this stops here rather than leave a ledger without its checks.
+-- Every trigger must be one a shard can run (docs/scale-out.md, "Invariants on a cluster"): no
+-- constraint trigger, none with a transition table, no statement-level one but the TRUNCATE guards
+-- (db/distribution.py SINGLE_SERVER_TRIGGERS names any kept on one server; there are none). Stop
+-- rather than distribute a ledger without its checks.
 DO $$
 DECLARE
     v_left text;
 BEGIN
-    SELECT string_agg(tgname, ', ') INTO v_left FROM pg_trigger
-    WHERE NOT tgisinternal AND tgname IN ('journal_lines_inserted', 'journal_entry_balanced',
-        'farming_purchases_have_contracts', 'farming_lines_have_settlements', 'audit_head_at_commit');
+    SELECT string_agg(t.tgname || ' on ' || t.tgrelid::regclass::text, ', ') INTO v_left
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    WHERE NOT t.tgisinternal AND c.relnamespace = 'public'::regnamespace
+      AND (t.tgconstraint <> 0 OR t.tgoldtable IS NOT NULL OR t.tgnewtable IS NOT NULL
+           OR ((t.tgtype & 1) = 0 AND t.tgtype <> (2 | 32)));
     IF v_left IS NOT NULL THEN
-        RAISE EXCEPTION 'replace these triggers before distributing (docs/scale-out.md): %', v_left;
+        RAISE EXCEPTION 'triggers a shard cannot run (docs/scale-out.md): %', v_left;
     END IF;
 END $$;
 
 CREATE EXTENSION IF NOT EXISTS citus;
 
--- Row-level triggers that read only NEW and OLD (append-only, state transitions) run on each shard.
+-- Row-level triggers run on each shard: those reading only NEW and OLD (append-only, state
+-- transitions), and the journal's seal, which reads the same county's rows of a co-located table
+-- (a header its lines, a line its header): on the shard's own node.
 SET citus.enable_unsafe_triggers = on;
 -- 830 counties on 32 nodes: 128 shards, four per node, about 6-7 counties a shard.
 SET citus.shard_count = 128;
+
+-- users notifies the serving processes of a changed principal from a row trigger (migration 0017);
+-- the service listens on the coordinator, so the reference table needs a placement there, where an
+-- update runs the trigger in the coordinator's own transaction (db/distribution.py NOTIFYING_TRIGGERS).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_node WHERE groupid = 0) THEN
+        RAISE EXCEPTION 'add the coordinator to the metadata first: SELECT citus_set_coordinator_host(''<host>'', <port>)';
+    END IF;
+END $$;
 
 BEGIN;
 
@@ -90,7 +105,6 @@ SELECT create_distributed_table('payment_returns', 'county_code', colocate_with 
 SELECT create_distributed_table('imported_files', 'county_code', colocate_with => 'households');
 SELECT create_distributed_table('audit_log', 'county_code', colocate_with => 'households');
 SELECT create_distributed_table('audit_heads', 'county_code', colocate_with => 'households');
-SELECT create_distributed_table('audit_commit_marks', 'county_code', colocate_with => 'households');
 
 -- ---- cross-county tables: a key of their own ---------------------------------------------------------
 SELECT create_distributed_table('idempotency_keys', 'scope', colocate_with => 'none');
@@ -103,5 +117,10 @@ SELECT create_distributed_table('login_failures', 'key', colocate_with => 'none'
 SELECT create_distributed_function(
     'audit_append(char, text, text, text, text, text, text, jsonb, text)', 'p_county',
     colocate_with => 'audit_log');
+
+-- ---- history is not emptied -----------------------------------------------------------------------
+-- The BEFORE TRUNCATE guards (db/distribution.py TRUNCATE_GUARDS) stay; emptying these tables also
+-- needs TRUNCATE granted back first, by the owner (a superuser bypasses both, as on one server).
+REVOKE TRUNCATE ON audit_log, journal_entries, journal_lines, farming_contracts, farming_settlements FROM PUBLIC, CURRENT_USER;
 
 COMMIT;

@@ -39,14 +39,39 @@ OWN_KEY_TABLES: dict[str, str] = {
     "login_failures": "key",
 }
 
-# Triggers Citus does not run on distributed tables (statement-level with transition tables,
-# deferred constraint triggers), kept as they are on one server. docs/scale-out.md ("Invariants on
-# a cluster") gives each one's replacement per county shard; the catalog test fails on any other,
-# so a new one is designed for the cluster before it lands.
-SINGLE_SERVER_TRIGGERS: dict[str, str] = {
-    "journal_lines_inserted": "journal_lines",
-    "journal_entry_balanced": "journal_entries",
-    "farming_purchases_have_contracts": "farming_purchases",
-    "farming_lines_have_settlements": "farming_settlement_lines",
-    "audit_head_at_commit": "audit_commit_marks",
+# Triggers Citus does not run on a distributed table: statement-level ones (but the TRUNCATE guards
+# below), those with transition tables, constraint triggers (deferred or not). None is left: each
+# invariant they held is kept per county shard (docs/scale-out.md, "Invariants on a cluster"). One
+# that had to stay on one server would be named here, trigger → (table, why), and db/citus.sql
+# would refuse to distribute while it is there; tests/api/test_county_keys.py fails on any other.
+SINGLE_SERVER_TRIGGERS: dict[str, tuple[str, str]] = {}
+
+# Statement-level BEFORE TRUNCATE triggers refusing to empty history, trigger → table. Kept on one
+# server, where they stop anyone, the owner included; db/citus.sql moreover revokes TRUNCATE on
+# these tables from PUBLIC and from the role distributing them (the service's, which owns the
+# schema), so that on the cluster emptying one needs an explicit GRANT first, whatever Citus makes
+# of the trigger on the coordinator's table and its shards.
+TRUNCATE_GUARDS: dict[str, str] = {
+    "audit_log_no_truncate": "audit_log",
+    "journal_entries_no_truncate": "journal_entries",
+    "journal_lines_no_truncate": "journal_lines",
+    "farming_contracts_no_truncate": "farming_contracts",
+    "farming_settlements_no_truncate": "farming_settlements",
+}
+
+# Row-level triggers that tell the serving processes (pg_notify) that a principal changed
+# (migration 0017, service/core/principals.py), trigger → (table, how the notice reaches them on a
+# cluster). A NOTIFY is heard by listeners of the node whose transaction sent it.
+NOTIFYING_TRIGGERS: dict[str, tuple[str, str]] = {
+    "users_principal_changed": (
+        "users",
+        "a reference table: its placement on the coordinator (db/citus.sql requires the coordinator "
+        "in the metadata) runs the trigger in the coordinator's own transaction, where the service listens",
+    ),
+    "households_principal_changed": (
+        "households",
+        "on a shard it runs on a worker, unheard; the service never changes a household's number, "
+        "village or county, so only a change by hand does: it sends pg_notify('huinong_principals', "
+        "id) in its own transaction on the coordinator, or is seen within principal_cache_seconds",
+    ),
 }

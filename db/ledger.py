@@ -66,15 +66,46 @@ def entry_records(county_code: str, drafts: Sequence[EntryDraft]) -> tuple[list[
     return ids, entries, lines
 
 
-async def copy_entries(conn: asyncpg.Connection, entries: list[tuple], lines: list[tuple]) -> None:
-    """Entries first, then every line of every entry in one go; the database checks balance at commit."""
-    await conn.copy_records_to_table("journal_entries", records=entries, columns=ENTRY_COLUMNS)
+async def copy_lines(conn: asyncpg.Connection, lines: list[tuple]) -> None:
+    """Every line of the entries about to be sealed; the database refuses a line of an entry whose
+    header is already in (L2) and a line naming an account its county does not have."""
     await conn.copy_records_to_table("journal_lines", records=lines, columns=LINE_COLUMNS)
+
+
+async def copy_headers(conn: asyncpg.Connection, entries: list[tuple]) -> None:
+    """The headers, after their lines: each is refused unless its lines balance (L1)."""
+    await conn.copy_records_to_table("journal_entries", records=entries, columns=ENTRY_COLUMNS)
+
+
+async def add_to_balances(conn: asyncpg.Connection, lines: list[tuple]) -> None:
+    """L5: each account's kept balance moved by the sum of these lines (LINE_COLUMNS rows), one
+    upsert for all the accounts, taken in account order so that concurrent postings to the same
+    accounts lock them in the same order."""
+    sums: dict[tuple[str, uuid.UUID], int] = {}
+    for county_code, _, _, account_id, amount_fen, _ in lines:
+        sums[(county_code, account_id)] = sums.get((county_code, account_id), 0) + amount_fen
+    keys = sorted(sums)
+    await conn.execute(
+        """INSERT INTO account_balances AS b (county_code, account_id, balance_fen)
+           SELECT * FROM unnest($1::bpchar[], $2::uuid[], $3::bigint[])
+           ON CONFLICT (county_code, account_id) DO UPDATE SET balance_fen = b.balance_fen + EXCLUDED.balance_fen""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [sums[k] for k in keys],
+    )
+
+
+async def copy_entries(conn: asyncpg.Connection, entries: list[tuple], lines: list[tuple]) -> None:
+    """Lines first, then the headers that seal them, then the balances, in the caller's transaction
+    (docs/scale-out.md, "The journal": each check runs on the county's shard)."""
+    await copy_lines(conn, lines)
+    await copy_headers(conn, entries)
+    await add_to_balances(conn, lines)
 
 
 async def post_entries(conn: asyncpg.Connection, county_code: str, drafts: Sequence[EntryDraft]) -> list[uuid.UUID]:
     """Write balanced entries with COPY. The code checks each entry balances before writing; the
-    database checks again at commit."""
+    database checks again as each header is written."""
     ids, entries, lines = entry_records(county_code, drafts)
     await copy_entries(conn, entries, lines)
     return ids
@@ -214,6 +245,21 @@ async def unbalanced_entries(
            WHERE $2::bpchar IS NULL OR e.county_code = $2
            GROUP BY e.county_code, e.id HAVING coalesce(sum(l.amount_fen), 0) <> 0 OR count(l.*) < 2
            LIMIT $1""",
+        limit,
+        county_code,
+    )
+
+
+async def lines_without_header(
+    conn: asyncpg.Connection, limit: int, county_code: str | None = None
+) -> list[asyncpg.Record]:
+    """Entries with lines committed and no header: what the seal cannot refuse (a posting that
+    wrote its lines and never its header is a bug in the posting code)."""
+    return await conn.fetch(
+        """SELECT l.county_code, l.entry_id, count(*) AS n FROM journal_lines l
+           WHERE ($2::bpchar IS NULL OR l.county_code = $2)
+             AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.county_code = l.county_code AND e.id = l.entry_id)
+           GROUP BY l.county_code, l.entry_id LIMIT $1""",
         limit,
         county_code,
     )

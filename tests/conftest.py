@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from db.migrate import migrate
-from db.pool import init_connection
+from db.pool import connect
 from service.app import create_app
 from service.core.crypto import DataCipher
 from service.core.settings import DATA_DIR, Settings
@@ -98,9 +98,8 @@ async def _build_template(name: str, seed: bool) -> None:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    conn = await asyncpg.connect(with_database(SERVER_URL, name))
+    conn = await connect(with_database(SERVER_URL, name))
     try:
-        await init_connection(conn)
         await migrate(conn)
         if seed:
             from service.demo import seed_demo
@@ -198,9 +197,7 @@ class Api:
         return await self.client.request(method, url, headers=headers, **kw)
 
     async def connect(self) -> asyncpg.Connection:
-        conn = await asyncpg.connect(self.database_url)
-        await init_connection(conn)
-        return conn
+        return await connect(self.database_url)
 
     async def household_id(self, household_no: str) -> str:
         conn = await self.connect()

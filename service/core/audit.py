@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -9,6 +10,7 @@ import asyncpg
 import msgspec
 
 from db import audit as audit_q
+from db.pool import queue_seal
 from service.core.principal import Principal
 
 GLOBAL_COUNTY = "000000000000"  # changes that belong to no county: users, provinces, settings
@@ -51,8 +53,10 @@ async def record(
     after: Any = None,
     detail: dict[str, Any] | None = None,
 ) -> int:
-    """Write one audit row; the caller's transaction makes it atomic with the change."""
-    return await audit_q.append(
+    """Write one audit row; the caller's transaction makes it atomic with the change. The county's
+    head is sealed just before that transaction commits (once per county, however many rows), or
+    at once when the connection cannot defer it (autocommit, a plain asyncpg connection)."""
+    seq = await audit_q.append(
         conn,
         county_code,
         actor.name,
@@ -64,6 +68,9 @@ async def record(
         detail,
         actor.address,
     )
+    if not queue_seal(conn, f"audit:{county_code}", functools.partial(audit_q.seal, county_code=county_code)):
+        await audit_q.seal(conn, county_code)
+    return seq
 
 
 class ChainBreak(msgspec.Struct):
@@ -78,4 +85,6 @@ async def verify_chain(conn: asyncpg.Connection) -> list[ChainBreak]:
     breaks = [ChainBreak(r["county_code"], r["seq"], r["problem"]) for r in rows]
     tails = await audit_q.broken_tails(conn)
     breaks += [ChainBreak(r["county_code"], r["seq"], "tail") for r in tails]
+    unsealed = await audit_q.unsealed_heads(conn)
+    breaks += [ChainBreak(r["county_code"], r["seq"], "unsealed") for r in unsealed]
     return breaks

@@ -6,7 +6,7 @@ import asyncpg
 import msgspec
 
 from db.embedded import start_embedded
-from db.pool import init_connection
+from db.pool import connect as connect_to
 from service.core.settings import DATA_DIR, Settings
 
 
@@ -20,6 +20,4 @@ async def connect(settings: Settings) -> asyncpg.Connection:
     """One connection with the service's codecs, for the CLI and scripts (the app uses a pool)."""
     if not settings.database_url:
         raise RuntimeError("no database: settings.database_url is unset")
-    conn = await asyncpg.connect(settings.database_url)
-    await init_connection(conn)
-    return conn
+    return await connect_to(settings.database_url)

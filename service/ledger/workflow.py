@@ -40,6 +40,12 @@ INVARIANTS = (
         lambda r: f"entry {r['id']} sums to {r['total']} fen over {r['n']} lines",
     ),
     Invariant(
+        "lines_have_a_header",
+        q.lines_without_header,
+        "每条分录行都有已记账的凭证头",
+        lambda r: f"entry {r['entry_id']} has {r['n']} lines and no header",
+    ),
+    Invariant(
         "ledger_sums_to_zero",
         q.unbalanced_counties,
         "各县全部科目余额合计为零",

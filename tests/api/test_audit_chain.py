@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from service.core.audit import GLOBAL_COUNTY, ChainBreak, verify_chain
+from service.core.audit import GLOBAL_COUNTY, Actor, ChainBreak, record, verify_chain
 from tests.api.test_access_matrix import FAR_COUNTY, build_world
 from tests.api.test_auth_and_clock import assert_problem
 from tests.api.test_household_import import COUNTY, count_rows, household_json, household_row, upload
@@ -183,3 +183,76 @@ async def test_auditor_reads_its_own_county_page_by_page(api):
     everything = (await api.as_("admin", "GET", "/audit-log?limit=500")).json()["items"]
     assert {COUNTY, FAR_COUNTY, GLOBAL_COUNTY} <= {e["county_code"] for e in everything}
     assert_problem(await api.as_("shenji", "GET", "/audit-log?cursor=bm9wZQ"), 422)
+
+
+async def _heads(conn) -> dict[str, int]:
+    return dict(await conn.fetch("SELECT county_code, seq FROM audit_heads"))
+
+
+async def _tails(conn) -> dict[str, int]:
+    return dict(await conn.fetch("SELECT county_code, max(seq) FROM audit_log GROUP BY 1"))
+
+
+async def test_the_committing_code_seals_each_county_head_just_before_commit(api):
+    """No deferred trigger: the transaction's audit rows leave the heads where they were until the
+    service's transaction commits, which seals each county it wrote once, whatever the number of
+    rows; a savepoint rolled back leaves nothing to seal wrongly. A connection that cannot defer
+    (a plain asyncpg one, autocommit) seals at each row."""
+    writer, watcher = await api.connect(), await api.connect()
+    try:
+        before = await _heads(watcher)
+        async with writer.transaction():
+            for n in range(300):
+                await record(
+                    writer, Actor.system("test"), county_code=COUNTY, action="t.one", object_type="t", object_id=str(n)
+                )
+            await record(
+                writer, Actor.system("test"), county_code=FAR_COUNTY, action="t.far", object_type="t", object_id="x"
+            )
+            with pytest.raises(RuntimeError):
+                async with writer.transaction():
+                    await record(
+                        writer,
+                        Actor.system("test"),
+                        county_code=GLOBAL_COUNTY,
+                        action="t.undone",
+                        object_type="t",
+                        object_id="y",
+                    )
+                    raise RuntimeError
+            assert set(writer.seals) == {f"audit:{COUNTY}", f"audit:{FAR_COUNTY}", f"audit:{GLOBAL_COUNTY}"}
+            assert await _heads(watcher) == before
+        assert await _heads(watcher) == {**before, **await _tails(watcher)}
+        assert (await _heads(watcher))[COUNTY] == before[COUNTY] + 300
+        assert (await _heads(watcher))[GLOBAL_COUNTY] == before[GLOBAL_COUNTY]
+
+        plain = await asyncpg.connect(api.database_url)
+        try:
+            async with plain.transaction():
+                await record(
+                    plain, Actor.system("test"), county_code=COUNTY, action="t.plain", object_type="t", object_id="z"
+                )
+            await record(
+                plain, Actor.system("test"), county_code=COUNTY, action="t.autocommit", object_type="t", object_id="z"
+            )
+        finally:
+            await plain.close()
+        assert (await _heads(watcher))[COUNTY] == before[COUNTY] + 302
+    finally:
+        await writer.close()
+        await watcher.close()
+    assert await _breaks(api) == []
+
+
+async def test_a_head_left_behind_its_chain_is_reported(api):
+    await _event(api, HOME_NO, year=2022)
+    conn = await api.connect()
+    try:
+        last = (await _tails(conn))[COUNTY]
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute("UPDATE audit_heads SET seq = seq - 1 WHERE county_code = $1", COUNTY)
+        await conn.execute("RESET session_replication_role")
+    finally:
+        await conn.close()
+    # The head now names a row whose hash it does not hold, and the chain runs past it.
+    assert await _breaks(api) == [ChainBreak(COUNTY, last - 1, "tail"), ChainBreak(COUNTY, last, "unsealed")]

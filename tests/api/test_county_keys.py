@@ -12,9 +12,11 @@ import asyncpg
 from db.distribution import (
     COLOCATION_ANCHOR,
     DISTRIBUTION_COLUMN,
+    NOTIFYING_TRIGGERS,
     OWN_KEY_TABLES,
     REFERENCE_TABLES,
     SINGLE_SERVER_TRIGGERS,
+    TRUNCATE_GUARDS,
 )
 
 CITUS_SQL = Path(__file__).resolve().parents[2] / "db" / "citus.sql"
@@ -39,11 +41,29 @@ SELECT conrelid::regclass::text AS table_name, confrelid::regclass::text AS refe
              JOIN pg_attribute a ON a.attrelid = confrelid AND a.attnum = k.attnum ORDER BY k.n) AS referenced_columns
 FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY 1, 3"""
 
-# Triggers a Citus cluster does not run on a distributed table.
-CLUSTER_UNSAFE_TRIGGERS = """
-SELECT tgname, tgrelid::regclass::text AS table_name FROM pg_trigger
-WHERE NOT tgisinternal AND (tgconstraint <> 0 OR tgoldtable IS NOT NULL OR tgnewtable IS NOT NULL)
+# Every trigger of the schema's tables, with what decides whether a Citus shard can run it
+# (tgtype: bit 0 row-level, bit 1 before, bit 5 truncate).
+TRIGGERS = """
+SELECT t.tgname, t.tgrelid::regclass::text AS table_name, t.tgtype,
+       (t.tgtype & 1) = 1 AS row_level, t.tgconstraint <> 0 AS constraint_trigger,
+       t.tgoldtable IS NOT NULL OR t.tgnewtable IS NOT NULL AS transition,
+       p.prosrc ILIKE '%pg_notify%' AS notifies
+FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_class c ON c.oid = t.tgrelid
+WHERE NOT t.tgisinternal AND c.relnamespace = 'public'::regnamespace
 ORDER BY 1"""
+
+BEFORE_TRUNCATE_STATEMENT = 2 | 32
+
+
+def cluster_kind(trigger: asyncpg.Record) -> str:
+    """'shard' (a row-level trigger reading NEW and OLD, which Citus runs on each shard), 'truncate
+    guard' (a statement-level BEFORE TRUNCATE), or 'single server' (a constraint trigger, deferred
+    or not, one with transition tables, any other statement-level one)."""
+    if trigger["constraint_trigger"] or trigger["transition"]:
+        return "single server"
+    if trigger["row_level"]:
+        return "shard"
+    return "truncate guard" if trigger["tgtype"] == BEFORE_TRUNCATE_STATEMENT else "single server"
 
 
 async def _catalog(url: str) -> dict[str, list[asyncpg.Record]]:
@@ -53,7 +73,7 @@ async def _catalog(url: str) -> dict[str, list[asyncpg.Record]]:
             "tables": await conn.fetch(TABLES),
             "unique": await conn.fetch(UNIQUE_KEYS),
             "foreign": await conn.fetch(FOREIGN_KEYS),
-            "triggers": await conn.fetch(CLUSTER_UNSAFE_TRIGGERS),
+            "triggers": await conn.fetch(TRIGGERS),
             "primary": await conn.fetch(
                 "SELECT conrelid::regclass::text AS table_name FROM pg_constraint "
                 "WHERE contype = 'p' AND connamespace = 'public'::regnamespace"
@@ -70,7 +90,7 @@ def _county_tables(tables: list[asyncpg.Record]) -> set[str]:
 async def test_every_county_key_leads_with_county_code(empty_db):
     catalog = await _catalog(empty_db)
     county = _county_tables(catalog["tables"])
-    assert len(county) > 40  # the lists name the exceptions, not the rule
+    assert len(county) >= 40  # the lists name the exceptions, not the rule
     breaches = [
         f"{k['table_name']}.{k['key_name']} {list(k['columns'])}"
         for k in catalog["unique"]
@@ -89,8 +109,7 @@ async def test_every_county_table_has_a_primary_key_and_every_table_a_place(empt
     catalog = await _catalog(empty_db)
     county = _county_tables(catalog["tables"])
     with_primary = {r["table_name"] for r in catalog["primary"]}
-    # audit_commit_marks only carries a mark to commit time and is emptied there: no key to keep.
-    assert county - with_primary == {"audit_commit_marks"}
+    assert county - with_primary == set()
     names = {r["relname"] for r in catalog["tables"]}
     assert set(REFERENCE_TABLES) | set(OWN_KEY_TABLES) <= names, "db/distribution.py names a table that is gone"
     conn = await asyncpg.connect(empty_db)
@@ -128,15 +147,48 @@ async def test_citus_sql_places_every_table_as_listed(empty_db):
             assert order.index(fk["referenced"]) < order.index(fk["table_name"]), fk["conname"]
 
 
-async def test_triggers_a_cluster_cannot_run_are_the_designed_ones(empty_db):
-    """A statement trigger with a transition table or a deferred constraint trigger holds only on one
-    server; each one has its per-shard replacement written down (docs/scale-out.md)."""
-    catalog = await _catalog(empty_db)
-    assert {r["tgname"]: r["table_name"] for r in catalog["triggers"]} == SINGLE_SERVER_TRIGGERS
+def _by_kind(triggers: list[asyncpg.Record], kind: str) -> dict[str, str]:
+    return {t["tgname"]: t["table_name"] for t in triggers if cluster_kind(t) == kind}
+
+
+async def test_every_trigger_runs_on_a_shard_or_is_listed_with_its_reason(empty_db):
+    """A statement-level trigger, one with a transition table or a constraint trigger (deferred or
+    not) holds only on one server: none may be added unless db/distribution.py names it with why,
+    and db/citus.sql then refuses to distribute. The TRUNCATE guards are listed and db/citus.sql
+    revokes TRUNCATE on their tables; the notifying triggers are listed with how they are heard."""
+    triggers = (await _catalog(empty_db))["triggers"]
+    assert _by_kind(triggers, "single server") == {name: table for name, (table, _) in SINGLE_SERVER_TRIGGERS.items()}
+    assert all(why.strip() for _, why in SINGLE_SERVER_TRIGGERS.values())
+    assert _by_kind(triggers, "truncate guard") == TRUNCATE_GUARDS
+    notifying = {t["tgname"]: t["table_name"] for t in triggers if t["notifies"]}
+    assert notifying == {name: table for name, (table, _) in NOTIFYING_TRIGGERS.items()}
     sql = CITUS_SQL.read_text(encoding="utf-8")
-    assert all(f"'{name}'" in sql for name in SINGLE_SERVER_TRIGGERS), (
-        "db/citus.sql must refuse to run while any is left"
-    )
+    revoked = re.search(r"REVOKE TRUNCATE ON ([\w, ]+) FROM", sql)
+    assert revoked and set(revoked.group(1).replace(" ", "").split(",")) == set(TRUNCATE_GUARDS.values())
+    assert "tgconstraint <> 0" in sql and "tgnewtable IS NOT NULL" in sql, "db/citus.sql checks the catalog first"
+
+
+async def test_the_trigger_check_fails_on_a_trigger_a_cluster_cannot_run(empty_db):
+    """The check above is not vacuous: a deferred constraint trigger, a statement trigger with a
+    transition table and a plain statement trigger, added to county tables, are each caught."""
+    conn = await asyncpg.connect(empty_db)
+    try:
+        await conn.execute(
+            """CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+               CREATE CONSTRAINT TRIGGER late AFTER INSERT ON payables DEFERRABLE INITIALLY DEFERRED
+                   FOR EACH ROW EXECUTE FUNCTION nothing();
+               CREATE TRIGGER set_wise AFTER INSERT ON journal_lines REFERENCING NEW TABLE AS n
+                   FOR EACH STATEMENT EXECUTE FUNCTION nothing();
+               CREATE TRIGGER per_statement AFTER UPDATE ON households FOR EACH STATEMENT EXECUTE FUNCTION nothing();"""
+        )
+    finally:
+        await conn.close()
+    triggers = (await _catalog(empty_db))["triggers"]
+    assert _by_kind(triggers, "single server") == {
+        "late": "payables",
+        "set_wise": "journal_lines",
+        "per_statement": "households",
+    }
 
 
 async def test_a_household_number_stays_unique_across_counties_and_signs_in_to_its_county(api):

@@ -8,12 +8,15 @@ from __future__ import annotations
 import io
 import shutil
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 
 from db.distribution import OWN_KEY_TABLES, REFERENCE_TABLES
 from db.migrate import MIGRATIONS_DIR, migrate
-from db.pool import init_connection
+from db.pool import Connection, connect
 from service.core.audit import verify_chain
 from service.ledger.workflow import verify_ledger
 from tests.api.test_county_keys import UNIQUE_KEYS
@@ -54,8 +57,10 @@ async def _stored_columns(conn: asyncpg.Connection, table: str) -> list[str]:
 
 
 async def _copy_demo(source: asyncpg.Connection, target: asyncpg.Connection) -> list[str]:
-    """Every table the target has, row for row as the source stores it, triggers and checks off."""
-    tables = [r["relname"] for r in await target.fetch(TABLES)]
+    """Every table both have (the source is at the latest migration, which may have dropped one),
+    row for row as the source stores it, triggers and checks off."""
+    kept = {r["relname"] for r in await source.fetch(TABLES)}
+    tables = [r["relname"] for r in await target.fetch(TABLES) if r["relname"] in kept]
     await target.execute("SET session_replication_role = replica")
     for table in tables:
         columns = await _stored_columns(target, table)
@@ -86,49 +91,55 @@ async def _digests(conn: asyncpg.Connection, tables: list[str]) -> dict[str, tup
     return found
 
 
-async def test_0016_keeps_the_demo_and_its_logins(demo_db, tmp_path):
+@asynccontextmanager
+async def demo_below(demo_db: str, tmp_path: Path, version: int) -> AsyncIterator[tuple[str, Connection, list[str]]]:
+    """A new database migrated up to migration `version` (not included), holding the demo's rows as
+    stored: yields its URL, a connection to it and the tables copied; dropped afterwards."""
     before = tmp_path / "migrations"
     before.mkdir()
     for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if int(path.name[:4]) < 16:
+        if int(path.name[:4]) < version:
             shutil.copy(path, before / path.name)
-    name = f"huinong_t_mig16_{uuid.uuid4().hex[:10]}"
+    name = f"huinong_t_mig{version}_{uuid.uuid4().hex[:10]}"
     admin = await _admin_conn()
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = with_database(SERVER_URL, name)
     try:
-        conn = await asyncpg.connect(url)
-        source = await asyncpg.connect(demo_db)
+        conn = await connect(url)
         try:
-            await init_connection(conn)
-            await init_connection(source)
             await migrate(conn, before)
-            tables = await _copy_demo(source, conn)
-            demo = await _digests(source, tables)
-            assert await _keys_without_county(conn) == GLOBAL_UNIQUE
-
-            assert (await migrate(conn))[0] == "0016_county_keys.sql"  # and any after it
-
-            assert await _digests(conn, tables) == demo
-            assert await _keys_without_county(conn) == set()
-            numbers = await conn.fetch(
-                """SELECT h.household_no FROM households h
-                   LEFT JOIN household_numbers n ON n.household_no = h.household_no
-                       AND n.county_code = h.county_code AND n.household_id = h.id
-                   WHERE n.household_no IS NULL"""
-            )
-            assert numbers == [] and demo["households"][0] == await conn.fetchval(
-                "SELECT count(*) FROM household_numbers"
-            )
-            assert (await verify_ledger(conn)).ok
-            assert await verify_chain(conn) == []
+            source = await connect(demo_db)
+            try:
+                tables = await _copy_demo(source, conn)
+            finally:
+                await source.close()
+            yield url, conn, tables
         finally:
-            await source.close()
             await conn.close()
-        await _sign_in_and_write(url)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def test_0016_keeps_the_demo_and_its_logins(demo_db, tmp_path):
+    async with demo_below(demo_db, tmp_path, 16) as (url, conn, tables):
+        demo = await _digests(conn, tables)
+        assert await _keys_without_county(conn) == GLOBAL_UNIQUE
+
+        assert (await migrate(conn))[0] == "0016_county_keys.sql"  # and any after it
+
+        assert await _digests(conn, tables) == demo
+        assert await _keys_without_county(conn) == set()
+        numbers = await conn.fetch(
+            """SELECT h.household_no FROM households h
+               LEFT JOIN household_numbers n ON n.household_no = h.household_no
+                   AND n.county_code = h.county_code AND n.household_id = h.id
+               WHERE n.household_no IS NULL"""
+        )
+        assert numbers == [] and demo["households"][0] == await conn.fetchval("SELECT count(*) FROM household_numbers")
+        assert (await verify_ledger(conn)).ok
+        assert await verify_chain(conn) == []
+        await _sign_in_and_write(url)
 
 
 async def _sign_in_and_write(url: str) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from db import ledger
 from service.ledger.rules import AccountSpec, AlreadyReversed, Line
+from service.ledger.workflow import verify_ledger
 from tests.api.test_ventures import add_member, make_venture
 
 COUNTY = "621223000000"
@@ -22,25 +23,89 @@ async def _two_accounts(conn):
     return list((await ledger.accounts(conn, COUNTY, specs)).values())
 
 
-async def test_unbalanced_entry_refused_at_commit(api):
+async def post_manual(conn: asyncpg.Connection, key: str, lines: list[Line]) -> uuid.UUID:
+    """A manual entry of the demo county, its key as its source."""
+    return await ledger.post_entry(
+        conn,
+        county_code=COUNTY,
+        source_type="manual",
+        source_id=key,
+        idempotency_key=key,
+        memo="测试",
+        posted_on=dt.date(2025, 1, 1),
+        lines=lines,
+    )
+
+
+HEADER = (
+    "INSERT INTO journal_entries (county_code, id, source_type, source_id, idempotency_key, memo, posted_on) "
+    "VALUES ($1, $2, 'manual', 'x', $3, 'bad', CURRENT_DATE)"
+)
+
+
+async def test_unbalanced_entry_refused_when_its_header_seals_it(api):
+    """Lines first, then the header: the header is refused unless its lines are two or more and
+    sum to zero, and nothing of the entry is kept."""
     conn = await api.connect()
     try:
         a, b = await _two_accounts(conn)
-        entry = uuid.uuid4()
-        with pytest.raises(asyncpg.CheckViolationError):
+        counts = "SELECT (SELECT count(*) FROM journal_entries), (SELECT count(*) FROM journal_lines)"
+        before = await conn.fetchrow(counts)
+        unbalanced, single = uuid.uuid4(), uuid.uuid4()
+        with pytest.raises(asyncpg.CheckViolationError, match="does not balance: 2 lines summing to 1 fen"):
             async with conn.transaction():
-                await conn.execute(
-                    "INSERT INTO journal_entries (county_code, id, source_type, source_id, idempotency_key, memo, posted_on) "
-                    "VALUES ($1, $2, 'manual', 'x', 'k1', 'bad', CURRENT_DATE)",
-                    COUNTY,
-                    entry,
-                )
-                await conn.execute("INSERT INTO journal_lines VALUES ($1, $2, 1, $3, 100, NULL)", COUNTY, entry, a)
-                await conn.execute("INSERT INTO journal_lines VALUES ($1, $2, 2, $3, -99, NULL)", COUNTY, entry, b)
-        assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
-        assert await conn.fetchval("SELECT count(*) FROM account_balances WHERE balance_fen <> 0") == 0
+                await conn.execute("INSERT INTO journal_lines VALUES ($1, $2, 1, $3, 100, NULL)", COUNTY, unbalanced, a)
+                await conn.execute("INSERT INTO journal_lines VALUES ($1, $2, 2, $3, -99, NULL)", COUNTY, unbalanced, b)
+                await conn.execute(HEADER, COUNTY, unbalanced, "k1")
+        with pytest.raises(asyncpg.CheckViolationError, match="1 lines summing to 100 fen"):
+            async with conn.transaction():
+                await conn.execute("INSERT INTO journal_lines VALUES ($1, $2, 1, $3, 100, NULL)", COUNTY, single, a)
+                await conn.execute(HEADER.replace("'bad'", "'single'"), COUNTY, single, "k2")
+        with pytest.raises(asyncpg.CheckViolationError, match="0 lines"):
+            await conn.execute(HEADER, COUNTY, uuid.uuid4(), "k3")
+        assert await conn.fetchrow(counts) == before
+        assert (await verify_ledger(conn, COUNTY)).ok
     finally:
         await conn.close()
+
+
+async def test_a_line_names_an_account_of_its_own_county(api):
+    conn = await api.connect()
+    try:
+        a, b = await _two_accounts(conn)
+        (elsewhere,) = (
+            await ledger.accounts(
+                conn, "621222000000", [AccountSpec("county", "621222000000", "treasury", "县财政专户")]
+            )
+        ).values()
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            async with conn.transaction():
+                await post_manual(conn, "other-county", [Line(a, 500), Line(elsewhere, -500)])
+    finally:
+        await conn.close()
+
+
+async def test_verify_ledger_reports_lines_without_a_header_and_balances_unlike_lines(api):
+    """What the seal cannot refuse, a posting that committed lines and never their header (nor
+    their balances), is what verify-ledger names."""
+    conn = await api.connect()
+    try:
+        a, b = await _two_accounts(conn)
+        assert (await verify_ledger(conn, COUNTY)).ok
+        orphan = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO journal_lines VALUES ($1, $2, 1, $3, 250, NULL), ($1, $2, 2, $4, -250, NULL)",
+            COUNTY,
+            orphan,
+            a,
+            b,
+        )
+        failed = {c.name: c.detail for c in (await verify_ledger(conn, COUNTY)).checks if not c.ok}
+    finally:
+        await conn.close()
+    assert set(failed) == {"lines_have_a_header", "balances_equal_lines"}, failed
+    assert failed["lines_have_a_header"] == f"entry {orphan} has 2 lines and no header"
+    assert str(a) in failed["balances_equal_lines"]
 
 
 async def test_entries_and_lines_cannot_be_edited_or_deleted(api):

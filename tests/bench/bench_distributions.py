@@ -200,39 +200,51 @@ DISTRIBUTION_COLUMNS = [
     "lines_total_fen",
     "created_by",
 ]
-# What a chunk's transaction writes, in order, each timed (the statement trigger of journal_lines
-# runs within its COPY; the deferred balance check of every entry runs at commit).
+# What a chunk's transaction writes besides the journal, in order, each timed. The journal is
+# written as ledger.copy_entries does: lines (each checked against its header and its account),
+# headers (each checked to balance), then one balance upsert per account.
 WRITES = (
-    ("journal_entries", ledger.ENTRY_COLUMNS),
-    ("journal_lines", ledger.LINE_COLUMNS),
     ("distributions", DISTRIBUTION_COLUMNS),
     ("distribution_lines", distributions_q.LINE_COLUMNS),
     ("payables", ledger.PAYABLE_COLUMNS),
 )
 
 
+def _add(stages: dict[str, float], name: str, start: float) -> None:
+    stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
+
+
 async def write_prepared(
     conn: asyncpg.Connection, prepared: list[tuple], counts: dict[str, int], stages: dict[str, float]
 ) -> None:
-    """One chunk in one transaction: the same COPYs as ledger.copy_entries and the workflow's bulk
-    writes, each table's time kept apart, and the commit's checks."""
+    """One chunk in one transaction: the same writes as ledger.copy_entries and the workflow's bulk
+    writes, each table's time kept apart, and the commit."""
     transaction = conn.transaction()
     await transaction.start()
     try:
-        for tables in prepared:
+        for entries, entry_lines, *tables in prepared:
+            start = time.perf_counter()
+            await ledger.copy_lines(conn, entry_lines)
+            _add(stages, "COPY journal_lines", start)
+            start = time.perf_counter()
+            await ledger.copy_headers(conn, entries)
+            _add(stages, "COPY journal_entries", start)
+            start = time.perf_counter()
+            await ledger.add_to_balances(conn, entry_lines)
+            _add(stages, "account balances", start)
+            counts["journal_lines"] = counts.get("journal_lines", 0) + len(entry_lines)
+            counts["journal_entries"] = counts.get("journal_entries", 0) + len(entries)
             for (table, columns), records in zip(WRITES, tables, strict=True):
                 start = time.perf_counter()
                 await conn.copy_records_to_table(table, records=records, columns=columns)
-                stages[f"COPY {table}"] = stages.get(f"COPY {table}", 0.0) + time.perf_counter() - start
+                _add(stages, f"COPY {table}", start)
                 counts[table] = counts.get(table, 0) + len(records)
     except BaseException:
         await transaction.rollback()
         raise
     start = time.perf_counter()
     await transaction.commit()
-    stages["commit (balance of every entry)"] = stages.get("commit (balance of every entry)", 0.0) + (
-        time.perf_counter() - start
-    )
+    _add(stages, "commit", start)
 
 
 _worker: dict = {}

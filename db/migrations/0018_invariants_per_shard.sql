@@ -1,0 +1,105 @@
+-- Every invariant kept by a trigger Citus can run on a county's shard (issue 20, docs/scale-out.md
+-- "Invariants on a cluster"): row-level triggers reading NEW and the rows of the same county, and
+-- foreign keys leading with county_code. The statement triggers with transition tables and the
+-- deferred constraint triggers are gone; each design holds on one server as on a cluster.
+
+-- ---- the journal: the header is the entry's seal, written after its lines (L1, L2, L5) ---------------
+
+DROP TRIGGER journal_entry_balanced ON journal_entries;
+DROP FUNCTION journal_entry_balanced();
+DROP TRIGGER journal_lines_inserted ON journal_lines;
+DROP FUNCTION journal_lines_inserted();
+
+-- L1, when the header arrives: its lines are all in (db/ledger.py writes them first), at least two,
+-- summing to zero. One index range read of the entry's own lines, on the county's shard.
+CREATE FUNCTION journal_entry_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_sum   numeric;
+    v_count integer;
+BEGIN
+    SELECT coalesce(sum(amount_fen), 0), count(*) INTO v_sum, v_count
+        FROM journal_lines WHERE county_code = NEW.county_code AND entry_id = NEW.id;
+    IF v_count < 2 OR v_sum <> 0 THEN
+        RAISE EXCEPTION 'journal entry % does not balance: % lines summing to % fen', NEW.id, v_count, v_sum
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER journal_entry_sealed BEFORE INSERT ON journal_entries
+    FOR EACH ROW EXECUTE FUNCTION journal_entry_sealed();
+
+-- L2: once the header is in, the entry's lines are fixed (lines are append-only, so there is no
+-- other way to change them). A committed line with no header at all is what this cannot refuse;
+-- verify-ledger reports it.
+CREATE FUNCTION journal_line_before_seal() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM journal_entries WHERE county_code = NEW.county_code AND id = NEW.entry_id) THEN
+        RAISE EXCEPTION 'journal entry % is sealed: lines are written before its header, never after', NEW.entry_id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER journal_line_before_seal BEFORE INSERT ON journal_lines
+    FOR EACH ROW EXECUTE FUNCTION journal_line_before_seal();
+
+-- The lines' accounts, a foreign key co-located with them (accounts are never deleted).
+ALTER TABLE journal_lines ADD CONSTRAINT journal_lines_account_exists
+    FOREIGN KEY (county_code, account_id) REFERENCES accounts (county_code, id);
+
+-- L5: account_balances is written by the posting code (db/ledger.py add_to_balances), one upsert
+-- per account and COPY chunk, in the posting's transaction; verify-ledger compares it with the lines.
+
+-- ---- order farming: O5 as co-located foreign keys --------------------------------------------------------
+
+DROP TRIGGER farming_purchases_have_contracts ON farming_purchases;
+DROP TRIGGER farming_lines_have_settlements ON farming_settlement_lines;
+DROP FUNCTION farming_parent_exists();
+ALTER TABLE farming_purchases ADD CONSTRAINT farming_purchases_contract
+    FOREIGN KEY (county_code, contract_id) REFERENCES farming_contracts (county_code, id);
+ALTER TABLE farming_settlement_lines ADD CONSTRAINT farming_settlement_lines_settlement
+    FOREIGN KEY (county_code, settlement_id) REFERENCES farming_settlements (county_code, id);
+
+-- ---- the audit head: sealed by the committing code, not by a deferred trigger ---------------------------
+
+-- The first row a transaction writes for a county still locks the county's head (0016), so no other
+-- transaction appends to that county's chain until this one ends. The head is moved to the chain's
+-- last row just before COMMIT by the code that commits (service/core/audit.py, db/audit.py seal);
+-- verify-audit reports a head left behind its chain.
+CREATE OR REPLACE FUNCTION audit_append(
+    p_county char(12), p_actor text, p_action text, p_type text, p_id text,
+    p_before text, p_after text, p_detail jsonb, p_address text
+) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_seq  bigint;
+    v_prev text;
+    v_at   timestamptz := date_trunc('milliseconds', clock_timestamp());
+    v_hash text;
+BEGIN
+    IF current_setting('huinong.audit_marked_' || p_county, true) IS DISTINCT FROM '1' THEN
+        INSERT INTO audit_heads (county_code, seq, hash) VALUES (p_county, 0, repeat('0', 64))
+            ON CONFLICT (county_code) DO NOTHING;
+        PERFORM 1 FROM audit_heads WHERE county_code = p_county FOR UPDATE;
+        PERFORM set_config('huinong.audit_marked_' || p_county, '1', true);
+    END IF;
+    SELECT seq, hash INTO v_seq, v_prev FROM audit_log WHERE county_code = p_county ORDER BY seq DESC LIMIT 1;
+    IF v_seq IS NULL THEN
+        SELECT seq, hash INTO v_seq, v_prev FROM audit_heads WHERE county_code = p_county;
+    END IF;
+    v_seq := v_seq + 1;
+    v_hash := encode(sha256(convert_to(audit_canonical(p_county, v_seq, v_at, p_actor, p_action,
+        p_type, p_id, p_before, p_after, p_detail, p_address, v_prev), 'UTF8')), 'hex');
+    INSERT INTO audit_log (county_code, seq, at, actor, action, object_type, object_id,
+        before_digest, after_digest, detail, address, prev_hash, hash)
+    VALUES (p_county, v_seq, v_at, p_actor, p_action, p_type, p_id, p_before, p_after,
+        p_detail, p_address, v_prev, v_hash);
+    RETURN v_seq;
+END $$;
+
+DROP TRIGGER audit_head_at_commit ON audit_commit_marks;
+DROP FUNCTION audit_head_at_commit();
+-- Its marks were emptied at every commit; a head not yet moved (none should be) is moved now.
+DROP TABLE audit_commit_marks;
+INSERT INTO audit_heads (county_code, seq, hash)
+    SELECT DISTINCT ON (county_code) county_code, seq, hash FROM audit_log ORDER BY county_code, seq DESC
+    ON CONFLICT (county_code) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash
+        WHERE audit_heads.seq < EXCLUDED.seq;
