@@ -37,7 +37,7 @@ CREATE EXTENSION IF NOT EXISTS citus;
 SET citus.enable_unsafe_triggers = on;
 -- 830 counties on 32 nodes: 128 shards, four per node, about 6-7 counties a shard.
 SET citus.shard_count = 128;
--- With the coordinator in the metadata, create_reference_table('regions') would otherwise turn every
+-- With the coordinator in the metadata, making regions a reference table would otherwise turn every
 -- table with a foreign key to regions into a Citus local table, which cannot then be distributed;
 -- create_distributed_table recreates those foreign keys to the reference table's shards itself.
 SET citus.enable_local_reference_table_foreign_keys = off;
