@@ -11,10 +11,13 @@
 
 \set ON_ERROR_STOP on
 
+-- The checks one server keeps set-wise, swapped for their per-line form a shard runs.
+\ir shard_checks.sql
+
 -- Every trigger must be one a shard can run (docs/scale-out.md, "Invariants on a cluster"): no
 -- constraint trigger, none with a transition table, no statement-level one but the TRUNCATE guards
--- (db/distribution.py SINGLE_SERVER_TRIGGERS names any kept on one server; there are none). Stop
--- rather than distribute a ledger without its checks.
+-- (db/distribution.py SINGLE_SERVER_TRIGGERS names those one server keeps; shard_checks.sql has just
+-- replaced them). Stop rather than distribute a ledger without its checks.
 DO $$
 DECLARE
     v_left text;

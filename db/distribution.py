@@ -40,11 +40,18 @@ OWN_KEY_TABLES: dict[str, str] = {
 }
 
 # Triggers Citus does not run on a distributed table: statement-level ones (but the TRUNCATE guards
-# below), those with transition tables, constraint triggers (deferred or not). None is left: each
-# invariant they held is kept per county shard (docs/scale-out.md, "Invariants on a cluster"). One
-# that had to stay on one server would be named here, trigger → (table, why), and db/citus.sql
-# would refuse to distribute while it is there; tests/api/test_county_keys.py fails on any other.
-SINGLE_SERVER_TRIGGERS: dict[str, tuple[str, str]] = {}
+# below), those with transition tables, constraint triggers (deferred or not). Each invariant is kept
+# per county shard (docs/scale-out.md, "Invariants on a cluster"); one server keeps only these,
+# trigger → (table, why), which db/shard_checks.sql (run by db/citus.sql) replaces by their per-row
+# form before distributing. tests/api/test_county_keys.py fails on any other.
+SINGLE_SERVER_TRIGGERS: dict[str, tuple[str, str]] = {
+    "journal_lines_checked": (
+        "journal_lines",
+        "L2 and the lines' accounts checked once per statement (per distinct entry and account) rather "
+        "than probed per line: the province run's journal_lines COPY costs 4-5 times less; a shard gets "
+        "journal_line_before_seal and the foreign key journal_lines_account_exists instead",
+    ),
+}
 
 # Statement-level BEFORE TRUNCATE triggers refusing to empty history, trigger → table. Kept on one
 # server, where they stop anyone, the owner included; db/citus.sql moreover revokes TRUNCATE on

@@ -20,6 +20,7 @@ from db.distribution import (
 )
 
 CITUS_SQL = Path(__file__).resolve().parents[2] / "db" / "citus.sql"
+SHARD_CHECKS_SQL = CITUS_SQL.with_name("shard_checks.sql")
 
 TABLES = """SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
             AND c.relkind IN ('r', 'p') ORDER BY 1"""
@@ -166,6 +167,19 @@ async def test_every_trigger_runs_on_a_shard_or_is_listed_with_its_reason(empty_
     revoked = re.search(r"REVOKE TRUNCATE ON ([\w, ]+) FROM", sql)
     assert revoked and set(revoked.group(1).replace(" ", "").split(",")) == set(TRUNCATE_GUARDS.values())
     assert "tgconstraint <> 0" in sql and "tgnewtable IS NOT NULL" in sql, "db/citus.sql checks the catalog first"
+    assert sql.index("\\ir shard_checks.sql") < sql.index("tgconstraint <> 0"), "after swapping the single-server ones"
+
+
+async def test_the_shard_checks_replace_every_single_server_trigger(empty_db):
+    """db/shard_checks.sql, which db/citus.sql runs first, leaves no trigger a shard cannot run."""
+    conn = await asyncpg.connect(empty_db)
+    try:
+        await conn.execute(SHARD_CHECKS_SQL.read_text(encoding="utf-8"))
+    finally:
+        await conn.close()
+    triggers = (await _catalog(empty_db))["triggers"]
+    assert _by_kind(triggers, "single server") == {}
+    assert {"journal_line_before_seal": "journal_lines"}.items() <= _by_kind(triggers, "shard").items()
 
 
 async def test_the_trigger_check_fails_on_a_trigger_a_cluster_cannot_run(empty_db):
@@ -188,7 +202,7 @@ async def test_the_trigger_check_fails_on_a_trigger_a_cluster_cannot_run(empty_d
         "late": "payables",
         "set_wise": "journal_lines",
         "per_statement": "households",
-    }
+    } | {name: table for name, (table, _) in SINGLE_SERVER_TRIGGERS.items()}
 
 
 async def test_a_household_number_stays_unique_across_counties_and_signs_in_to_its_county(api):

@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -13,6 +14,20 @@ from service.ledger.workflow import verify_ledger
 from tests.api.test_ventures import add_member, make_venture
 
 COUNTY = "621223000000"
+SHARD_CHECKS_SQL = Path(__file__).resolve().parents[2] / "db" / "shard_checks.sql"
+
+
+@pytest.fixture(params=["one server", "shard"])
+async def books(request, api):
+    """The demo's books with the journal checked as one server does (set-wise per statement) or as
+    a Citus shard does (db/shard_checks.sql: per line): every refusal below holds on both."""
+    if request.param == "shard":
+        conn = await api.connect()
+        try:
+            await conn.execute(SHARD_CHECKS_SQL.read_text(encoding="utf-8"))
+        finally:
+            await conn.close()
+    return api
 
 
 async def _two_accounts(conn):
@@ -43,10 +58,10 @@ HEADER = (
 )
 
 
-async def test_unbalanced_entry_refused_when_its_header_seals_it(api):
+async def test_unbalanced_entry_refused_when_its_header_seals_it(books):
     """Lines first, then the header: the header is refused unless its lines are two or more and
     sum to zero, and nothing of the entry is kept."""
-    conn = await api.connect()
+    conn = await books.connect()
     try:
         a, b = await _two_accounts(conn)
         counts = "SELECT (SELECT count(*) FROM journal_entries), (SELECT count(*) FROM journal_lines)"
@@ -69,8 +84,8 @@ async def test_unbalanced_entry_refused_when_its_header_seals_it(api):
         await conn.close()
 
 
-async def test_a_line_names_an_account_of_its_own_county(api):
-    conn = await api.connect()
+async def test_a_line_names_an_account_of_its_own_county(books):
+    conn = await books.connect()
     try:
         a, b = await _two_accounts(conn)
         (elsewhere,) = (
@@ -85,10 +100,10 @@ async def test_a_line_names_an_account_of_its_own_county(api):
         await conn.close()
 
 
-async def test_verify_ledger_reports_lines_without_a_header_and_balances_unlike_lines(api):
+async def test_verify_ledger_reports_lines_without_a_header_and_balances_unlike_lines(books):
     """What the seal cannot refuse, a posting that committed lines and never their header (nor
     their balances), is what verify-ledger names."""
-    conn = await api.connect()
+    conn = await books.connect()
     try:
         a, b = await _two_accounts(conn)
         assert (await verify_ledger(conn, COUNTY)).ok
@@ -108,8 +123,8 @@ async def test_verify_ledger_reports_lines_without_a_header_and_balances_unlike_
     assert str(a) in failed["balances_equal_lines"]
 
 
-async def test_entries_and_lines_cannot_be_edited_or_deleted(api):
-    conn = await api.connect()
+async def test_entries_and_lines_cannot_be_edited_or_deleted(books):
+    conn = await books.connect()
     try:
         a, b = await _two_accounts(conn)
         async with conn.transaction():
