@@ -46,8 +46,10 @@ SET citus.shard_count = 128;
 SET citus.enable_local_reference_table_foreign_keys = off;
 
 -- users notifies the serving processes of a changed principal from a row trigger (migration 0017);
--- the service listens on the coordinator, so the reference table needs a placement there, where an
--- update runs the trigger in the coordinator's own transaction (db/distribution.py NOTIFYING_TRIGGERS).
+-- the service listens on the coordinator, so the reference table needs a placement there: an update
+-- runs the trigger on every copy, and only the coordinator's notifies (migration 0018: a NOTIFY on a
+-- worker fails the two-phase commit), in the coordinator's own transaction (db/distribution.py
+-- NOTIFYING_TRIGGERS).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_dist_node WHERE groupid = 0) THEN

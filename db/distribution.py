@@ -72,12 +72,13 @@ TRUNCATE_GUARDS: dict[str, str] = {
 NOTIFYING_TRIGGERS: dict[str, tuple[str, str]] = {
     "users_principal_changed": (
         "users",
-        "a reference table: its placement on the coordinator (db/citus.sql requires the coordinator "
-        "in the metadata) runs the trigger in the coordinator's own transaction, where the service listens",
+        "a reference table: each node's copy runs the trigger, and only the coordinator's sends the "
+        "notice (0018: on a worker a NOTIFY fails the two-phase commit), in the coordinator's own "
+        "transaction, where the service listens; db/citus.sql requires the coordinator in the metadata",
     ),
     "households_principal_changed": (
         "households",
-        "on a shard it runs on a worker, unheard; the service never changes a household's number, "
+        "its shards are on workers, where the trigger sends nothing; the service never changes a household's number, "
         "village or county, so only a change by hand does: it sends pg_notify('huinong_principals', "
         "id) in its own transaction on the coordinator, or is seen within principal_cache_seconds",
     ),

@@ -119,3 +119,24 @@ INSERT INTO audit_heads (county_code, seq, hash)
     SELECT DISTINCT ON (county_code) county_code, seq, hash FROM audit_log ORDER BY county_code, seq DESC
     ON CONFLICT (county_code) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash
         WHERE audit_heads.seq < EXCLUDED.seq;
+
+-- ---- the principal cache's notices (0017), sent from the coordinator only ----------------------------
+
+-- On a Citus cluster users is a reference table with a copy on every node, the coordinator's
+-- included, and an update runs this trigger on each copy. A NOTIFY on a worker makes the two-phase
+-- commit fail (PREPARE TRANSACTION refuses a transaction that notified) and would go unheard
+-- anyway: the serving processes listen on the coordinator, whose own copy sends the notice. On one
+-- server there is no Citus and the notice is sent as before. households' shards are on workers
+-- only: see docs/scale-out.md, "Who is signed in".
+CREATE OR REPLACE FUNCTION notify_principal_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF to_regproc('pg_catalog.citus_is_coordinator') IS NOT NULL THEN
+        IF NOT citus_is_coordinator() THEN  -- planned only where Citus is installed
+            RETURN NULL;
+        END IF;
+    END IF;
+    PERFORM pg_notify('huinong_principals', OLD.id::text);
+    RETURN NULL;
+END
+$$;
