@@ -1,7 +1,8 @@
--- Every invariant kept by a trigger Citus can run on a county's shard (issue 20, docs/scale-out.md
+-- Every invariant kept by what Citus can run on a county's shard (issue 20, docs/scale-out.md
 -- "Invariants on a cluster"): row-level triggers reading NEW and the rows of the same county, and
--- foreign keys leading with county_code. The statement triggers with transition tables and the
--- deferred constraint triggers are gone; each design holds on one server as on a cluster.
+-- foreign keys leading with county_code. The deferred constraint triggers and the statement
+-- triggers with transition tables are gone but one, journal_lines' set-wise check, which one server
+-- keeps for speed and db/shard_checks.sql swaps for its per-line form before distributing.
 
 -- ---- the journal: the header is the entry's seal, written after its lines (L1, L2, L5) ---------------
 
