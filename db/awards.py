@@ -396,12 +396,18 @@ async def set_status(
     notice_id: uuid.UUID | None = None,
     rechecked: bool = False,
 ) -> list[uuid.UUID]:
-    """Move applications to `status` (only those in `from_statuses`, when given); returns those moved."""
+    """Move applications to `status` (only those in `from_statuses`, when given); returns those moved.
+
+    The status is tested with array_position, which no index serves: as `status = ANY(...)` the
+    planner, whose statistics may predate the status (all 'pending_village' at the last ANALYZE, now
+    'pending_township'), would walk the programme index over every application of the county in
+    that status for each village's handful of ids, instead of probing the primary key."""
     rows = await conn.fetch(
         """UPDATE award_applications SET status = $3, status_reason = $4, updated_at = clock_timestamp(),
                notice_id = coalesce($6, notice_id),
                checked_at = CASE WHEN $7 THEN clock_timestamp() ELSE checked_at END
-           WHERE county_code = $1 AND id = ANY($2::uuid[]) AND ($5::text[] IS NULL OR status = ANY($5::text[]))
+           WHERE county_code = $1 AND id = ANY($2::uuid[])
+             AND ($5::text[] IS NULL OR array_position($5::text[], status) IS NOT NULL)
            RETURNING id""",
         county_code,
         list(ids),

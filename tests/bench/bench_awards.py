@@ -15,6 +15,7 @@ import random
 import asyncpg
 
 from db import awards as q
+from db import registry as registry_q
 from db.pool import init_connection
 from schemas.awards import CostShares, ProgramCreate
 from service.awards.workflow import (
@@ -77,7 +78,7 @@ async def seed(conn: asyncpg.Connection, cipher: DataCipher) -> list[str]:
         )
         assert draft is not None, errors
         records.append(to_record(draft, cipher))
-    await conn.copy_records_to_table("households", records=records, columns=STORED_COLUMNS)
+    await registry_q.copy_households(conn, STORED_COLUMNS, records)
     for kind, year, day in (("registered", 2016, dt.date(2016, 3, 1)), ("exited", 2025, dt.date(2025, 9, 30))):
         await conn.execute(
             """INSERT INTO household_status_events (county_code, household_id, kind, year, effective_date, recorded_by)

@@ -22,10 +22,12 @@ from rich.progress import Progress, TextColumn
 
 from db import distributions as distributions_q
 from db import ledger
+from db import registry as registry_q
 from db.pool import init_connection
 from service.core.principal import Principal
 from service.demo import demo_id_number
 from service.distributions import rules, workflow
+from service.registry.workflow import STORED_COLUMNS
 from tests.bench.common import copy_register, fresh_database, peak_child_rss_mib, peak_rss_mib, report
 
 VENTURES = int(os.environ.get("BENCH_VENTURES", "10000"))
@@ -45,6 +47,11 @@ CHARTER = {
     "poverty_participates": True,
     "poverty_follows_status": False,
 }
+
+
+# The registry's stored columns without the optional ones (phone, PIN, split), and the status:
+# written by the registry's path, households and household_numbers.
+HOUSEHOLD_COLUMNS = [*STORED_COLUMNS[: STORED_COLUMNS.index("phone_enc")], "status"]
 
 
 def county(i: int) -> str:
@@ -118,27 +125,7 @@ async def build_province(conn: asyncpg.Connection, progress: Progress) -> None:
                         "bench",
                     )
                 )
-        await conn.copy_records_to_table(
-            "households",
-            records=households,
-            columns=[
-                "county_code",
-                "id",
-                "household_no",
-                "village_code",
-                "head_name",
-                "head_name_masked",
-                "head_id_enc",
-                "head_id_hash",
-                "head_id_masked",
-                "members",
-                "bank_name",
-                "bank_account_enc",
-                "bank_account_hash",
-                "bank_account_masked",
-                "status",
-            ],
-        )
+        await registry_q.copy_households(conn, HOUSEHOLD_COLUMNS, households)
         await copy_register(conn, ventures, members, movements)
         progress.advance(task, len(ventures))
     await conn.execute("ANALYZE")

@@ -36,15 +36,19 @@ VILLAGES = ["621223100201", "621223100202", "621223100203", "621223100204"]
 
 
 async def _households(conn: asyncpg.Connection) -> list:
-    """Stand-in households, written directly: the registry's import is another benchmark."""
+    """Stand-in households, written directly (the registry's import is another benchmark), with
+    their numbers in household_numbers as the registry writes them."""
     await conn.execute(
-        """INSERT INTO households (county_code, household_no, village_code, head_name, head_name_masked, head_id_enc,
+        """WITH written AS (
+           INSERT INTO households (county_code, household_no, village_code, head_name, head_name_masked, head_id_enc,
                head_id_hash, head_id_masked, members, bank_name, bank_account_enc, bank_account_hash,
                bank_account_masked, status)
            SELECT $1, 'B' || lpad(n::text, 6, '0'), ($2::text[])[1 + n % 4], '农户' || n, '农*' || n, '\\x00',
                   sha256(('bench-id-' || n)::bytea), '620102********0000', 1 + n % 6, '农村信用社', '\\x00',
                   sha256(('bench-card-' || n)::bytea), '6228***********0000', 'poor'
-           FROM generate_series(1, $3) AS n""",
+           FROM generate_series(1, $3) AS n
+           RETURNING household_no, county_code, id)
+           INSERT INTO household_numbers (household_no, county_code, household_id) SELECT * FROM written""",
         COUNTY,
         VILLAGES,
         CONTRACTS,
