@@ -250,6 +250,7 @@ async def measure(url: str, settings: Settings, staff: dict[str, str], household
 
 async def run() -> None:
     figures: dict[str, float] = {}
+    ensure_wrk()  # before the seeding, so a machine without it fails in seconds rather than minutes
     async with fresh_database() as url:
         settings = Settings(database_url=url, secret_key=os.urandom(32), data_key=os.urandom(32))
         conn = await asyncpg.connect(url)
