@@ -345,7 +345,7 @@ async def run() -> None:
 
 
 def server_description(settings: Any) -> str:
-    fields = ("server", "workers", "pool_max_size", "log_level", "principal_cache_seconds")
+    fields = ("server", "workers", "pool_max_size", "backpressure", "log_level", "principal_cache_seconds")
     return ", ".join(f"{f}={getattr(settings, f)}" for f in fields) + " (uvloop)"
 
 
