@@ -226,9 +226,9 @@ def _serve_granian(settings: Settings) -> None:
         address=settings.host,
         port=settings.port,
         workers=settings.workers,
-        # At most as many requests in hand as the pool has connections: at 64 connections on 2
-        # cores the same rate, a third of the p99 (bench_reads), as the rest wait in the socket
-        # rather than as tasks queued on the pool, each awake on every connection released.
+        # At most two requests in hand a pooled connection: at 64 connections on 2 cores the same
+        # rate at half the p50 and a lower p99 (bench_reads), the rest waiting in the socket rather
+        # than as tasks queued on the pool (one a connection cost some 10% of the rate).
         backpressure=settings.backpressure,
         log_level=settings.log_level,  # type: ignore[arg-type]
         log_access=False,
