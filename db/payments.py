@@ -47,13 +47,10 @@ async def payables_page(
 ) -> list[asyncpg.Record]:
     # The cursor always bounds the index range (the nil uuid for the first page): a prepared
     # statement's generic plan cannot use "$7 IS NULL OR id > $7" and read every earlier row.
+    # A village's page has its own statement, the village compared as the column's type
+    # (char(12)): "village_code = $4::text" casts the column and reads the whole county's payables.
     return await conn.fetch(
-        """SELECT * FROM payables
-           WHERE county_code = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR source = $3)
-             AND ($4::text IS NULL OR village_code = $4) AND ($5::uuid IS NULL OR venture_id = $5)
-             AND ($6::uuid IS NULL OR program_id = $6)
-             AND id > coalesce($7::uuid, '00000000-0000-0000-0000-000000000000')
-           ORDER BY id LIMIT $8""",
+        _VILLAGE_PAYABLES if village_code else _PAYABLES,
         county_code,
         status,
         source,
@@ -63,6 +60,16 @@ async def payables_page(
         after,
         limit,
     )
+
+
+_PAYABLES_PAGE = """SELECT * FROM payables
+           WHERE county_code = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR source = $3)
+             AND {village} AND ($5::uuid IS NULL OR venture_id = $5)
+             AND ($6::uuid IS NULL OR program_id = $6)
+             AND id > coalesce($7::uuid, '00000000-0000-0000-0000-000000000000')
+           ORDER BY id LIMIT $8"""
+_PAYABLES = _PAYABLES_PAGE.format(village="($4::text IS NULL OR village_code = $4)")  # $4 is NULL here
+_VILLAGE_PAYABLES = _PAYABLES_PAGE.format(village="village_code = $4")  # payables_village (migration 0017)
 
 
 async def take_payables(

@@ -137,6 +137,38 @@ async def households_page(
     )
 
 
+async def village_households_page(
+    conn: asyncpg.Connection,
+    *,
+    scope: str,
+    village_code: str,
+    status: str | None,
+    after_no: str | None,
+    limit: int,
+    find: str | None = None,
+) -> list[asyncpg.Record]:
+    """households_page for one village: the village compared as the column's own type (char(12)),
+    so the index (village_code, household_no) is read in order from the cursor on: households_page's
+    `village_code = $2::text` casts the column and reads the whole county's households, and its
+    optional village cannot narrow a prepared statement's generic plan. The scope is checked on
+    the village code asked for, once, not on each row: as a filter on the rows it made the generic
+    plan expect none and read and sort the whole village."""
+    parameters = (village_code, scope, after_no, status, find, limit)
+    return await conn.fetch(
+        f"""SELECT {LISTED_HOUSEHOLD} FROM households
+           WHERE village_code = $1 AND $1::text LIKE $2 || '%' AND household_no > coalesce($3::text, '')
+             AND ($4::text IS NULL OR status = $4)
+             AND ($5::text IS NULL OR starts_with(household_no, $5) OR head_name = $5)
+           ORDER BY household_no LIMIT $6""",
+        *parameters,
+    )
+
+
+# The columns a list of households shows (households_page's).
+LISTED_HOUSEHOLD = """id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
+    bank_name, bank_account_masked, phone_masked, status, split_from, created_at"""
+
+
 async def household_labels(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
     """The number, masked head name and village of each household named."""
     rows = await conn.fetch(

@@ -451,6 +451,29 @@ async def ventures_page(
     )
 
 
+async def ventures_with_latest_plan(
+    conn: asyncpg.Connection, *, venture_ids: Sequence[uuid.UUID] | None, scope: str, limit: int
+) -> list[asyncpg.Record]:
+    """The first `limit` ventures by name then id (those of `venture_ids` when given, and only
+    those whose village code starts with `scope`), each with its village's name and the few
+    columns of its latest plan (plan_id NULL when it has none): one query for a console's home,
+    rather than one or two a venture with every plan's JSON decoded."""
+    return await conn.fetch(
+        """SELECT v.id, v.name, v.model, v.village_code, coalesce(r.name, v.village_code) AS village_name,
+                  d.id AS plan_id, d.fiscal_year, d.status, d.notice_ends_on
+           FROM (SELECT id, name, model, village_code FROM ventures
+                 WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[])) AND village_code LIKE $2 || '%'
+                 ORDER BY name, id LIMIT $3) v
+           LEFT JOIN regions r ON r.code = v.village_code
+           LEFT JOIN LATERAL (SELECT id, fiscal_year, status, notice_ends_on FROM distributions
+                              WHERE venture_id = v.id ORDER BY fiscal_year DESC, id::text LIMIT 1) d ON true
+           ORDER BY v.name, v.id""",
+        venture_ids,
+        scope,
+        limit,
+    )
+
+
 async def share_movements_page(
     conn: asyncpg.Connection,
     venture_id: uuid.UUID,

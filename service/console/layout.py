@@ -100,6 +100,8 @@ templates = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # The templates ship with the code: no stat() of each template and its parents on every page.
+    auto_reload=False,
 )
 templates.filters.update(yuan=yuan, cn_date=cn_date, percent=percent, count=count, kg=kilograms, mmdd=mmdd, short=short)
 templates.globals.update(W=words, urlencode=urlencode, venture_nav=venture_nav)

@@ -3,6 +3,7 @@ own work first. The static files (the stylesheet) are served from service/static
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,6 @@ from litestar.static_files import create_static_files_router
 
 from service.awards.workflow import review_queue
 from service.console.layout import CONSOLE_HEADERS, Desk, render, see_other
-from service.console.places import region_names
 from service.console.routing import CONSOLE_OPT, console_get, console_post
 from service.console.session import (
     CSRF_FIELD,
@@ -33,10 +33,10 @@ from service.core.intake import control_character_error
 from service.core.pages import client_address, cross_site
 from service.core.principal import Role
 from service.core.settings import Settings
-from service.distributions.workflow import AwaitingApproval, awaiting_approval, list_venture_distributions
+from service.distributions.workflow import AwaitingApproval, awaiting_approval
 from service.notices.workflow import NOTICE_READERS, list_notices
 from service.users.workflow import login
-from service.ventures.workflow import list_ventures
+from service.ventures.workflow import LatestPlan, VentureGlance, ventures_at_a_glance
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 HOME = "/console/"
@@ -110,7 +110,7 @@ async def sign_out(desk: Desk, settings: Settings) -> Response:
     return see_other(f"{LOGIN}?reason=logged-out", cookies=[session_cookie(settings, None)])
 
 
-def _next_step(plan: Any, desk: Desk) -> str:
+def _next_step(plan: LatestPlan | None, desk: Desk) -> str:
     """The year's open step of a venture's latest plan, in words."""
     if plan is None:
         return f"录入 {desk.today.year - 1} 年度利润，生成分配方案"
@@ -126,22 +126,22 @@ def _next_step(plan: Any, desk: Desk) -> str:
     return steps.get(plan.status, plan.status)
 
 
-async def _ventures_with_steps(conn: asyncpg.Connection, desk: Desk) -> list[dict[str, Any]]:
-    page = await list_ventures(conn, desk.principal, village_code=None, model=None, limit=50, cursor=None)
-    villages = await region_names(conn, [v.village_code for v in page.items])
-    rows = []
-    for venture in page.items:
-        plans = await list_venture_distributions(conn, desk.principal, venture.id, limit=1)
-        plan = plans.items[0] if plans.items else None
-        rows.append(
-            {
-                "venture": venture,
-                "village": villages[venture.village_code],
-                "plan": plan,
-                "step": _next_step(plan, desk),
-            }
-        )
-    return rows
+@dataclass(frozen=True, slots=True)
+class HomeRow:
+    """A row of the home's venture table. An object, not a dict: Jinja reads `row.x` by
+    attribute first, and a dict answers that with an exception before its item."""
+
+    venture: VentureGlance
+    village: str
+    plan: LatestPlan | None
+    step: str
+
+
+async def _ventures_with_steps(conn: asyncpg.Connection, desk: Desk) -> list[HomeRow]:
+    return [
+        HomeRow(v, v.village_name, v.plan, _next_step(v.plan, desk))
+        for v in await ventures_at_a_glance(conn, desk.principal, limit=50)
+    ]
 
 
 async def _objected_notices(conn: asyncpg.Connection, desk: Desk) -> list[Any]:

@@ -60,6 +60,7 @@ templates = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # the templates ship with the code: no stat() of each on every page
 )
 templates.filters.update(yuan=yuan, cn_date=cn_date)
 templates.globals.update(

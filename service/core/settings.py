@@ -30,6 +30,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = 1
     pool_min_size: int = 2
     pool_max_size: int = 10
+    # Requests a granian worker handles at once (the rest wait in the socket): two a pooled connection.
+    backpressure: int = 20
     log_level: str = "info"
     # How long a signed-in user or household read from the database is reused (service/core/principals.py).
     principal_cache_seconds: float = 5.0
@@ -93,6 +95,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         workers=1 if env.get("HUINONG_TEST_CLOCK") == "1" else int(env.get("HUINONG_WORKERS") or default_workers()),
         pool_max_size=int(env.get("HUINONG_POOL_SIZE", "10")),
         pool_min_size=min(2, int(env.get("HUINONG_POOL_SIZE", "10"))),
+        backpressure=int(env.get("HUINONG_BACKPRESSURE") or 2 * int(env.get("HUINONG_POOL_SIZE", "10"))),
         log_level=env.get("HUINONG_LOG_LEVEL", "info").lower(),
         principal_cache_seconds=float(env.get("HUINONG_AUTH_CACHE_SECONDS", "5")),
         public_base_url=env.get("HUINONG_PUBLIC_URL", f"http://{host}:{port}"),

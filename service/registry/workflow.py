@@ -287,15 +287,15 @@ async def list_households(
         raise forbidden("只能查看本辖区农户")
     scope = "" if principal.is_admin else region_prefix(principal.region_code or "x")
     after = decode_cursor(cursor, 1)
-    rows = await q.households_page(
-        conn,
-        scope=scope,
-        village_code=village_code,
-        status=status,
-        after_no=after[0] if after else None,
-        limit=limit + 1,
-        find=(find or "").strip() or None,
-    )
+    after_no, found = (after[0] if after else None), (find or "").strip() or None
+    if village_code:  # the village's own query: its index bounds the read (db/registry.py)
+        rows = await q.village_households_page(
+            conn, scope=scope, village_code=village_code, status=status, after_no=after_no, limit=limit + 1, find=found
+        )
+    else:
+        rows = await q.households_page(
+            conn, scope=scope, village_code=village_code, status=status, after_no=after_no, limit=limit + 1, find=found
+        )
     rows, next_cursor = page_of(rows, limit, lambda r: [r["household_no"]])
     return Page([household_out(r) for r in rows], next_cursor)
 

@@ -44,7 +44,9 @@ class StatementController(Controller):
         clock: Clock,
         year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
     ) -> StatementOut | Response:
-        if request.accept.best_match(["application/json", PDF], default="application/json") == PDF:
+        # The Accept header is parsed only when it names the PDF (a household's phone never does).
+        wants_pdf = PDF in request.headers.get("accept", "").lower()
+        if wants_pdf and request.accept.best_match(["application/json", PDF], default="application/json") == PDF:
             return _pdf(*await statement_pdf_download(conn, principal, household_id, year=year, today=clock.today()))
         return await read_statement(conn, principal, household_id, year=year, today=clock.today())
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -154,6 +155,18 @@ async def get_venture(conn: asyncpg.Connection, principal: Principal, venture_id
     return venture_out(await venture_for(conn, principal, venture_id))
 
 
+def _readable(principal: Principal, village_code: str | None) -> tuple[list[uuid.UUID] | None, str]:
+    """Which ventures the caller may read: the ids it keeps (an accountant's, else None) and the
+    prefix their village codes start with ('' for the admin and for an accountant)."""
+    if principal.role == Role.ACCOUNTANT:
+        return [u for u in (as_uuid(v) for v in principal.venture_ids) if u is not None], ""
+    if principal.is_admin:
+        return None, ""
+    if principal.role == Role.HOUSEHOLD or (village_code and not principal.covers_region(village_code)):
+        raise forbidden("只能查看本辖区的经营主体")
+    return None, region_prefix(principal.region_code or "x")
+
+
 async def list_ventures(
     conn: asyncpg.Connection,
     principal: Principal,
@@ -165,14 +178,7 @@ async def list_ventures(
 ) -> Page[VentureOut]:
     """The ventures the caller may read, by name: an accountant those it keeps, region staff
     those of their region, the admin every one."""
-    ids: list[uuid.UUID] | None = None
-    scope = ""
-    if principal.role == Role.ACCOUNTANT:
-        ids = [u for u in (as_uuid(v) for v in principal.venture_ids) if u is not None]
-    elif not principal.is_admin:
-        if principal.role == Role.HOUSEHOLD or (village_code and not principal.covers_region(village_code)):
-            raise forbidden("只能查看本辖区的经营主体")
-        scope = region_prefix(principal.region_code or "x")
+    ids, scope = _readable(principal, village_code)
     key = decode_cursor(cursor, 2)
     after = None
     if key:
@@ -185,6 +191,46 @@ async def list_ventures(
     )
     page, next_cursor = page_of(rows, limit, lambda r: [r["name"], str(r["id"])])
     return Page([venture_out(r) for r in page], next_cursor)
+
+
+@dataclass(frozen=True)
+class LatestPlan:
+    """What a home page says of a venture's latest plan (最近的分配方案)."""
+
+    id: str
+    fiscal_year: int
+    status: str
+    notice_ends_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class VentureGlance:
+    """A venture as the console's home lists it: its name, kind, village and latest plan."""
+
+    id: str
+    name: str
+    model: str
+    village_code: str
+    village_name: str
+    plan: LatestPlan | None
+
+
+async def ventures_at_a_glance(conn: asyncpg.Connection, principal: Principal, limit: int = 50) -> list[VentureGlance]:
+    """The first `limit` ventures the caller may read, by name, each with its latest plan: the
+    ventures list_ventures gives the caller, read in one query."""
+    ids, scope = _readable(principal, None)
+    rows = await q.ventures_with_latest_plan(conn, venture_ids=ids, scope=scope, limit=limit)
+    return [
+        VentureGlance(
+            str(r["id"]),
+            r["name"],
+            r["model"],
+            r["village_code"],
+            r["village_name"],
+            LatestPlan(str(r["plan_id"]), r["fiscal_year"], r["status"], r["notice_ends_on"]) if r["plan_id"] else None,
+        )
+        for r in rows
+    ]
 
 
 async def add_member(

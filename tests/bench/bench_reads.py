@@ -13,6 +13,10 @@ Figures: req/s, p50, p99, the ratio to raw, the server's RSS and CPU time per re
 Each figure is the median of BENCH_READ_ROUNDS (default 3) rounds of BENCH_READ_SECONDS (default 3)
 through the service then as many raw, the ratio's range over the rounds beside it; BENCH_READ_CONNECTIONS the
 concurrencies (default "16,64"), BENCH_READ_ONLY a comma list of read names to measure.
+
+A quick re-run of a few reads: BENCH_READ_KEEP=1 keeps the seeded county for the next run, e.g.
+`BENCH_READ_KEEP=1 BENCH_READ_ONLY=statement,console BENCH_READ_ROUNDS=1 make bench ONLY=reads`.
+Unset, every variable leaves the full run as it measures.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +40,13 @@ import httpx
 import msgspec
 import psutil
 
+from db.migrate import migrate
 from db.pool import init_connection
 from service.core.settings import Settings, load_settings
 from tests.bench import reads_seed
 from tests.bench.common import fresh_database, machine, report, timed
 from tests.bench.reads_raw import raw_loop, record_queries
+from tests.database import server_url, with_database
 
 HOUSEHOLDS = int(os.environ.get("BENCH_READ_HOUSEHOLDS", "15000"))
 SECONDS = float(os.environ.get("BENCH_READ_SECONDS", "3"))
@@ -248,18 +256,74 @@ async def measure(url: str, settings: Settings, staff: dict[str, str], household
     return rows
 
 
+class County(msgspec.Struct):
+    """The benchmark's database: its URL, the service's keys, and its villages once seeded."""
+
+    url: str
+    settings: Settings
+    villages: list[str] | None = None
+
+
+@asynccontextmanager
+async def county_database() -> AsyncIterator[County]:
+    """A fresh database, dropped afterwards; with BENCH_READ_KEEP=1 one kept for this size of
+    county and used again (its keys and villages in .data/, never committed): a re-run of a few
+    reads then skips the seeding. Its villages are None while it is still to be seeded."""
+    if os.environ.get("BENCH_READ_KEEP") != "1":
+        async with fresh_database() as url:
+            yield County(url, Settings(database_url=url, secret_key=os.urandom(32), data_key=os.urandom(32)))
+        return
+    name, kept = f"huinong_bench_reads_{HOUSEHOLDS}", ROOT / ".data" / f"bench_reads_{HOUSEHOLDS}.json"
+    base = server_url("pg-bench")
+    admin = await asyncpg.connect(with_database(base, "postgres"))
+    try:
+        if not kept.exists():  # a database whose keys were lost is of no use: seeded again
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = with_database(base, name)
+    conn = await asyncpg.connect(url)
+    try:
+        await init_connection(conn)
+        await migrate(conn)  # a kept county takes this branch's new migrations too
+    finally:
+        await conn.close()
+    if kept.exists():
+        keys = msgspec.json.decode(kept.read_bytes())
+        secret, data = (base64.urlsafe_b64decode(keys[k]) for k in ("secret", "data"))
+        yield County(url, Settings(database_url=url, secret_key=secret, data_key=data), keys["villages"])
+        return
+    county = County(url, Settings(database_url=url, secret_key=os.urandom(32), data_key=os.urandom(32)))
+    yield county
+    if county.villages:
+        kept.write_bytes(
+            msgspec.json.encode(
+                {
+                    "secret": base64.urlsafe_b64encode(county.settings.secret_key).decode(),
+                    "data": base64.urlsafe_b64encode(county.settings.data_key).decode(),
+                    "villages": county.villages,
+                }
+            )
+        )
+        kept.chmod(0o600)
+
+
 async def run() -> None:
     figures: dict[str, float] = {}
-    async with fresh_database() as url:
-        settings = Settings(database_url=url, secret_key=os.urandom(32), data_key=os.urandom(32))
+    ensure_wrk()  # before the seeding, so a machine without it fails in seconds rather than minutes
+    async with county_database() as county:
+        url, settings, seeded = county.url, county.settings, county.villages
         conn = await asyncpg.connect(url)
         await init_connection(conn)
         try:
             with timed(figures, "setup"):
-                villages = await reads_seed.seed_county(conn, settings, HOUSEHOLDS)
+                villages = seeded or await reads_seed.seed_county(conn, settings, HOUSEHOLDS)
+                county.villages = villages
                 staff = await reads_seed.staff_tokens(conn, settings, villages)
                 households = await reads_seed.household_tokens(conn, settings)
-            print(f"setup: {HOUSEHOLDS:,} households in {figures['setup']:.1f} s", flush=True)
+            done = "kept from an earlier run" if seeded else f"{figures['setup']:.1f} s"
+            print(f"setup: {HOUSEHOLDS:,} households, {done}", flush=True)
         finally:
             await conn.close()
         rows = await measure(url, settings, staff, households, villages)
@@ -271,7 +335,7 @@ async def run() -> None:
             HUINONG_DATA_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
         )
     )
-    rows.insert(0, ("setup", f"{figures['setup']:.1f} s"))
+    rows.insert(0, ("setup", done))
     rows.insert(1, ("server", server_description(production)))
     report(
         f"reads: a county of {HOUSEHOLDS:,} households through the service and raw ({ROUNDS} rounds of {SECONDS:g} s)",
@@ -281,7 +345,7 @@ async def run() -> None:
 
 
 def server_description(settings: Any) -> str:
-    fields = ("server", "workers", "pool_max_size", "log_level", "principal_cache_seconds")
+    fields = ("server", "workers", "pool_max_size", "backpressure", "log_level", "principal_cache_seconds")
     return ", ".join(f"{f}={getattr(settings, f)}" for f in fields) + " (uvloop)"
 
 

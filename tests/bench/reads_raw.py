@@ -3,8 +3,9 @@ an asyncpg loop running them with nothing else around them.
 
 Each read is requested once per target in process (Litestar's test client over the same app the
 server runs) with a query logger on every pooled connection; what the read ran is kept, except
-what only the service needs: the token's principal, BEGIN/COMMIT and the pool's reset. The raw
-loop then runs each recorded set as it came, target after target, at the same concurrency."""
+what only the service needs: the token's principal, BEGIN/COMMIT and the pool's reset, and
+asyncpg's one-off type introspection of a connection. The raw loop then runs each recorded set
+as it came, target after target, at the same concurrency."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ QuerySet = list[tuple[str, tuple[Any, ...]]]
 NOT_THE_READ = re.compile(
     r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET |RESET|SELECT pg_advisory_unlock_all|CLOSE ALL|UNLISTEN)"
     r"|FROM users WHERE id = \$1 AND NOT disabled|SELECT id, household_no, county_code, village_code FROM households"
-    r" WHERE id = \$1$",
+    r" WHERE id = \$1$"
+    # asyncpg's own look-up of a type it meets first on a connection (and its jit switch around it)
+    r"|WITH RECURSIVE typeinfo_tree|current_setting\('jit'\)|set_config\('jit'",
     re.IGNORECASE,
 )
 RECORDED_TARGETS = 64

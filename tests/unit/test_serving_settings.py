@@ -20,6 +20,7 @@ def test_defaults_serve_with_granian_one_worker_a_core_at_most_four():
     assert settings.server == "granian"
     assert settings.workers == default_workers() and 1 <= settings.workers <= 4
     assert (settings.pool_min_size, settings.pool_max_size) == (2, 10)
+    assert settings.backpressure == 20  # a worker takes two requests at once a connection it has
     assert settings.log_level == "info"
     assert settings.principal_cache_seconds == 5.0
 
@@ -36,8 +37,13 @@ def test_a_province_sets_its_own_sizes():
         }
     )
     assert (settings.server, settings.workers, settings.pool_max_size) == ("uvicorn", 8, 6)
+    assert settings.backpressure == 12
     assert settings.log_level == "warning"
     assert settings.principal_cache_seconds == 0  # every request reads who asks from the database
+
+
+def test_backpressure_may_be_set_apart_from_the_pool():
+    assert load_settings({**KEYS, "HUINONG_POOL_SIZE": "4", "HUINONG_BACKPRESSURE": "16"}).backpressure == 16
 
 
 def test_a_pool_of_one_connection_starts_with_one():
