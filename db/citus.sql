@@ -7,7 +7,9 @@
 -- a key of their own. db/distribution.py lists which is which; tests/api/test_county_keys.py checks
 -- that this file names every table of the catalog the way that list says.
 --
--- Not run on Citus yet: Citus was not installable where this was written. Read it as the plan.
+-- Run on Citus 13.0 (PostgreSQL 15) on 2026-12-01: a coordinator in the metadata and two workers,
+-- then seed-demo, verify-ledger and verify-audit (docs/scale-out.md, "Tried on Citus"). Keep it free
+-- of psql meta-commands other than \set and \ir: the cluster's opt-in test sends it through asyncpg.
 
 \set ON_ERROR_STOP on
 
