@@ -7,7 +7,10 @@
 -- a key of their own. db/distribution.py lists which is which; tests/api/test_county_keys.py checks
 -- that this file names every table of the catalog the way that list says.
 --
--- Not run on Citus yet: Citus was not installable where this was written. Read it as the plan.
+-- Run on Citus 13.0 (PostgreSQL 15) on 2026-12-01: a coordinator in the metadata and two workers,
+-- then seed-demo, verify-ledger and verify-audit (docs/scale-out.md, "Tried on Citus"). The only psql
+-- meta-commands here are the two below (stop on error, include a file): the cluster's opt-in test
+-- expands them itself and sends the rest through asyncpg.
 
 \set ON_ERROR_STOP on
 

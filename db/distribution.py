@@ -51,6 +51,17 @@ SINGLE_SERVER_TRIGGERS: dict[str, tuple[str, str]] = {
         "than probed per line: the province run's journal_lines COPY costs 4-5 times less; a shard gets "
         "journal_line_before_seal and the foreign key journal_lines_account_exists instead",
     ),
+    "farming_purchases_have_contracts": (
+        "farming_purchases",
+        "O5 checked with one join per statement rather than a key lookup and row lock per weighed line "
+        "(the season's settle ran 38% slower with foreign keys); a shard gets the foreign key "
+        "farming_purchases_contract instead",
+    ),
+    "farming_lines_have_settlements": (
+        "farming_settlement_lines",
+        "O5 as above, per statement of priced lines; a shard gets the foreign key "
+        "farming_settlement_lines_settlement instead",
+    ),
 }
 
 # Statement-level BEFORE TRUNCATE triggers refusing to empty history, trigger → table. Kept on one

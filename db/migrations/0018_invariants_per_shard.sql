@@ -1,8 +1,9 @@
 -- Every invariant kept by what Citus can run on a county's shard (issue 20, docs/scale-out.md
 -- "Invariants on a cluster"): row-level triggers reading NEW and the rows of the same county, and
--- foreign keys leading with county_code. The deferred constraint triggers and the statement
--- triggers with transition tables are gone but one, journal_lines' set-wise check, which one server
--- keeps for speed and db/shard_checks.sql swaps for its per-line form before distributing.
+-- foreign keys leading with county_code. The deferred constraint triggers are gone; the statement
+-- triggers with transition tables left (journal_lines' set-wise check, order farming's O5) one
+-- server keeps for speed, and db/shard_checks.sql swaps them for their per-row form before
+-- distributing.
 
 -- ---- the journal: the header is the entry's seal, written after its lines (L1, L2, L5) ---------------
 
@@ -66,15 +67,13 @@ END $$;
 -- L5: account_balances is written by the posting code (db/ledger.py add_to_balances), one upsert
 -- per account and COPY chunk, in the posting's transaction; verify-ledger compares it with the lines.
 
--- ---- order farming: O5 as co-located foreign keys --------------------------------------------------------
+-- ---- order farming: O5 ------------------------------------------------------------------------------------
 
-DROP TRIGGER farming_purchases_have_contracts ON farming_purchases;
-DROP TRIGGER farming_lines_have_settlements ON farming_settlement_lines;
-DROP FUNCTION farming_parent_exists();
-ALTER TABLE farming_purchases ADD CONSTRAINT farming_purchases_contract
-    FOREIGN KEY (county_code, contract_id) REFERENCES farming_contracts (county_code, id);
-ALTER TABLE farming_settlement_lines ADD CONSTRAINT farming_settlement_lines_settlement
-    FOREIGN KEY (county_code, settlement_id) REFERENCES farming_settlements (county_code, id);
+-- farming_purchases_have_contracts and farming_lines_have_settlements (0004) stay on one server,
+-- where one join per statement is cheaper than a key lookup and row lock per row (a season's
+-- 200,000 weighed lines); db/shard_checks.sql swaps them for the co-located foreign keys
+-- (county_code, contract_id) → farming_contracts and (county_code, settlement_id) →
+-- farming_settlements that a shard checks.
 
 -- ---- the audit head: sealed by the committing code, not by a deferred trigger ---------------------------
 

@@ -10,6 +10,8 @@ import uuid
 import asyncpg
 import pytest
 
+from tests.api.test_ledger import books  # noqa: F401  (the fixture: one server's checks, or a shard's)
+
 VILLAGE = "621223100201"
 HH1, HH2, HH3 = "621223100201-001", "621223100201-002", "621223100201-003"
 
@@ -497,16 +499,24 @@ async def test_who_may_see_and_change(api):
     assert {"contract.create", "purchase.record", "settlement.run"} <= actions
 
 
-async def test_database_holds_the_invariants(api):
+async def test_database_holds_the_invariants(books):  # noqa: F811  (the imported fixture)
+    """On one server (O5 per statement) and as a Citus shard checks it (foreign keys per row)."""
+    api = books
     _, _, item = await one_small_settlement(api)
     conn = await api.connect()
     try:
-        # A purchase naming no contract, even through COPY, is refused.
+        # A purchase naming no contract, or a priced line no settlement, even through COPY, is refused.
         with pytest.raises(asyncpg.ForeignKeyViolationError):
             await conn.copy_records_to_table(
                 "farming_purchases",
                 records=[("621223000000", uuid.uuid4(), dt.date(2025, 1, 1), "一等", 1, 1)],
                 columns=["county_code", "contract_id", "bought_on", "grade", "weight_g", "market_price_fen_per_kg"],
+            )
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            await conn.execute(
+                "INSERT INTO farming_settlement_lines VALUES ('621223000000', $1, 1, $2, 1, 0, 'floor', 0, 'x')",
+                uuid.uuid4(),
+                uuid.uuid4(),
             )
         # A settlement's figures cannot be edited, and it cannot be deleted.
         with pytest.raises(asyncpg.CheckViolationError):

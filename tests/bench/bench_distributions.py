@@ -205,10 +205,13 @@ async def write_prepared(
     conn: asyncpg.Connection, prepared: list[tuple], counts: dict[str, int], stages: dict[str, float]
 ) -> None:
     """One chunk in one transaction: the same writes as ledger.copy_entries and the workflow's bulk
-    writes, each table's time kept apart, and the commit."""
+    writes, each table's time kept apart, and the commit. The balances of the whole chunk are moved
+    last, just before the commit, so that the other writer, posting to the same county's accounts,
+    waits for their row locks only that long."""
     transaction = conn.transaction()
     await transaction.start()
     try:
+        chunk_lines: list[tuple] = []
         for entries, entry_lines, *tables in prepared:
             start = time.perf_counter()
             await ledger.copy_lines(conn, entry_lines)
@@ -216,9 +219,7 @@ async def write_prepared(
             start = time.perf_counter()
             await ledger.copy_headers(conn, entries)
             _add(stages, "COPY journal_entries", start)
-            start = time.perf_counter()
-            await ledger.add_to_balances(conn, entry_lines)
-            _add(stages, "account balances", start)
+            chunk_lines += entry_lines
             counts["journal_lines"] = counts.get("journal_lines", 0) + len(entry_lines)
             counts["journal_entries"] = counts.get("journal_entries", 0) + len(entries)
             for (table, columns), records in zip(WRITES, tables, strict=True):
@@ -226,6 +227,9 @@ async def write_prepared(
                 await conn.copy_records_to_table(table, records=records, columns=columns)
                 _add(stages, f"COPY {table}", start)
                 counts[table] = counts.get(table, 0) + len(records)
+        start = time.perf_counter()
+        await ledger.add_to_balances(conn, chunk_lines)
+        _add(stages, "account balances", start)
     except BaseException:
         await transaction.rollback()
         raise
