@@ -253,7 +253,7 @@ async def logged(conn: asyncpg.Connection) -> ShardLog:
 async def county_shards(conn: asyncpg.Connection, county: str) -> set[int]:
     """The shard of every county table that holds this county's rows (one per table: co-located)."""
     rows = await conn.fetch(
-        """SELECT get_shard_id_for_distribution_column(logicalrelid, $1) AS shard FROM pg_dist_partition
+        """SELECT get_shard_id_for_distribution_column(logicalrelid, $1::text) AS shard FROM pg_dist_partition
            WHERE colocationid = (SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = $2::regclass)""",
         county,
         COLOCATION_ANCHOR,
