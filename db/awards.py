@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from db.ids import as_uuid, row_for_update
+from db.system import clock
 from service.awards.rules import CrossCheckHit, EarlierAward, StatusEvent, listed_hit
 
 # ---- programmes ---------------------------------------------------------------------------------
@@ -220,7 +221,7 @@ async def split_after_registration(conn: asyncpg.Connection, ids: Sequence[uuid.
         """SELECT h.id FROM households h
            WHERE h.id = ANY($1::uuid[]) AND h.split_from IS NOT NULL
              AND EXISTS (SELECT 1 FROM household_status_events e
-                         WHERE e.household_id = h.split_from AND e.kind = 'registered'
+                         WHERE e.county_code = h.county_code AND e.household_id = h.split_from AND e.kind = 'registered'
                            AND e.effective_date <= h.created_at::date)""",
         list(ids),
     )
@@ -403,9 +404,8 @@ async def set_status(
     'pending_township'), would walk the programme index over every application of the county in
     that status for each village's handful of ids, instead of probing the primary key."""
     rows = await conn.fetch(
-        """UPDATE award_applications SET status = $3, status_reason = $4, updated_at = clock_timestamp(),
-               notice_id = coalesce($6, notice_id),
-               checked_at = CASE WHEN $7 THEN clock_timestamp() ELSE checked_at END
+        """UPDATE award_applications SET status = $3, status_reason = $4, updated_at = $8,
+               notice_id = coalesce($6, notice_id), checked_at = CASE WHEN $7 THEN $8 ELSE checked_at END
            WHERE county_code = $1 AND id = ANY($2::uuid[])
              AND ($5::text[] IS NULL OR array_position($5::text[], status) IS NOT NULL)
            RETURNING id""",
@@ -416,6 +416,7 @@ async def set_status(
         list(from_statuses) if from_statuses else None,
         notice_id,
         rechecked,
+        await clock(conn),
     )
     return [r["id"] for r in rows]
 

@@ -556,7 +556,7 @@ async def venture_plans_page(
 async def submitted_in_region(conn: asyncpg.Connection, scope: str, limit: int) -> list[asyncpg.Record]:
     """Plans waiting for a township's approval (submitted), of ventures whose village starts with `scope`."""
     return await conn.fetch(
-        """SELECT d.*, v.name AS venture_name FROM distributions d JOIN ventures v ON v.id = d.venture_id
+        """SELECT d.*, v.name AS venture_name FROM distributions d JOIN ventures v ON v.county_code = d.county_code AND v.id = d.venture_id
            WHERE d.status = 'submitted' AND v.village_code LIKE $1 || '%'
            ORDER BY d.updated_at LIMIT $2""",
         scope,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from db.ids import as_uuid, county_of
+from db.system import clock
 
 # A subject as it is written: (subject_id, household_id, amount_fen or None).
 SubjectRow = tuple[str, uuid.UUID | None, int | None]
@@ -159,12 +160,13 @@ async def resolve_objection(
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         """UPDATE objections SET status = $3, resolution_reason = $4, resolved_by = $5,
-               resolved_at = clock_timestamp() WHERE county_code = $1 AND id = $2 RETURNING *""",
+               resolved_at = $6 WHERE county_code = $1 AND id = $2 RETURNING *""",
         county_code,
         objection_id,
         status,
         reason,
         by,
+        await clock(conn),
     )
     assert row is not None
     return row

@@ -90,6 +90,8 @@ async def take_payables(
     """
     # The lines of the new batch: payee, bank and encrypted numbers copied from the registry as
     # they are now, numbered in the order a village clerk reads them (village, household number).
+    # Every table is pinned by county_code = $1, not only joined on it: on a cluster the statement
+    # then runs on the county's shard alone, so its writes stay on the transaction's one connection.
     return _one(
         await conn.fetchrow(
             """WITH picked AS (
@@ -101,7 +103,8 @@ async def take_payables(
                 ORDER BY id FOR UPDATE),
             taken AS (
                 UPDATE payables p SET status = 'in_batch', batch_id = $2
-                FROM picked WHERE p.county_code = picked.county_code AND p.id = picked.id AND p.status = 'unpaid'
+                FROM picked WHERE p.county_code = $1 AND p.county_code = picked.county_code AND p.id = picked.id
+                  AND p.status = 'unpaid'
                 RETURNING p.county_code, p.id, p.household_id, p.amount_fen),
             lines AS (
                 INSERT INTO payment_batch_lines (county_code, batch_id, seq, payable_id, household_id, amount_fen,
@@ -109,7 +112,7 @@ async def take_payables(
                 SELECT t.county_code, $2, row_number() OVER (ORDER BY h.village_code, h.household_no, t.id)::int,
                        t.id, t.household_id, t.amount_fen, h.head_name, h.head_name_masked, h.bank_name,
                        h.bank_account_enc, h.bank_account_masked, h.head_id_enc
-                FROM taken t JOIN households h ON h.county_code = t.county_code AND h.id = t.household_id
+                FROM taken t JOIN households h ON h.county_code = $1 AND h.county_code = t.county_code AND h.id = t.household_id
                 RETURNING amount_fen)
             SELECT count(*) AS count, coalesce(sum(amount_fen), 0)::bigint AS total_fen,
                    coalesce(max(amount_fen), 0) AS largest

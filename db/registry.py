@@ -95,15 +95,20 @@ async def copy_household_numbers(conn: asyncpg.Connection, columns: list[str], r
     )
 
 
-async def household(conn: asyncpg.Connection, household_id: str) -> asyncpg.Record | None:
+async def household(
+    conn: asyncpg.Connection, household_id: str, county_code: str | None = None
+) -> asyncpg.Record | None:
+    """A household by id; only in `county_code` when given (one shard on a cluster, every shard
+    without it)."""
     key = as_uuid(household_id)
     if key is None:
         return None
     return await conn.fetchrow(
         """SELECT id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
                   bank_name, bank_account_masked, phone_masked, status, split_from, created_at
-           FROM households WHERE id = $1""",
+           FROM households WHERE id = $1 AND ($2::bpchar IS NULL OR county_code = $2)""",
         key,
+        county_code,
     )
 
 
@@ -257,9 +262,10 @@ async def poverty_line(conn: asyncpg.Connection, year: int) -> asyncpg.Record | 
 
 async def put_poverty_line(conn: asyncpg.Connection, year: int, poverty_line_fen: int, xiaokang_line_fen: int) -> None:
     await conn.execute(
-        """INSERT INTO poverty_lines (year, poverty_line_fen, xiaokang_line_fen) VALUES ($1, $2, $3)
+        # now() in VALUES, not in DO UPDATE SET: Citus refuses a non-immutable function there.
+        """INSERT INTO poverty_lines (year, poverty_line_fen, xiaokang_line_fen, updated_at) VALUES ($1, $2, $3, now())
            ON CONFLICT (year) DO UPDATE SET poverty_line_fen = EXCLUDED.poverty_line_fen,
-               xiaokang_line_fen = EXCLUDED.xiaokang_line_fen, updated_at = now()""",
+               xiaokang_line_fen = EXCLUDED.xiaokang_line_fen, updated_at = EXCLUDED.updated_at""",
         year,
         poverty_line_fen,
         xiaokang_line_fen,

@@ -367,8 +367,8 @@ async def holdings_at_year_end(
            FROM venture_members m
            JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id
            JOIN ventures v ON v.county_code = m.county_code AND v.id = m.venture_id
-           JOIN share_movements sm ON sm.venture_id = m.venture_id AND (sm.to_member_id = m.id OR sm.from_member_id = m.id)
-                AND sm.effective_date <= make_date($3, 12, 31)
+           JOIN share_movements sm ON sm.county_code = m.county_code AND sm.venture_id = m.venture_id
+                AND (sm.to_member_id = m.id OR sm.from_member_id = m.id) AND sm.effective_date <= make_date($3, 12, 31)
            LEFT JOIN share_certificates c ON c.county_code = m.county_code AND c.venture_id = m.venture_id
                 AND c.member_id = m.id AND c.share_class = sm.share_class
            WHERE m.county_code = $1 AND h.village_code BETWEEN rpad($2, 12, '0') AND rpad($2, 12, '9') AND ($4::uuid IS NULL OR m.household_id = $4)
@@ -450,8 +450,9 @@ async def household_years(conn: asyncpg.Connection, household: asyncpg.Record, f
     rows = await conn.fetch(
         """SELECT DISTINCT y FROM (
                SELECT extract(year FROM sm.effective_date)::int AS y FROM venture_members m
-               JOIN share_movements sm ON sm.venture_id = m.venture_id AND (sm.to_member_id = m.id OR sm.from_member_id = m.id)
-               WHERE m.household_id = $1
+               JOIN share_movements sm ON sm.county_code = m.county_code AND sm.venture_id = m.venture_id
+                    AND (sm.to_member_id = m.id OR sm.from_member_id = m.id)
+               WHERE m.county_code = $2 AND m.household_id = $1
                UNION SELECT w.year FROM awards w WHERE w.county_code = $2 AND w.household_id = $1
                UNION SELECT d.fiscal_year FROM payables p JOIN distributions d ON d.county_code = p.county_code
                      AND d.id = CASE WHEN p.source = 'distribution' THEN p.source_id::uuid END

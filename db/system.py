@@ -16,6 +16,14 @@ async def ping(pool: asyncpg.Pool) -> None:
         await conn.fetchval("SELECT 1")
 
 
+async def clock(conn: asyncpg.Connection) -> dt.datetime:
+    """The database's clock now (clock_timestamp(), not the transaction's start), read on its own:
+    Citus refuses a volatile function inside an UPDATE of a distributed table, so the time is taken
+    first and written as a value."""
+    at: dt.datetime = await conn.fetchval("SELECT clock_timestamp()")
+    return at
+
+
 async def applied_migrations(pool: asyncpg.Pool) -> set[int]:
     """The migration versions the database holds (readiness: are they the code's?)."""
     async with pool.acquire(timeout=PING_TIMEOUT_SECONDS) as conn:

@@ -128,7 +128,7 @@ async def insert_member(
 async def poor_members(conn: asyncpg.Connection, venture_id: uuid.UUID) -> list[uuid.UUID]:
     """Members whose household is registered poor today, by member number."""
     rows = await conn.fetch(
-        """SELECT m.id FROM venture_members m JOIN households h ON h.id = m.household_id
+        """SELECT m.id FROM venture_members m JOIN households h ON h.county_code = m.county_code AND h.id = m.household_id
            WHERE m.venture_id = $1 AND h.status = 'poor' ORDER BY m.member_no""",
         venture_id,
     )
@@ -138,7 +138,7 @@ async def poor_members(conn: asyncpg.Connection, venture_id: uuid.UUID) -> list[
 async def memberships_following_status(conn: asyncpg.Connection, household_id: uuid.UUID) -> list[asyncpg.Record]:
     """(venture id, member id) of the household in every venture whose poverty shares follow status."""
     return await conn.fetch(
-        """SELECT v.id, m.id AS member_id FROM venture_members m JOIN ventures v ON v.id = m.venture_id
+        """SELECT v.id, m.id AS member_id FROM venture_members m JOIN ventures v ON v.county_code = m.county_code AND v.id = m.venture_id
            WHERE m.household_id = $1 AND (v.charter->>'poverty_follows_status')::boolean""",
         household_id,
     )

@@ -47,7 +47,7 @@ async def can_read_household(
 
 
 async def household_or_404(conn: asyncpg.Connection, principal: Principal, household_id: str) -> asyncpg.Record:
-    row = await registry_q.household(conn, household_id)
+    row = await registry_q.household(conn, household_id, principal.home_county)
     if row is None or not await can_read_household(conn, principal, str(row["id"]), row["village_code"]):
         raise not_found("农户")
     return row

@@ -81,6 +81,17 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         # A township or village officer still belongs to its county for county-wide reads.
         return county_of(self.region_code) == county_code or county_code.startswith(region_prefix(self.region_code))
 
+    @property
+    def home_county(self) -> str | None:
+        """The one county every row this principal may read lies in (a household's own, a county's
+        or a smaller region's officer's), or None when its scope spans counties or is not a region.
+        A lookup by id alone that names it goes to one shard on a cluster (docs/scale-out.md)."""
+        if self.role == Role.HOUSEHOLD:
+            return self.county_code
+        if self.role in REGION_SCOPED_ROLES and self.region_code and len(region_prefix(self.region_code)) >= 6:
+            return county_of(self.region_code)
+        return None
+
     def covers_venture(self, venture_id: str) -> bool:
         return self.is_admin or (self.role == "accountant" and venture_id in self.venture_ids)
 
