@@ -272,7 +272,7 @@ async def test_the_auditor_reads_the_audit_log_filtered_with_its_chain_verified(
         sheet = await auditor.get("/console/audit", actor="caizheng", format="xlsx")
         assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
         verify = await auditor.get("/console/verify")
-        assert verify.status_code == 200 and "全部 7 项核验通过" in verify.text
+        assert verify.status_code == 200 and "全部 8 项核验通过" in verify.text
         assert "每笔分录借贷是否平衡" in verify.text
         # Every report, through the console's session.
         reports = await auditor.get("/console/reports", year="2025")
