@@ -8,6 +8,7 @@ from service.ledger.workflow import INVARIANTS, LIMIT, Invariant, check
 def test_the_invariants_verify_ledger_reports_in_order():
     assert [i.name for i in INVARIANTS] == [
         "entries_balance",
+        "lines_have_a_header",
         "ledger_sums_to_zero",
         "balances_equal_lines",
         "reversed_at_most_once",
@@ -25,7 +26,8 @@ def test_a_check_says_what_holds_or_names_the_failing_rows():
             asked.append(limit)
             return rows
 
-        return Invariant("payables_paid_once", failures, "每笔应付款至多支付一次", INVARIANTS[4].describe)
+        paid_once = next(i for i in INVARIANTS if i.name == "payables_paid_once")
+        return Invariant("payables_paid_once", failures, "每笔应付款至多支付一次", paid_once.describe)
 
     ok = asyncio.run(check(None, invariant([])))
     assert (ok.name, ok.ok, ok.detail) == ("payables_paid_once", True, "每笔应付款至多支付一次")
