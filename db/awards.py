@@ -297,11 +297,15 @@ ORDER BY a.seq LIMIT $6"""
 )
 
 
-_WAITING = (
-    _APPLICATION
-    + """WHERE a.county_code = $1 AND a.village_code LIKE $2 || '%' AND a.status = ANY($3::text[])
-ORDER BY a.seq LIMIT $4"""
-)
+# The statuses a reviewer waits on, as migration 0020's partial index lists them: written out in
+# each query so that the planner may use that index for a generic plan too (a parameter alone
+# cannot prove the index's predicate).
+WAITING_STATUSES = ("pending_village", "pending_township", "held")
+_IS_WAITING = "a.status IN ('pending_village', 'pending_township', 'held') AND a.status = ANY($3::text[])"
+_IN_A_REGION = "a.county_code = $1 AND a.village_code LIKE $2 || '%'"
+_WAITING = _APPLICATION + f"WHERE {_IN_A_REGION} AND {_IS_WAITING}\nORDER BY a.seq LIMIT $4"
+_WAITING_COUNT = f"""SELECT count(*)::int AS waiting, count(*) FILTER (WHERE a.status = 'held')::int AS held
+FROM award_applications a WHERE {_IN_A_REGION} AND {_IS_WAITING}"""
 
 
 async def applications_waiting(
@@ -309,6 +313,15 @@ async def applications_waiting(
 ) -> list[asyncpg.Record]:
     """Applications of every programme of a county in the given statuses, in a region, first filed first."""
     return await conn.fetch(_WAITING, county_code, scope, list(statuses), limit)
+
+
+async def applications_waiting_count(
+    conn: asyncpg.Connection, county_code: str, scope: str, statuses: Sequence[str]
+) -> asyncpg.Record:
+    """How many applications wait in those statuses in a region (`waiting`), and how many of them are held."""
+    row = await conn.fetchrow(_WAITING_COUNT, county_code, scope, list(statuses))
+    assert row is not None  # an aggregate always answers one row
+    return row
 
 
 async def application(

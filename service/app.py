@@ -26,7 +26,7 @@ from service.console import pages as console_pages
 from service.core.auth import BearerAuthMiddleware
 from service.core.clock import Clock
 from service.core.crypto import DataCipher
-from service.core.deps import DEPENDENCIES, resolve_dependencies_in_order
+from service.core.deps import DEPENDENCIES, patch_litestar_request_path
 from service.core.hooks import Hooks
 from service.core.intake import check_intake
 from service.core.metrics import Metrics
@@ -130,7 +130,7 @@ def create_app(settings: Settings) -> Litestar:
             await principals.stop()
             await pool.close()
 
-    resolve_dependencies_in_order()
+    patch_litestar_request_path()
     principals = PrincipalCache(settings.principal_cache_seconds)
     apply_upload_limit(ROUTE_HANDLERS, settings.max_upload_bytes)
     metrics = Metrics()

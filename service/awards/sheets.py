@@ -3,6 +3,7 @@ give the lists (车辆, 工商/市场主体, 财政供养) as well as the API's.
 
 from __future__ import annotations
 
+from service.core.identity import example_id_number
 from service.core.tabular import Column, SheetSpec
 
 SOURCE_WORDS = {
@@ -29,7 +30,7 @@ CROSS_CHECK_SHEET = SheetSpec(
     kind="cross_check",
     title="比对名单",
     columns=(
-        Column("id_number", ("身份证号", "身份证号码", "公民身份号码"), "identity", example="621223198001010015"),
+        Column("id_number", ("身份证号", "身份证号码", "公民身份号码"), "identity", example=example_id_number()),
         Column(
             "source",
             ("来源", "名单类别", "比对类别", "类别", "名单"),

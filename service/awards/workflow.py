@@ -735,6 +735,8 @@ WAITING_FOR: dict[str, tuple[str, ...]] = {
     Role.VILLAGE_REVIEWER: ("pending_village",),
     Role.TOWNSHIP_APPROVER: ("pending_township", "held"),
 }
+# The queries find what waits through a partial index of exactly these statuses (db/awards.py).
+assert {s for waiting in WAITING_FOR.values() for s in waiting} <= set(q.WAITING_STATUSES)
 
 
 async def review_queue(conn: asyncpg.Connection, principal: Principal, limit: int = 500) -> list[ApplicationOut]:
@@ -746,6 +748,23 @@ async def review_queue(conn: asyncpg.Connection, principal: Principal, limit: in
         conn, county_of(principal.region_code or ""), _scope(principal), statuses, limit
     )
     return [application_out(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCount:
+    """What the reviewer's home says of its queue: how many wait, how many of them are held."""
+
+    waiting: int
+    held: int
+
+
+async def review_queue_count(conn: asyncpg.Connection, principal: Principal) -> QueueCount:
+    """The size of review_queue without reading it (the console home shows only the counts)."""
+    statuses = WAITING_FOR.get(principal.role)
+    if not statuses:
+        return QueueCount(0, 0)
+    row = await q.applications_waiting_count(conn, county_of(principal.region_code or ""), _scope(principal), statuses)
+    return QueueCount(row["waiting"], row["held"])
 
 
 # ---- 公示 --------------------------------------------------------------------------------------

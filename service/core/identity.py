@@ -35,6 +35,18 @@ def id_number_problem(raw: str) -> str | None:
     return None
 
 
+def example_id_number(county_code: str = "621223", birth: str = "19800101", serial: str = "001") -> str:
+    """A valid ID number for a template's example row, made here rather than written out: the
+    code holds no literal ID number (a real person's could slip in), and its check digit is right."""
+    first17 = county_code + birth + serial
+    return first17 + check_digit(first17)
+
+
+def example_card_number(issuer: str = "621700", account: str = "12345678901") -> str:
+    """A card number of 19 digits for a template's example row (issuer, zero padding, account)."""
+    return (issuer + account.rjust(13, "0"))[:19]
+
+
 def normalize_card_number(raw: str) -> str:
     return re.sub(r"[\s-]", "", raw)
 

@@ -79,6 +79,7 @@ from typing import Literal
 import xlsxwriter
 
 from service.core.errors import DomainError
+from service.core.identity import example_card_number
 from service.core.money import format_yuan
 from service.core.tabular import Column, SheetSpec, decode_text, formula_safe, read_table
 from service.payments.rules import ReturnLine
@@ -285,7 +286,7 @@ RETURN_SHEET = SheetSpec(
     columns=(
         Column("seq", ("序号",), "integer", required=False, example="1"),
         Column("payable_id", ("流水号", "业务流水号"), required=False),
-        Column("account", ("帐号", "账号", "卡号"), "identity", required=False, example="6217000012345678901"),
+        Column("account", ("帐号", "账号", "卡号"), "identity", required=False, example=example_card_number()),
         Column("amount", ("金额", "金额(元)", "金额（元）"), "yuan", required=False, example="300.00"),
         Column("status", ("状态", "处理状态", "结果"), required=False, example="成功", note="成功 或 失败"),
         Column("reason", ("失败原因", "原因", "备注"), required=False),

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from service.core.identity import check_digit
+from service.core.identity import example_card_number, example_id_number
 from service.core.tabular import Column, SheetSpec
-
-_EXAMPLE_ID = "62122319800101001" + check_digit("62122319800101001")
 
 HOUSEHOLD_SHEET = SheetSpec(
     kind="households",
@@ -28,7 +26,7 @@ HOUSEHOLD_SHEET = SheetSpec(
             "head_id_number",
             ("户主身份证号", "身份证号", "身份证号码", "户主身份证号码", "公民身份号码"),
             "identity",
-            example=_EXAMPLE_ID,
+            example=example_id_number(),
         ),
         Column("members", ("家庭人口", "家庭人口数", "人口数", "家庭成员数"), "integer", example="4"),
         Column("bank_name", ("开户银行", "开户行", "银行名称"), example="甘肃省农村信用社"),
@@ -36,7 +34,7 @@ HOUSEHOLD_SHEET = SheetSpec(
             "bank_account",
             ("银行卡号", "卡号", "银行账号", "银行帐号", "账号", "帐号", "一卡通账号", "惠农一卡通账号"),
             "identity",
-            example="6217000012345678901",
+            example=example_card_number(),
         ),
         Column(
             "phone",

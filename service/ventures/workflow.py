@@ -222,12 +222,12 @@ async def ventures_at_a_glance(conn: asyncpg.Connection, principal: Principal, l
     rows = await q.ventures_with_latest_plan(conn, venture_ids=ids, scope=scope, limit=limit)
     return [
         VentureGlance(
-            str(r["id"]),
+            r["id"],
             r["name"],
             r["model"],
             r["village_code"],
             r["village_name"],
-            LatestPlan(str(r["plan_id"]), r["fiscal_year"], r["status"], r["notice_ends_on"]) if r["plan_id"] else None,
+            LatestPlan(r["plan_id"], r["fiscal_year"], r["status"], r["notice_ends_on"]) if r["plan_id"] else None,
         )
         for r in rows
     ]
