@@ -54,7 +54,7 @@ async def test_0018_keeps_the_demo_and_its_invariants(demo_db, tmp_path):
         assert await conn.fetchval("SELECT count(*) FROM audit_commit_marks") == 0
         assert GONE <= {r["tgname"] for r in await conn.fetch(TRIGGERS)}
 
-        # 0018 first, then any later migration (0019 adds an index, no rows).
+        # 0018 first, then any later migration (0019 and 0020 add indexes, no rows).
         assert (await migrate(conn))[0] == "0018_invariants_per_shard.sql"
 
         assert "audit_commit_marks" not in {r["relname"] for r in await conn.fetch(TABLES)}
