@@ -18,6 +18,12 @@ async def region(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM regions WHERE code = $1", code)
 
 
+async def region_names(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, str]:
+    """The registry's name of each of these regions that it holds, in one query."""
+    rows = await conn.fetch("SELECT code, name FROM regions WHERE code = ANY($1::text[])", list(codes))
+    return {r["code"]: r["name"] for r in rows}
+
+
 async def region_level(conn: asyncpg.Connection, code: str) -> str | None:
     return await conn.fetchval("SELECT level FROM regions WHERE code = $1", code)
 

@@ -219,11 +219,6 @@ async def certificate_holding(
     )
 
 
-async def region_names(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, str]:
-    rows = await conn.fetch("SELECT code, name FROM regions WHERE code = ANY($1::text[])", list(codes))
-    return {r["code"]: r["name"] for r in rows}
-
-
 # ---- notices ---------------------------------------------------------------------------------------
 
 

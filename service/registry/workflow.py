@@ -120,6 +120,14 @@ async def put_region(conn: asyncpg.Connection, actor: Actor, code: str, data: Re
     return region_out(row)
 
 
+async def region_names(conn: asyncpg.Connection, codes: Iterable[str]) -> dict[str, str]:
+    """The name of each region (its code where the registry has none), in one query for a page's
+    villages rather than one a village."""
+    wanted = sorted(set(codes))
+    named = await q.region_names(conn, wanted)
+    return {code: named.get(code, code) for code in wanted}
+
+
 async def get_region(conn: asyncpg.Connection, code: str) -> RegionOut:
     row = await q.region(conn, code)
     if row is None:

@@ -520,7 +520,7 @@ async def share_certificate(
     )
     if line is None:
         raise conflict("holding-empty", f"截至 {day.isoformat()} 该股权证下已无持股")
-    village = await q.region_names(conn, [v["village_code"]])
+    village = await registry_q.region_names(conn, [v["village_code"]])
     return ShareCertificate(
         title="股权证",
         certificate_no=certificate_no,
@@ -549,7 +549,7 @@ async def notice_print(conn: asyncpg.Connection, settings: Settings, notice_id: 
     base = settings.public_base_url.rstrip("/")
     county = n["county_name"] or ""
     if n["kind"] == "distribution" and source is not None:
-        township = (await q.region_names(conn, [rules.township_of(source["village_code"])])).values()
+        township = (await registry_q.region_names(conn, [rules.township_of(source["village_code"])])).values()
         issuer = f"{source['name']}（审核：{next(iter(township), '')}人民政府）"
     else:
         issuer = f"{county}人民政府"
@@ -586,7 +586,7 @@ async def household_card(
     county, village = household["county_code"], household["village_code"]
     (h,) = await q.households_of(conn, county, village, household["id"])
     years = [year] if year is not None else await q.household_years(conn, household, YEARS[0], today.year)
-    names = await q.region_names(conn, [village, rules.township_of(village)])
+    names = await registry_q.region_names(conn, [village, rules.township_of(village)])
     return HouseholdCard(
         title="户有卡",
         household_id=str(h["id"]),
