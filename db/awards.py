@@ -301,7 +301,7 @@ ORDER BY a.seq LIMIT $6"""
 # each query so that the planner may use that index for a generic plan too (a parameter alone
 # cannot prove the index's predicate).
 WAITING_STATUSES = ("pending_village", "pending_township", "held")
-_IS_WAITING = "a.status IN ('pending_village', 'pending_township', 'held') AND a.status = ANY($3::text[])"
+_IS_WAITING = f"a.status IN ({', '.join(repr(s) for s in WAITING_STATUSES)}) AND a.status = ANY($3::text[])"
 _IN_A_REGION = "a.county_code = $1 AND a.village_code LIKE $2 || '%'"
 _WAITING = _APPLICATION + f"WHERE {_IN_A_REGION} AND {_IS_WAITING}\nORDER BY a.seq LIMIT $4"
 _WAITING_COUNT = f"""SELECT count(*)::int AS waiting, count(*) FILTER (WHERE a.status = 'held')::int AS held

@@ -129,9 +129,9 @@ def _next_step(plan: LatestPlan | None, desk: Desk) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HomeRow:
-    """A row of the home's venture table, in the words it shows. Flat and already worded: a
-    county's home lists 50 ventures, and each attribute Jinja walks (`row.venture.id`) or
-    function it calls in a row costs as much as the row's escaping."""
+    """A row of the home's venture table, in the words it shows: the template reads one
+    attribute a cell and calls nothing (a county's home lists 50 ventures). An object, not a
+    dict: Jinja reads `row.x` by attribute first, and a dict answers that with an exception."""
 
     venture_id: str
     name: str
