@@ -31,8 +31,13 @@ browser:
 	    echo "warning: could not install chromium and fonts; browser and PDF tests will be skipped"; \
 	  fi
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist; default one per core of the 2-core
+# machines it is budgeted on): each builds its own template databases and picks its own ports.
+# TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
 # ruff (lint and format), mypy (strict on every rules.py and workflow.py), import-linter (pyproject.toml).
 lint: $(STAMP)

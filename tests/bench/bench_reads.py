@@ -103,12 +103,14 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         HUINONG_DATA_KEY=base64.urlsafe_b64encode(settings.data_key).decode(),
     )
     env.pop("HUINONG_ADMIN_PASSWORD", None)
+    log = ROOT / ".data" / "bench_reads_server.log"
+    log.parent.mkdir(exist_ok=True)  # a fresh checkout on DATABASE_URL has no .data yet
     server = subprocess.Popen(
         [sys.executable, "-m", "service", "serve"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open(ROOT / ".data" / "bench_reads_server.log", "wb"),  # noqa: SIM115
+        stderr=open(log, "wb"),  # noqa: SIM115
         preexec_fn=_ends_with_the_benchmark,
     )
     deadline = time.monotonic() + 60
