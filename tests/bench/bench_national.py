@@ -400,8 +400,9 @@ async def awards(
 
 
 async def distribution(url: str, conn: asyncpg.Connection, progress: Progress) -> Stage:
-    """One year's distribution over the holders (bench_distributions' run: its own workers and
-    writers), against its raw COPY of the ledger tables it writes."""
+    """One year's distribution over the holders (bench_distributions' run: its own worker
+    processes, each computing and writing its chunks), against its raw COPY of the ledger tables
+    it writes."""
     start = time.perf_counter()
     counts, _ = await run_province(url, conn, progress)
     wall = time.perf_counter() - start
