@@ -48,10 +48,15 @@ async def seal(conn: asyncpg.Connection, county_code: str) -> None:
     )
 
 
-async def chain_breaks(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Rows whose hash, link to the previous row, numbering or start no longer hold."""
-    return await conn.fetch(
-        """
+def _of(county_code: str | None, sql: str, column: str) -> tuple[str, list[str]]:
+    """`sql` with {where} filled: every county's rows (None), or one county's. Two texts rather than
+    one `$1 IS NULL OR …`, whose generic plan would read every county's chain for one county."""
+    if county_code is None:
+        return sql.format(where="", and_=""), []
+    return sql.format(where=f"WHERE {column} = $1", and_=f"AND {column} = $1"), [county_code]
+
+
+_CHAIN_BREAKS = """
         WITH chain AS (
             SELECT county_code, seq, prev_hash, hash,
                    encode(sha256(convert_to(audit_canonical(county_code, seq, at, actor, action,
@@ -59,7 +64,7 @@ async def chain_breaks(conn: asyncpg.Connection) -> list[asyncpg.Record]:
                        prev_hash), 'UTF8')), 'hex') AS recomputed,
                    lag(hash) OVER (PARTITION BY county_code ORDER BY seq) AS previous,
                    lag(seq) OVER (PARTITION BY county_code ORDER BY seq) AS previous_seq
-            FROM audit_log)
+            FROM audit_log {where})
         SELECT county_code, seq,
                CASE WHEN recomputed <> hash THEN 'content'
                     WHEN previous IS NOT NULL AND previous <> prev_hash THEN 'link'
@@ -73,29 +78,42 @@ async def chain_breaks(conn: asyncpg.Connection) -> list[asyncpg.Record]:
            OR (previous IS NULL AND (seq <> 1 OR prev_hash <> repeat('0', 64)))
         ORDER BY county_code, seq
         """
-    )
 
 
-async def broken_tails(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+async def chain_breaks(conn: asyncpg.Connection, county_code: str | None = None) -> list[asyncpg.Record]:
+    """Rows whose hash, link to the previous row, numbering or start no longer hold (in every
+    county, or in the one named: a window partitioned by county, so filtering first is the same)."""
+    sql, args = _of(county_code, _CHAIN_BREAKS, "county_code")
+    return await conn.fetch(sql, *args)
+
+
+async def broken_tails(conn: asyncpg.Connection, county_code: str | None = None) -> list[asyncpg.Record]:
     """Counties whose recorded head no longer matches the last row of their chain."""
-    return await conn.fetch(
+    sql, args = _of(
+        county_code,
         """
         SELECT h.county_code, h.seq
         FROM audit_heads h
         LEFT JOIN audit_log l ON l.county_code = h.county_code AND l.seq = h.seq
-        WHERE h.seq > 0 AND (l.hash IS NULL OR l.hash <> h.hash)
-        """
+        WHERE h.seq > 0 AND (l.hash IS NULL OR l.hash <> h.hash) {and_}
+        """,
+        "h.county_code",
     )
+    return await conn.fetch(sql, *args)
 
 
-async def unsealed_heads(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+async def unsealed_heads(conn: asyncpg.Connection, county_code: str | None = None) -> list[asyncpg.Record]:
     """Counties whose chain runs past its head (a commit that did not seal: a bug in the code that
     committed, and a tail a removal would not be seen from), with the chain's last seq."""
-    return await conn.fetch(
+    sql, args = _of(
+        county_code,
         """
         SELECT l.county_code, max(l.seq) AS seq
         FROM audit_log l LEFT JOIN audit_heads h ON h.county_code = l.county_code
+        {where}
         GROUP BY l.county_code, h.seq
         HAVING max(l.seq) > coalesce(h.seq, 0)
-        """
+        """,
+        "l.county_code",
     )
+    return await conn.fetch(sql, *args)

@@ -79,12 +79,13 @@ class ChainBreak(msgspec.Struct):
     problem: str
 
 
-async def verify_chain(conn: asyncpg.Connection) -> list[ChainBreak]:
-    """Recompute every hash; report rows whose content, order or tail no longer match."""
-    rows = await audit_q.chain_breaks(conn)
+async def verify_chain(conn: asyncpg.Connection, county_code: str | None = None) -> list[ChainBreak]:
+    """Recompute every hash (of every county, or of the one named); report rows whose content,
+    order or tail no longer match."""
+    rows = await audit_q.chain_breaks(conn, county_code)
     breaks = [ChainBreak(r["county_code"], r["seq"], r["problem"]) for r in rows]
-    tails = await audit_q.broken_tails(conn)
+    tails = await audit_q.broken_tails(conn, county_code)
     breaks += [ChainBreak(r["county_code"], r["seq"], "tail") for r in tails]
-    unsealed = await audit_q.unsealed_heads(conn)
+    unsealed = await audit_q.unsealed_heads(conn, county_code)
     breaks += [ChainBreak(r["county_code"], r["seq"], "unsealed") for r in unsealed]
     return breaks

@@ -4,6 +4,7 @@ date, and a county's for its finance office and auditors; and the auditor's view
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -11,14 +12,15 @@ from litestar import Response
 
 from schemas.ledger import AccountBalance, EntryOut
 from service.console.forms import parse_date
-from service.console.layout import Desk, render
+from service.console.layout import Desk, error_page, render
 from service.console.routing import console_get
 from service.console.tables import Column, Table, listing, table_page, wants_xlsx, xlsx_answer
 from service.console.words import SOURCE_WORDS
 from service.core.errors import forbidden
 from service.core.policy import own_county
 from service.core.principal import Role
-from service.ledger.workflow import INVARIANTS, journal, trial_balance, verify_ledger
+from service.ledger.workflow import INVARIANTS, journal, trial_balance, verify_ledger_for
+from service.registry.workflow import region_names
 from service.ventures.pages import open_venture
 
 BALANCE_COLUMNS = [
@@ -165,17 +167,25 @@ CHECK_QUESTIONS = {
     "member_subsidies_equal_receipts": "成员账户量化的财政补助是否等于收到的补助",
 }
 VERIFIERS = (Role.AUDITOR, Role.ADMIN)
+COUNTY_CODE = re.compile(r"[0-9]{12}")
 
 
 @console_get("/console/verify")
 async def verify_page(desk: Desk, conn: asyncpg.Connection) -> Response:
-    """Every invariant of the ledger checked now, as `python -m service verify-ledger` does."""
+    """Every invariant of the reader's county's books checked now, as `python -m service
+    verify-ledger` does and as GET /ledger/verify answers: an auditor learns nothing of another
+    county's books, not even whether they pass; the admin verifies every county, or the one named."""
     desk.section = "verify"
     if desk.role not in VERIFIERS:
         raise forbidden("只有审计人员可以核验账簿")
-    result = await verify_ledger(conn)
+    county = (desk.query.get("county") or None) if desk.principal.is_admin else None
+    if county is not None and not COUNTY_CODE.fullmatch(county):
+        return error_page(desk, 422, "县级区域代码应为 12 位数字", heading="无法核验")
+    result = await verify_ledger_for(conn, desk.principal, county)
+    county = result.county_code
+    scope = "全部县" if county is None else f"{(await region_names(conn, [county]))[county]}（{county}）"
     holds = {invariant.name: invariant.holds for invariant in INVARIANTS}
-    return render(desk, "console/verify.html", result=result, questions=CHECK_QUESTIONS, holds=holds)
+    return render(desk, "console/verify.html", result=result, scope=scope, questions=CHECK_QUESTIONS, holds=holds)
 
 
 PAGES = [venture_ledger_page, venture_journal_page, county_ledger_page, verify_page]

@@ -233,5 +233,5 @@ class ChainStatus:
 async def audit_chain(conn: asyncpg.Connection, principal: Principal, county_code: str | None = None) -> ChainStatus:
     """Every hash of the reader's county recomputed (`verify-audit` for one county)."""
     county = _audit_county(principal, county_code)
-    breaks = [b for b in await verify_chain(conn) if county is None or b.county_code == county]
+    breaks = await verify_chain(conn, county)  # the reader's county's chain only, not the province's
     return ChainStatus(await q.audit_count(conn, county), breaks)

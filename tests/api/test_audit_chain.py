@@ -25,10 +25,10 @@ async def _event(api, household_no: str, kind: str = "registered", year: int = 2
     return r.json()
 
 
-async def _breaks(api) -> list[ChainBreak]:
+async def _breaks(api, county_code: str | None = None) -> list[ChainBreak]:
     conn = await api.connect()
     try:
-        return await verify_chain(conn)
+        return await verify_chain(conn, county_code)
     finally:
         await conn.close()
 
@@ -128,6 +128,13 @@ async def test_chain_verifies_and_reports_edited_and_removed_rows(api):
         ChainBreak(FAR_COUNTY, counts[FAR_COUNTY], "tail"),
         ChainBreak(COUNTY, 3, "link"),
     ]
+    # One county's chain checked alone (an auditor's page) finds its own breaks and no other's.
+    assert await _breaks(api, COUNTY) == [ChainBreak(COUNTY, 3, "link")]
+    assert sorted(await _breaks(api, FAR_COUNTY), key=lambda b: b.seq) == [
+        ChainBreak(FAR_COUNTY, 1, "content"),
+        ChainBreak(FAR_COUNTY, counts[FAR_COUNTY], "tail"),
+    ]
+    assert await _breaks(api, "629900000000") == []
 
 
 REWRITES = [

@@ -12,11 +12,14 @@ passed."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from service.demo.people import DEMO_USERS
 from tests import access
 from tests.access import add_user
+from tests.api.console_client import Console
 from tests.api.test_access_matrix import FAR_COUNTY, FAR_TOWNSHIP, FAR_VILLAGE
 from tests.api.test_auth_and_clock import assert_problem
 from tests.api.test_household_import import household_json
@@ -153,3 +156,28 @@ async def test_the_admin_verifies_any_county_or_all(api):
     assert failed["name"] == "balances_equal_lines"
     for login in ("kuaiji", "cunwei", "xiangzhen"):
         assert (await api.as_(login, "GET", "/ledger/verify")).status_code == 403
+
+
+async def test_the_console_verifies_the_auditors_own_county_only(api):
+    """/console/verify answers as GET /ledger/verify does. Before, it checked every county's books
+    and listed the first problem found, another county's included, to any county's auditor."""
+    await _break_far_county(api)
+    await add_user(api, "shenji_far", "auditor", FAR_COUNTY)
+    async with Console(api, "shenji") as auditor:
+        page = await auditor.get("/console/verify")
+        assert page.status_code == 200 and "全部 8 项核验通过" in page.text, page.text
+        assert f"核验范围：宕昌县（{COUNTY}）" in page.text and FAR_COUNTY not in page.text
+        # The admin's choice of county is not the auditor's: still its own county.
+        page = await auditor.get("/console/verify", county=FAR_COUNTY)
+        assert "全部 8 项核验通过" in page.text and FAR_COUNTY not in page.text
+    async with Console(api, "shenji_far") as far:
+        page = await far.get("/console/verify")
+        assert page.status_code == 200 and "1 项核验未通过" in page.text and f"文县（{FAR_COUNTY}）" in page.text
+        assert re.search(r'<tr id="check-balances_equal_lines">.*?<td>未通过</td>', page.text)
+    async with Console(api, "admin") as admin:
+        page = await admin.get("/console/verify")
+        assert "1 项核验未通过" in page.text and "核验范围：全部县" in page.text
+        page = await admin.get("/console/verify", county=COUNTY)
+        assert "全部 8 项核验通过" in page.text and f"宕昌县（{COUNTY}）" in page.text
+        bad = await admin.get("/console/verify", county="宕昌")
+        assert bad.status_code == 422 and "县级区域代码应为 12 位数字" in bad.text
