@@ -3,11 +3,11 @@ own work first. The static files (the stylesheet) are served from service/static
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -111,27 +111,29 @@ async def sign_out(desk: Desk, settings: Settings) -> Response:
     return see_other(f"{LOGIN}?reason=logged-out", cookies=[session_cookie(settings, None)])
 
 
+NEXT_STEPS = {
+    "draft": "核对草稿并提交乡镇审批",
+    "submitted": "等待乡镇审批",
+    "posted": "已入账",
+    "reversed": "已冲销，可重新编制方案",
+}
+
+
 def _next_step(plan: LatestPlan | None, desk: Desk) -> str:
     """The year's open step of a venture's latest plan, in words."""
     if plan is None:
         return f"录入 {desk.today.year - 1} 年度利润，生成分配方案"
-    steps = {
-        "draft": "核对草稿并提交乡镇审批",
-        "submitted": "等待乡镇审批",
-        "posted": "已入账",
-        "reversed": "已冲销，可重新编制方案",
-    }
     if plan.status == "in_notice":
         ended = plan.notice_ends_on is not None and desk.today > plan.notice_ends_on
         return "公示期已结束，可以入账" if ended else "公示中，公示期满后入账"
-    return steps.get(plan.status, plan.status)
+    return NEXT_STEPS.get(plan.status, plan.status)
 
 
-@dataclass(frozen=True, slots=True)
-class HomeRow:
+class HomeRow(msgspec.Struct, frozen=True):
     """A row of the home's venture table, in the words it shows: the template reads one
     attribute a cell and calls nothing (a county's home lists 50 ventures). An object, not a
-    dict: Jinja reads `row.x` by attribute first, and a dict answers that with an exception."""
+    dict: Jinja reads `row.x` by attribute first, and a dict answers that with an exception;
+    a Struct, whose construction costs a tenth of a frozen dataclass's."""
 
     venture_id: str
     name: str
