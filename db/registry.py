@@ -278,6 +278,18 @@ async def put_poverty_line(conn: asyncpg.Connection, year: int, poverty_line_fen
     )
 
 
+async def villages_under(conn: asyncpg.Connection, prefix: str, limit: int) -> list[asyncpg.Record]:
+    """The villages whose code starts with `prefix` ('' for every one), by code: a range of the
+    primary key (a LIKE on the char(12) code would read the whole registry, a nation's 700,000)."""
+    return await conn.fetch(
+        """SELECT code, name, level, parent_code, county_code FROM regions
+           WHERE level = 'village' AND code BETWEEN rpad($1, 12, '0')::char(12) AND rpad($1, 12, '9')::char(12)
+           ORDER BY code LIMIT $2""",
+        prefix,
+        limit,
+    )
+
+
 async def regions_page(
     conn: asyncpg.Connection, *, parent_code: str | None, level: str | None, after: str | None, limit: int
 ) -> list[asyncpg.Record]:

@@ -73,8 +73,8 @@ def _reader(desk: Desk) -> None:
 
 
 async def _villages(conn: asyncpg.Connection, desk: Desk) -> list[tuple[str, str]]:
-    page = await workflow.list_regions(conn, level="village", limit=500)
-    return [(r.code, r.name) for r in page.items if desk.principal.covers_region(r.code)]
+    villages = await workflow.villages_within(conn, desk.principal)
+    return [(r.code, r.name) for r in villages if desk.principal.covers_region(r.code)]
 
 
 @console_get(BASE)

@@ -425,6 +425,24 @@ async def get_poverty_line(conn: asyncpg.Connection, year: int) -> PovertyLineOu
     return PovertyLineOut(year, row["poverty_line_fen"], row["xiaokang_line_fen"])
 
 
+# A county has a few hundred villages; the admin's choice is cut at this many.
+VILLAGE_CHOICES = 2000
+
+
+async def villages_within(conn: asyncpg.Connection, principal: Principal) -> list[RegionOut]:
+    """The villages of the reader's region by code (every village for the admin, none for a user
+    without a region), for a page that offers a choice of village. Read under the region: the
+    first 500 villages of the whole registry, filtered afterwards, left a county's own villages
+    out once a province's registry sorts other counties first."""
+    if principal.is_admin:
+        prefix = ""
+    elif principal.region_code:
+        prefix = region_prefix(principal.region_code)
+    else:
+        return []
+    return [region_out(r) for r in await q.villages_under(conn, prefix, VILLAGE_CHOICES)]
+
+
 async def list_regions(
     conn: asyncpg.Connection,
     *,

@@ -29,7 +29,7 @@ from service.console.routing import console_get, console_post, form_of
 from service.console.tables import Column, in_memory, listing, table_page
 from service.console.words import CLASS_WORDS, MEMBER_KIND_WORDS, MODEL_WORDS, MOVEMENT_WORDS
 from service.core.errors import DomainError
-from service.registry.workflow import list_regions
+from service.registry.workflow import villages_within
 from service.ventures import workflow
 from service.ventures.charter_words import charter_sentences
 
@@ -128,14 +128,14 @@ VENTURE_LABELS = {
 }
 
 
-async def _villages(conn: asyncpg.Connection) -> list[tuple[str, str]]:
-    page = await list_regions(conn, level="village", limit=500)
-    return [(r.code, f"{r.name}（{r.code}）") for r in page.items]
+async def _villages(conn: asyncpg.Connection, desk: Desk) -> list[tuple[str, str]]:
+    """The villages the reader may set up a venture in (its region's)."""
+    return [(r.code, f"{r.name}（{r.code}）") for r in await villages_within(conn, desk.principal)]
 
 
 async def _new_form(desk: Desk, conn: asyncpg.Connection, form: Form, status_code: int = 200) -> Response:
     desk.section = "ventures"
-    return render(desk, "console/venture_new.html", status_code, form=form, villages=await _villages(conn))
+    return render(desk, "console/venture_new.html", status_code, form=form, villages=await _villages(conn, desk))
 
 
 @console_get(f"{BASE}/new")
