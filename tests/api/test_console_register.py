@@ -40,9 +40,7 @@ async def test_the_register_and_certificates_of_a_cooperative_of_more_than_a_hun
         total = MEMBERS * (MEMBERS + 1) // 2
         assert f"{total:,}" in page.text and f"{total:,}.00" in page.text
         last = members[-1]
-        certificate = await accountant.get(
-            f"/console/ventures/{vid}/certificates/{last}/ordinary", as_of="2025-12-31"
-        )
+        certificate = await accountant.get(f"/console/ventures/{vid}/certificates/{last}/ordinary", as_of="2025-12-31")
         assert certificate.status_code == 200, certificate.text
         assert "<dd>社员102</dd>" in certificate.text and "<dd>102 股</dd>" in certificate.text
         assert "<dd>102.00 元</dd>" in certificate.text
