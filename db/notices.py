@@ -209,6 +209,29 @@ LIMIT $8
 """
 
 
+async def objected_notices(
+    conn: asyncpg.Connection, county_code: str | None, scope: str, limit: int
+) -> list[asyncpg.Record]:
+    """The notices of a county (every county's for None) with objections still open on households
+    of `scope` (a region prefix, '' for the whole county), newest first, each with how many: read
+    from the open objections (a partial index), not from every running notice."""
+    return await conn.fetch(
+        """SELECT n.id, n.title, count(*) AS open_objections
+           FROM objections o
+           JOIN notices n ON n.county_code = o.county_code AND n.id = o.notice_id
+           JOIN notice_subjects s ON s.county_code = o.county_code AND s.notice_id = o.notice_id
+                                 AND s.subject_id = o.subject_id
+           JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
+           WHERE o.status = 'open' AND ($1::char(12) IS NULL OR o.county_code = $1)
+             AND h.village_code LIKE $2 || '%'
+           GROUP BY n.county_code, n.id, n.title, n.starts_on
+           ORDER BY n.starts_on DESC, n.id DESC LIMIT $3""",
+        county_code,
+        scope,
+        limit,
+    )
+
+
 async def notices_page(
     conn: asyncpg.Connection,
     county_code: str | None,

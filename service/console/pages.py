@@ -4,7 +4,6 @@ own work first. The static files (the stylesheet) are served from service/static
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import msgspec
@@ -35,7 +34,7 @@ from service.core.pages import client_address, cross_site
 from service.core.principal import Role
 from service.core.settings import Settings
 from service.distributions.workflow import AwaitingApproval, awaiting_approval
-from service.notices.workflow import NOTICE_READERS, list_notices
+from service.notices.workflow import objected_notices
 from service.users.workflow import login
 from service.ventures.workflow import LatestPlan, VentureGlance, ventures_at_a_glance
 
@@ -157,16 +156,6 @@ async def _ventures_with_steps(conn: asyncpg.Connection, desk: Desk) -> list[Hom
     return [_home_row(v, desk) for v in await ventures_at_a_glance(conn, desk.principal, limit=50)]
 
 
-async def _objected_notices(conn: asyncpg.Connection, desk: Desk) -> list[Any]:
-    """The running notices of the reader's region with objections still open (the township resolves them)."""
-    if desk.role not in NOTICE_READERS:
-        return []
-    page = await list_notices(
-        conn, desk.principal, desk.today, county_code=None, kind=None, state="open", limit=100, cursor=None
-    )
-    return [n for n in page.items if n.open_objections]
-
-
 @console_get(HOME)
 async def home(desk: Desk, conn: asyncpg.Connection) -> Response:
     desk.section = "home"
@@ -179,7 +168,7 @@ async def home(desk: Desk, conn: asyncpg.Connection) -> Response:
         ventures=ventures,
         queue=queue,
         reviews=reviews,
-        objected=await _objected_notices(conn, desk),
+        objected=await objected_notices(conn, desk.principal),
         is_accountant=desk.role == Role.ACCOUNTANT,
     )
 

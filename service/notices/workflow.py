@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from db import notices as q
 from db.ids import as_uuid
@@ -188,6 +189,31 @@ NOTICE_READERS = (
     Role.FINANCE_APPROVER,
     Role.AUDITOR,
 )
+
+
+class ObjectedNotice(msgspec.Struct, frozen=True):
+    """A notice with objections still open on households the reader answers for (异议待处理)."""
+
+    id: str
+    title: str
+    open_objections: int
+
+
+# A home lists at most this many objected notices (a county has a handful at a time).
+OBJECTED_NOTICES_SHOWN = 50
+
+
+async def objected_notices(conn: asyncpg.Connection, principal: Principal) -> list[ObjectedNotice]:
+    """The notices of the reader's county with objections still open on households of its region,
+    each with how many of those (the ones list_objections shows it and it may resolve), newest
+    first; none for a role that reads no notices. An objection left open after its notice ended
+    still waits for the township, so it is counted too."""
+    if principal.role not in NOTICE_READERS or not principal.region_code:
+        return []
+    rows = await q.objected_notices(
+        conn, county_of(principal.region_code), region_prefix(principal.region_code), OBJECTED_NOTICES_SHOWN
+    )
+    return [ObjectedNotice(str(r["id"]), r["title"], r["open_objections"]) for r in rows]
 
 
 async def list_notices(
