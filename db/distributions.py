@@ -553,15 +553,21 @@ async def venture_plans_page(
     )
 
 
-async def submitted_in_region(conn: asyncpg.Connection, scope: str, limit: int) -> list[asyncpg.Record]:
-    """Plans waiting for a township's approval (submitted), of ventures whose village starts with `scope`."""
-    return await conn.fetch(
-        """SELECT d.*, v.name AS venture_name FROM distributions d JOIN ventures v ON v.county_code = d.county_code AND v.id = d.venture_id
-           WHERE d.status = 'submitted' AND v.village_code LIKE $1 || '%'
-           ORDER BY d.updated_at LIMIT $2""",
-        scope,
-        limit,
-    )
+_SUBMITTED = """SELECT d.*, v.name AS venture_name
+    FROM distributions d JOIN ventures v ON v.county_code = d.county_code AND v.id = d.venture_id
+    WHERE d.status = 'submitted' AND v.village_code LIKE $1 || '%' {county}
+    ORDER BY d.updated_at LIMIT $2"""
+
+
+async def submitted_in_region(
+    conn: asyncpg.Connection, county_code: str | None, scope: str, limit: int
+) -> list[asyncpg.Record]:
+    """Plans waiting for a township's approval (submitted), of ventures of a county (every county
+    for None) whose village starts with `scope`. The county keeps a township's queue to its own
+    county's rows (one shard on a cluster) rather than every submitted plan of the province."""
+    if county_code is None:
+        return await conn.fetch(_SUBMITTED.format(county=""), scope, limit)
+    return await conn.fetch(_SUBMITTED.format(county="AND d.county_code = $3"), scope, limit, county_code)
 
 
 async def mark_returned(

@@ -290,6 +290,19 @@ async def villages_under(conn: asyncpg.Connection, prefix: str, limit: int) -> l
     )
 
 
+async def regions_below(conn: asyncpg.Connection, prefix: str, limit: int) -> list[asyncpg.Record]:
+    """The counties, townships and villages whose code starts with `prefix`, county first, then
+    the townships, then the villages, each by code: one range of the primary key."""
+    return await conn.fetch(
+        """SELECT code, name, level, parent_code, county_code FROM regions
+           WHERE code BETWEEN rpad($1, 12, '0')::char(12) AND rpad($1, 12, '9')::char(12)
+             AND level IN ('county', 'township', 'village')
+           ORDER BY array_position(ARRAY['county', 'township', 'village'], level), code LIMIT $2""",
+        prefix,
+        limit,
+    )
+
+
 async def regions_page(
     conn: asyncpg.Connection, *, parent_code: str | None, level: str | None, after: str | None, limit: int
 ) -> list[asyncpg.Record]:

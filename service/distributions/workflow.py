@@ -33,7 +33,7 @@ from service.core.errors import conflict, forbidden, invalid_field, not_found
 from service.core.hooks import ObjectionHooks
 from service.core.pagination import checked_limit, decode_cursor, page_of
 from service.core.policy import can_read_venture, distribution_for, venture_for
-from service.core.principal import Principal, Role, region_prefix
+from service.core.principal import Principal, Role, county_of, region_prefix
 from service.core.settings import Settings
 from service.distributions import rules
 from service.distributions.rules import STATUS_WORDS, PayableLine, Plan, VentureFacts
@@ -550,8 +550,13 @@ async def awaiting_approval(conn: asyncpg.Connection, principal: Principal, limi
     """The plans submitted in the caller's region, oldest first (the admin sees every region's)."""
     if principal.role not in (Role.TOWNSHIP_APPROVER, Role.ADMIN):
         return []
-    scope = "" if principal.is_admin else region_prefix(principal.region_code or "x")
-    rows = await q.submitted_in_region(conn, scope, limit)
+    region = principal.region_code
+    if principal.is_admin:
+        rows = await q.submitted_in_region(conn, None, "", limit)
+    elif region:
+        rows = await q.submitted_in_region(conn, county_of(region), region_prefix(region), limit)
+    else:
+        return []
     return [AwaitingApproval(distribution_out(r), r["venture_name"]) for r in rows]
 
 

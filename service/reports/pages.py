@@ -22,7 +22,7 @@ from service.core.clock import Clock
 from service.core.downloads import PDF, XLSX, file_response
 from service.core.errors import invalid_field, not_found
 from service.core.principal import Principal, Role
-from service.registry.workflow import get_region, list_regions
+from service.registry.workflow import get_region, regions_below
 from service.reports import renderers, workflow
 from service.ventures.workflow import list_ventures
 
@@ -110,16 +110,8 @@ def report_link(kind: str, key: str, year: int, fmt: str) -> str:
 
 async def _regions_of(conn: asyncpg.Connection, principal: Principal) -> list[Any]:
     """The reader's region and the townships and villages under it, county first."""
-    own = await get_region(conn, principal.region_code or "")
-    found, parents = [own], [own]
-    while parents:
-        below = []
-        for parent in parents:
-            if parent.level in ("county", "township"):
-                below += (await list_regions(conn, parent_code=parent.code, limit=500)).items
-        found += below
-        parents = below
-    return [r for r in found if r.level in ("county", "township", "village")]
+    own = await get_region(conn, principal.region_code or "")  # 404 for a reader without a region
+    return list(await regions_below(conn, own.code))
 
 
 def _year(desk: Desk) -> int:

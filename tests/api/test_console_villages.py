@@ -55,6 +55,12 @@ async def test_the_village_choices_are_the_readers_region_in_a_large_registry(ap
         filtered = await office.get("/console/households", village_code=VILLAGE)
         assert filtered.status_code == 200 and "621223100201-001" in filtered.text
         assert f'<option value="{VILLAGE}" selected' in filtered.text
+        # The reports of the county, its township and each of its villages, in that order.
+        reports = (await office.get("/console/reports", year="2025")).text
+        places = [p for p in ("宕昌县", "城关镇", "南沿沟村", "王何村", "凤凰谷村", "草滩子村") if p in reports]
+        assert places == ["宕昌县", "城关镇", "南沿沟村", "王何村", "凤凰谷村", "草滩子村"]
+        assert [reports.index(p) for p in places] == sorted(reports.index(p) for p in places)
+        assert "620102" not in reports and "第1社区" not in reports
     async with Console(api, "cunwei") as village:
         assert _options((await village.get("/console/households")).text, "village_code") == [VILLAGE]
     async with Console(api, "admin") as admin:
