@@ -118,9 +118,19 @@ async def household(
     )
 
 
+_HOUSEHOLDS_PAGE = """SELECT id, household_no, county_code, village_code, head_name_masked, head_id_masked,
+           members, bank_name, bank_account_masked, phone_masked, status, split_from, created_at
+    FROM households
+    WHERE village_code LIKE $1 || '%' AND ($2::text IS NULL OR village_code = $2)
+      AND ($3::text IS NULL OR status = $3) AND household_no > coalesce($4::text, '')
+      AND ($6::text IS NULL OR starts_with(household_no, $6) OR head_name = $6) {county}
+    ORDER BY {order} LIMIT $5"""
+
+
 async def households_page(
     conn: asyncpg.Connection,
     *,
+    county_code: str | None,
     scope: str,
     village_code: str | None,
     status: str | None,
@@ -128,24 +138,16 @@ async def households_page(
     limit: int,
     find: str | None = None,
 ) -> list[asyncpg.Record]:
-    """Households whose village code starts with `scope`, by household number after `after_no`
-    (always a bound of the index range, so a generic plan of the prepared statement seeks to it);
-    `find` keeps those whose number starts with it or whose head bears exactly that name."""
-    return await conn.fetch(
-        """SELECT id, household_no, county_code, village_code, head_name_masked, head_id_masked, members,
-                  bank_name, bank_account_masked, phone_masked, status, split_from, created_at
-           FROM households
-           WHERE village_code LIKE $1 || '%' AND ($2::text IS NULL OR village_code = $2)
-             AND ($3::text IS NULL OR status = $3) AND household_no > coalesce($4::text, '')
-             AND ($6::text IS NULL OR starts_with(household_no, $6) OR head_name = $6)
-           ORDER BY household_no LIMIT $5""",
-        scope,
-        village_code,
-        status,
-        after_no,
-        limit,
-        find,
-    )
+    """Households of a county (every county's for None) whose village code starts with `scope`, by
+    household number after `after_no` (always a bound of the index range, so a generic plan of the
+    prepared statement seeks to it); `find` keeps those whose number starts with it or whose head
+    bears exactly that name. The county makes the read a range of (county_code, household_no):
+    without it a county's page walked the numbers of every county sorting before its own."""
+    parameters = [scope, village_code, status, after_no, limit, find]
+    if county_code is None:
+        return await conn.fetch(_HOUSEHOLDS_PAGE.format(county="", order="household_no"), *parameters)
+    sql = _HOUSEHOLDS_PAGE.format(county="AND county_code = $7", order="county_code, household_no")
+    return await conn.fetch(sql, *parameters, county_code)
 
 
 async def village_households_page(

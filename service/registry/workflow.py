@@ -42,7 +42,7 @@ from service.core.hooks import Hooks
 from service.core.imported import record_import
 from service.core.pagination import checked_limit, decode_cursor, page_of
 from service.core.policy import can_register_in, household_or_404
-from service.core.principal import Principal, region_prefix
+from service.core.principal import Principal, county_of, region_prefix
 from service.core.tabular import Table, read_sheet
 from service.registry import rules
 from service.registry.rules import HouseholdDraft, StatusEvent, check_row
@@ -301,8 +301,16 @@ async def list_households(
             conn, scope=scope, village_code=village_code, status=status, after_no=after_no, limit=limit + 1, find=found
         )
     else:
+        county = None if principal.is_admin else county_of(principal.region_code or "x")
         rows = await q.households_page(
-            conn, scope=scope, village_code=village_code, status=status, after_no=after_no, limit=limit + 1, find=found
+            conn,
+            county_code=county,
+            scope=scope,
+            village_code=village_code,
+            status=status,
+            after_no=after_no,
+            limit=limit + 1,
+            find=found,
         )
     rows, next_cursor = page_of(rows, limit, lambda r: [r["household_no"]])
     return Page([household_out(r) for r in rows], next_cursor)

@@ -305,7 +305,9 @@ async def test_a_province_wide_list_asks_every_shard(cluster_db):
     conn = await connect(cluster_db)
     try:
         log = await logged(conn)
-        rows = await households_page(conn, scope="62", village_code=None, status=None, after_no=None, limit=50)
+        rows = await households_page(
+            conn, county_code=None, scope="62", village_code=None, status=None, after_no=None, limit=50
+        )
         conn.remove_log_listener(log)
         shards = await conn.fetchval("SELECT shard_count FROM citus_tables WHERE table_name = 'households'::regclass")
     finally:
