@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from db.scoping import in_county
+
 
 async def append(
     conn: asyncpg.Connection,
@@ -48,14 +50,6 @@ async def seal(conn: asyncpg.Connection, county_code: str) -> None:
     )
 
 
-def _of(county_code: str | None, sql: str, column: str) -> tuple[str, list[str]]:
-    """`sql` with {where} filled: every county's rows (None), or one county's. Two texts rather than
-    one `$1 IS NULL OR …`, whose generic plan would read every county's chain for one county."""
-    if county_code is None:
-        return sql.format(where="", and_=""), []
-    return sql.format(where=f"WHERE {column} = $1", and_=f"AND {column} = $1"), [county_code]
-
-
 _CHAIN_BREAKS = """
         WITH chain AS (
             SELECT county_code, seq, prev_hash, hash,
@@ -64,7 +58,7 @@ _CHAIN_BREAKS = """
                        prev_hash), 'UTF8')), 'hex') AS recomputed,
                    lag(hash) OVER (PARTITION BY county_code ORDER BY seq) AS previous,
                    lag(seq) OVER (PARTITION BY county_code ORDER BY seq) AS previous_seq
-            FROM audit_log {where})
+            FROM audit_log {county})
         SELECT county_code, seq,
                CASE WHEN recomputed <> hash THEN 'content'
                     WHEN previous IS NOT NULL AND previous <> prev_hash THEN 'link'
@@ -83,21 +77,21 @@ _CHAIN_BREAKS = """
 async def chain_breaks(conn: asyncpg.Connection, county_code: str | None = None) -> list[asyncpg.Record]:
     """Rows whose hash, link to the previous row, numbering or start no longer hold (in every
     county, or in the one named: a window partitioned by county, so filtering first is the same)."""
-    sql, args = _of(county_code, _CHAIN_BREAKS, "county_code")
+    sql, args = in_county(_CHAIN_BREAKS, county_code, "WHERE county_code = $1")
     return await conn.fetch(sql, *args)
 
 
 async def broken_tails(conn: asyncpg.Connection, county_code: str | None = None) -> list[asyncpg.Record]:
     """Counties whose recorded head no longer matches the last row of their chain."""
-    sql, args = _of(
-        county_code,
+    sql, args = in_county(
         """
         SELECT h.county_code, h.seq
         FROM audit_heads h
         LEFT JOIN audit_log l ON l.county_code = h.county_code AND l.seq = h.seq
-        WHERE h.seq > 0 AND (l.hash IS NULL OR l.hash <> h.hash) {and_}
+        WHERE h.seq > 0 AND (l.hash IS NULL OR l.hash <> h.hash) {county}
         """,
-        "h.county_code",
+        county_code,
+        "AND h.county_code = $1",
     )
     return await conn.fetch(sql, *args)
 
@@ -105,15 +99,15 @@ async def broken_tails(conn: asyncpg.Connection, county_code: str | None = None)
 async def unsealed_heads(conn: asyncpg.Connection, county_code: str | None = None) -> list[asyncpg.Record]:
     """Counties whose chain runs past its head (a commit that did not seal: a bug in the code that
     committed, and a tail a removal would not be seen from), with the chain's last seq."""
-    sql, args = _of(
-        county_code,
+    sql, args = in_county(
         """
         SELECT l.county_code, max(l.seq) AS seq
         FROM audit_log l LEFT JOIN audit_heads h ON h.county_code = l.county_code
-        {where}
+        {county}
         GROUP BY l.county_code, h.seq
         HAVING max(l.seq) > coalesce(h.seq, 0)
         """,
-        "l.county_code",
+        county_code,
+        "WHERE l.county_code = $1",
     )
     return await conn.fetch(sql, *args)

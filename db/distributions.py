@@ -17,6 +17,7 @@ import msgspec
 
 from db import ventures as ventures_q
 from db.ids import as_uuid, row_for_update
+from db.scoping import in_county
 from schemas.ventures import Charter as CharterIn
 from service.distributions.rules import (
     ARREARS_MEMO,
@@ -565,9 +566,8 @@ async def submitted_in_region(
     """Plans waiting for a township's approval (submitted), of ventures of a county (every county
     for None) whose village starts with `scope`. The county keeps a township's queue to its own
     county's rows (one shard on a cluster) rather than every submitted plan of the province."""
-    if county_code is None:
-        return await conn.fetch(_SUBMITTED.format(county=""), scope, limit)
-    return await conn.fetch(_SUBMITTED.format(county="AND d.county_code = $3"), scope, limit, county_code)
+    sql, county = in_county(_SUBMITTED, county_code, "AND d.county_code = $3")
+    return await conn.fetch(sql, scope, limit, *county)
 
 
 async def mark_returned(

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from db.ids import as_uuid
+from db.scoping import in_county
 
 # ---- regions ------------------------------------------------------------------------------------
 
@@ -124,7 +125,7 @@ _HOUSEHOLDS_PAGE = """SELECT id, household_no, county_code, village_code, head_n
     WHERE village_code LIKE $1 || '%' AND ($2::text IS NULL OR village_code = $2)
       AND ($3::text IS NULL OR status = $3) AND household_no > coalesce($4::text, '')
       AND ($6::text IS NULL OR starts_with(household_no, $6) OR head_name = $6) {county}
-    ORDER BY {order} LIMIT $5"""
+    ORDER BY household_no LIMIT $5"""
 
 
 async def households_page(
@@ -143,11 +144,8 @@ async def households_page(
     prepared statement seeks to it); `find` keeps those whose number starts with it or whose head
     bears exactly that name. The county makes the read a range of (county_code, household_no):
     without it a county's page walked the numbers of every county sorting before its own."""
-    parameters = [scope, village_code, status, after_no, limit, find]
-    if county_code is None:
-        return await conn.fetch(_HOUSEHOLDS_PAGE.format(county="", order="household_no"), *parameters)
-    sql = _HOUSEHOLDS_PAGE.format(county="AND county_code = $7", order="county_code, household_no")
-    return await conn.fetch(sql, *parameters, county_code)
+    sql, county = in_county(_HOUSEHOLDS_PAGE, county_code, "AND county_code = $7")
+    return await conn.fetch(sql, scope, village_code, status, after_no, limit, find, *county)
 
 
 async def village_households_page(

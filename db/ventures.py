@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from db.ids import as_uuid, row_for_update
+from db.scoping import in_county
 from service.ventures.rules import ShareMovement, TradeRow
 
 
@@ -423,10 +424,18 @@ async def reallocations(conn: asyncpg.Connection, venture_id: uuid.UUID) -> list
     )
 
 
+_VENTURES_PAGE = """SELECT * FROM ventures
+    WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[])) AND village_code LIKE $2 || '%'
+      AND ($3::text IS NULL OR village_code = $3) AND ($4::text IS NULL OR model = $4)
+      AND ($5::text IS NULL OR (name, id) > ($5::text, $6::uuid)) {county}
+    ORDER BY name, id LIMIT $7"""
+
+
 async def ventures_page(
     conn: asyncpg.Connection,
     *,
     venture_ids: Sequence[uuid.UUID] | None,
+    county_code: str | None,
     scope: str,
     village_code: str | None,
     model: str | None,
@@ -434,45 +443,41 @@ async def ventures_page(
     limit: int,
 ) -> list[asyncpg.Record]:
     """Ventures by name then id, after the key `after`: those of `venture_ids` when given (an
-    accountant's), and only those whose village code starts with `scope`."""
-    return await conn.fetch(
-        """SELECT * FROM ventures
-           WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[])) AND village_code LIKE $2 || '%'
-             AND ($3::text IS NULL OR village_code = $3) AND ($4::text IS NULL OR model = $4)
-             AND ($5::text IS NULL OR (name, id) > ($5::text, $6::uuid))
-           ORDER BY name, id LIMIT $7""",
-        venture_ids,
-        scope,
-        village_code,
-        model,
-        after[0] if after else None,
-        after[1] if after else None,
-        limit,
-    )
+    accountant's), of one county when given (its range of the key, not the province's), and only
+    those whose village code starts with `scope`."""
+    sql, county = in_county(_VENTURES_PAGE, county_code, "AND county_code = $8")
+    after_name, after_id = after if after else (None, None)
+    return await conn.fetch(sql, venture_ids, scope, village_code, model, after_name, after_id, limit, *county)
+
+
+_WITH_LATEST_PLAN = """SELECT v.id::text AS id, v.name, v.model, v.village_code,
+           coalesce(r.name, v.village_code) AS village_name,
+           d.id::text AS plan_id, d.fiscal_year, d.status, d.notice_ends_on
+    FROM (SELECT id, name, model, village_code FROM ventures
+          WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[])) AND village_code LIKE $2 || '%' {county}
+          ORDER BY name, id LIMIT $3) v
+    LEFT JOIN regions r ON r.code = v.village_code
+    LEFT JOIN LATERAL (SELECT id, fiscal_year, status, notice_ends_on FROM distributions
+                       WHERE venture_id = v.id
+                       ORDER BY fiscal_year DESC, id::text LIMIT 1) d ON true
+    ORDER BY v.name, v.id"""
 
 
 async def ventures_with_latest_plan(
-    conn: asyncpg.Connection, *, venture_ids: Sequence[uuid.UUID] | None, scope: str, limit: int
+    conn: asyncpg.Connection,
+    *,
+    venture_ids: Sequence[uuid.UUID] | None,
+    county_code: str | None,
+    scope: str,
+    limit: int,
 ) -> list[asyncpg.Record]:
     """The first `limit` ventures by name then id (those of `venture_ids` when given, and only
     those whose village code starts with `scope`), each with its village's name and the few
     columns of its latest plan (plan_id NULL when it has none): one query for a console's home,
     rather than one or two a venture with every plan's JSON decoded. Ids come as text, as the
     page shows them (a uuid decoded only to be printed again cost a home some 3 µs a venture)."""
-    return await conn.fetch(
-        """SELECT v.id::text AS id, v.name, v.model, v.village_code, coalesce(r.name, v.village_code) AS village_name,
-                  d.id::text AS plan_id, d.fiscal_year, d.status, d.notice_ends_on
-           FROM (SELECT id, name, model, village_code FROM ventures
-                 WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[])) AND village_code LIKE $2 || '%'
-                 ORDER BY name, id LIMIT $3) v
-           LEFT JOIN regions r ON r.code = v.village_code
-           LEFT JOIN LATERAL (SELECT id, fiscal_year, status, notice_ends_on FROM distributions
-                              WHERE venture_id = v.id ORDER BY fiscal_year DESC, id::text LIMIT 1) d ON true
-           ORDER BY v.name, v.id""",
-        venture_ids,
-        scope,
-        limit,
-    )
+    sql, county = in_county(_WITH_LATEST_PLAN, county_code, "AND county_code = $4")
+    return await conn.fetch(sql, venture_ids, scope, limit, *county)
 
 
 async def share_movements_page(

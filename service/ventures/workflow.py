@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import msgspec
@@ -44,7 +44,7 @@ from service.core.errors import forbidden, invalid_field, not_found
 from service.core.imported import record_import
 from service.core.pagination import DEFAULT_LIMIT, checked_limit, decode_cursor, page_of
 from service.core.policy import may_found_venture_in, venture_for
-from service.core.principal import Principal, Role, region_prefix
+from service.core.principal import Principal, Role, county_of, region_prefix
 from service.core.tabular import read_sheet
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line
@@ -154,16 +154,25 @@ async def get_venture(conn: asyncpg.Connection, principal: Principal, venture_id
     return venture_out(await venture_for(conn, principal, venture_id))
 
 
-def _readable(principal: Principal, village_code: str | None) -> tuple[list[uuid.UUID] | None, str]:
-    """Which ventures the caller may read: the ids it keeps (an accountant's, else None) and the
+class Readable(NamedTuple):
+    """Which ventures a caller may read: the ids it keeps (an accountant's, else None), the county
+    they are in (None: any, for the admin and an accountant, whose ids bound the read) and the
     prefix their village codes start with ('' for the admin and for an accountant)."""
+
+    ids: list[uuid.UUID] | None
+    county: str | None
+    scope: str
+
+
+def _readable(principal: Principal, village_code: str | None) -> Readable:
     if principal.role == Role.ACCOUNTANT:
-        return [u for u in (as_uuid(v) for v in principal.venture_ids) if u is not None], ""
+        return Readable([u for u in (as_uuid(v) for v in principal.venture_ids) if u is not None], None, "")
     if principal.is_admin:
-        return None, ""
+        return Readable(None, None, "")
     if principal.role == Role.HOUSEHOLD or (village_code and not principal.covers_region(village_code)):
         raise forbidden("只能查看本辖区的经营主体")
-    return None, region_prefix(principal.region_code or "x")
+    region = principal.region_code or "x"
+    return Readable(None, county_of(region), region_prefix(region))
 
 
 async def list_ventures(
@@ -177,7 +186,7 @@ async def list_ventures(
 ) -> Page[VentureOut]:
     """The ventures the caller may read, by name: an accountant those it keeps, region staff
     those of their region, the admin every one."""
-    ids, scope = _readable(principal, village_code)
+    readable = _readable(principal, village_code)
     key = decode_cursor(cursor, 2)
     after = None
     if key:
@@ -186,7 +195,14 @@ async def list_ventures(
             raise invalid_field("cursor", "分页游标无效")
         after = (key[0], last_id)
     rows = await q.ventures_page(
-        conn, venture_ids=ids, scope=scope, village_code=village_code, model=model, after=after, limit=limit + 1
+        conn,
+        venture_ids=readable.ids,
+        county_code=readable.county,
+        scope=readable.scope,
+        village_code=village_code,
+        model=model,
+        after=after,
+        limit=limit + 1,
     )
     page, next_cursor = page_of(rows, limit, lambda r: [r["name"], str(r["id"])])
     return Page([venture_out(r) for r in page], next_cursor)
@@ -217,8 +233,10 @@ class VentureGlance(msgspec.Struct, frozen=True):
 async def ventures_at_a_glance(conn: asyncpg.Connection, principal: Principal, limit: int = 50) -> list[VentureGlance]:
     """The first `limit` ventures the caller may read, by name, each with its latest plan: the
     ventures list_ventures gives the caller, read in one query."""
-    ids, scope = _readable(principal, None)
-    rows = await q.ventures_with_latest_plan(conn, venture_ids=ids, scope=scope, limit=limit)
+    readable = _readable(principal, None)
+    rows = await q.ventures_with_latest_plan(
+        conn, venture_ids=readable.ids, county_code=readable.county, scope=readable.scope, limit=limit
+    )
     return [
         VentureGlance(
             r["id"],
