@@ -64,27 +64,42 @@ async def notice(conn: asyncpg.Connection, notice_id: str | uuid.UUID) -> asyncp
     )
 
 
+_ITEMS = """SELECT s.subject_id, s.amount_fen, h.household_no, h.head_name_masked, h.head_id_masked,
+           v.name AS village_name,
+           EXISTS (SELECT 1 FROM objections o WHERE o.county_code = s.county_code
+                     AND o.notice_id = s.notice_id AND o.subject_id = s.subject_id
+                     AND o.status = 'open') AS objection_open
+    FROM notice_subjects s
+    JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
+    JOIN regions v ON v.code = h.village_code
+    WHERE s.county_code = $1 AND s.notice_id = $2 AND h.village_code LIKE $5 || '%' AND {which}"""
+
+
 async def items_page(
     conn: asyncpg.Connection, n: asyncpg.Record, *, after_household_no: str | None, limit: int, scope: str = ""
 ) -> list[asyncpg.Record]:
     """A notice's subjects by household number, masked, with whether an objection is open on each;
     `scope` (a region prefix) keeps the households of that region."""
     return await conn.fetch(
-        """SELECT s.subject_id, s.amount_fen, h.household_no, h.head_name_masked, h.head_id_masked,
-                  v.name AS village_name,
-                  EXISTS (SELECT 1 FROM objections o WHERE o.county_code = s.county_code
-                            AND o.notice_id = s.notice_id AND o.subject_id = s.subject_id
-                            AND o.status = 'open') AS objection_open
-           FROM notice_subjects s
-           JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
-           JOIN regions v ON v.code = h.village_code
-           WHERE s.county_code = $1 AND s.notice_id = $2 AND ($3::text IS NULL OR h.household_no > $3)
-             AND h.village_code LIKE $5 || '%'
-           ORDER BY h.household_no LIMIT $4""",
+        _ITEMS.format(which="($3::text IS NULL OR h.household_no > $3) ORDER BY h.household_no LIMIT $4"),
         n["county_code"],
         n["id"],
         after_household_no,
         limit,
+        scope,
+    )
+
+
+async def items_of(
+    conn: asyncpg.Connection, n: asyncpg.Record, subject_ids: Sequence[str], *, scope: str = ""
+) -> list[asyncpg.Record]:
+    """The named subjects of a notice (those of `scope`'s households), as items_page gives them."""
+    return await conn.fetch(
+        _ITEMS.format(which="s.subject_id = ANY($3::text[]) ORDER BY h.household_no LIMIT $4"),
+        n["county_code"],
+        n["id"],
+        list(subject_ids),
+        len(subject_ids),
         scope,
     )
 

@@ -37,6 +37,7 @@ from service.notices.workflow import (
     public_notice,
     resolve_objection,
     staff_notice,
+    subjects_named,
 )
 
 NOTICE_PAGE_SIZE = 100
@@ -178,9 +179,8 @@ async def _console_notice_page(
     notice = await staff_notice(
         conn, desk.principal, settings, desk.today, notice_id, limit=NOTICE_PAGE_SIZE, cursor=cursor
     )
-    everyone = await staff_notice(conn, desk.principal, settings, desk.today, notice_id, limit=500, cursor=None)
-    subjects = {item.subject_id: item for item in everyone.items}
     objections = await list_objections(conn, desk.principal, notice_id)
+    subjects = await subjects_named(conn, desk.principal, notice_id, [o.subject_id for o in objections])
     return console_render(
         desk,
         "console/notice.html",

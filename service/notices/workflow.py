@@ -140,6 +140,23 @@ async def public_notice(
     after = decode_cursor(cursor, 1)
     rows = await q.items_page(conn, n, after_household_no=after[0] if after else None, limit=limit + 1, scope=scope)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["household_no"]])
+    return _public(n, settings, today, [notice_item(r) for r in page], next_cursor)
+
+
+def notice_item(r: asyncpg.Record) -> NoticeItem:
+    return NoticeItem(
+        r["subject_id"],
+        r["head_name_masked"],
+        r["head_id_masked"],
+        r["village_name"],
+        r["amount_fen"],
+        r["objection_open"],
+    )
+
+
+def _public(
+    n: asyncpg.Record, settings: Settings, today: dt.date, items: list[NoticeItem], next_cursor: str | None
+) -> PublicNotice:
     base = settings.public_base_url.rstrip("/")
     return PublicNotice(
         id=str(n["id"]),
@@ -151,17 +168,7 @@ async def public_notice(
         state=notice_state(n["starts_on"], n["ends_on"], today),
         how_to_object=how_to_object(n["starts_on"], n["ends_on"]),
         objection_url=f"{base}/notices/{n['id']}/objections",
-        items=[
-            NoticeItem(
-                r["subject_id"],
-                r["head_name_masked"],
-                r["head_id_masked"],
-                r["village_name"],
-                r["amount_fen"],
-                r["objection_open"],
-            )
-            for r in page
-        ],
+        items=items,
         next_cursor=next_cursor,
     )
 
@@ -278,14 +285,38 @@ async def staff_notice(
 ) -> PublicNotice:
     """A notice as its county's staff read it in the console: as the public does, with only the
     households of a village's or township's own region listed."""
-    n = await _notice(conn, notice_id)
+    _check_staff_reader(principal, await _notice(conn, notice_id))
+    return await public_notice(
+        conn, settings, today, notice_id, limit=limit, cursor=cursor, scope=_staff_scope(principal)
+    )
+
+
+def _check_staff_reader(principal: Principal, n: asyncpg.Record) -> None:
+    """A notice's county's staff who read notices, and the admin; the others are told it is not there."""
     if principal.role not in NOTICE_READERS and not principal.is_admin:
         raise not_found("公示")
     if not principal.covers_county(n["county_code"]):
         raise not_found("公示")
+
+
+def _staff_scope(principal: Principal) -> str:
+    """The households a notice's staff reader sees: a village's or township's own, else the county's."""
     regional = principal.role in (Role.VILLAGE_REVIEWER, Role.TOWNSHIP_APPROVER)
-    scope = region_prefix(principal.region_code or "x") if regional else ""
-    return await public_notice(conn, settings, today, notice_id, limit=limit, cursor=cursor, scope=scope)
+    return region_prefix(principal.region_code or "x") if regional else ""
+
+
+async def subjects_named(
+    conn: asyncpg.Connection, principal: Principal, notice_id: str, subject_ids: Sequence[str]
+) -> dict[str, NoticeItem]:
+    """The subjects of a notice that its objections name, by subject id, as the staff page lists
+    them (those of the reader's region): read by id, not as the notice's first page of subjects,
+    which a county-wide list of thousands outruns."""
+    n = await _notice(conn, notice_id)
+    _check_staff_reader(principal, n)
+    wanted = sorted(set(subject_ids))
+    if not wanted:
+        return {}
+    return {r["subject_id"]: notice_item(r) for r in await q.items_of(conn, n, wanted, scope=_staff_scope(principal))}
 
 
 async def file_objection(
