@@ -427,13 +427,21 @@ def differences_named(r: Reconciliation) -> list[str]:
     return named
 
 
+RECONCILED_PAGE = 50  # batches a page of the reconciliation
+
+
 @console_get(RECONCILIATION)
 async def reconciliation_page(desk: Desk, conn: asyncpg.Connection) -> Response:
     desk.section = "reconciliation"
     _require(desk, (*FINANCE, Role.AUDITOR), "只有县财政和审计可以查看对账")
     code = await _county(desk, conn)
     county = await workflow.reconcile_county(conn, desk.principal, code)
-    page = await workflow.list_batches(conn, desk.principal, code, limit=100)
+    # A page of the county's batches at a time, newest first, "更早的批次" to the next: every batch
+    # stays reachable (the newest hundred were shown, and older ones dropped off), and one page
+    # costs a reconciliation a batch of that page only.
+    page = await workflow.list_batches(
+        conn, desk.principal, code, limit=RECONCILED_PAGE, cursor=desk.query.get("cursor") or None
+    )
     batches = []
     for b in page.items:
         if b.status in ("approved", "closed"):
@@ -445,6 +453,9 @@ async def reconciliation_page(desk: Desk, conn: asyncpg.Connection) -> Response:
         county=county,
         named=differences_named(county),
         batches=batches,
+        earlier=desk.link(RECONCILIATION, cursor=page.next_cursor, county_code=desk.query.get("county_code"))
+        if page.next_cursor
+        else None,
         status_words=BATCH_STATUS_WORDS,
     )
 
