@@ -7,7 +7,6 @@ Every page calls service/ventures/workflow.py, inside a transaction wherever the
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import asyncpg
@@ -18,8 +17,6 @@ from schemas.ventures import (
     Charter,
     MemberCreate,
     ReallocationConfirm,
-    Register,
-    RegisterItem,
     ShareMovementCreate,
     SubsidyCreate,
     VentureCreate,
@@ -32,7 +29,6 @@ from service.console.routing import console_get, console_post, form_of
 from service.console.tables import Column, in_memory, listing, table_page
 from service.console.words import CLASS_WORDS, MEMBER_KIND_WORDS, MODEL_WORDS, MOVEMENT_WORDS
 from service.core.errors import DomainError
-from service.core.pagination import MAX_LIMIT
 from service.registry.workflow import villages_within
 from service.ventures import workflow
 from service.ventures.charter_words import charter_sentences
@@ -292,28 +288,12 @@ REGISTER_COLUMNS = [
 ]
 
 
-async def _whole_register(
-    desk: Desk, conn: asyncpg.Connection, venture_id: str, as_of: dt.date | None
-) -> tuple[Register, list[RegisterItem]]:
-    """The register as of a day with every holding: the workflow answers a page at a time (the
-    API's), and the page, its download and a certificate need them all, not the first hundred."""
-    items: list[RegisterItem] = []
-    cursor = None
-    while True:
-        page = await workflow.register(
-            conn, desk.principal, venture_id, as_of, desk.today, limit=MAX_LIMIT, cursor=cursor
-        )
-        items += page.items
-        if page.next_cursor is None:
-            return page, items
-        cursor = page.next_cursor
-
-
 @console_get(f"{BASE}/{{venture_id:str}}/register")
 async def register_page(desk: Desk, conn: asyncpg.Connection, venture_id: str) -> Response:
     await open_venture(desk, conn, venture_id, "register")
     as_of = parse_date(desk.query.get("as_of", ""))
-    register, holdings = await _whole_register(desk, conn, venture_id, as_of)
+    # Every holding at once: the page pages it in memory and its download holds it whole.
+    register = await workflow.register(conn, desk.principal, venture_id, as_of, desk.today, limit=None)
     day = register.as_of.isoformat()
     rows = [
         {
@@ -326,7 +306,7 @@ async def register_page(desk: Desk, conn: asyncpg.Connection, venture_id: str) -
                 f"{BASE}/{venture_id}/certificates/{i.member_id}/{i.share_class}?as_of={day}",
             ),
         }
-        for i in holdings
+        for i in register.items
     ]
     table = await listing(
         desk, in_memory(rows, REGISTER_COLUMNS), REGISTER_COLUMNS, title="股东名册", filename="register"
@@ -340,8 +320,9 @@ async def certificate_page(
     desk: Desk, conn: asyncpg.Connection, venture_id: str, member_id: str, share_class: str
 ) -> Response:
     venture = await open_venture(desk, conn, venture_id, "register")
-    register, holdings = await _whole_register(desk, conn, venture_id, parse_date(desk.query.get("as_of", "")))
-    item = next((i for i in holdings if i.member_id == member_id and i.share_class == share_class), None)
+    as_of = parse_date(desk.query.get("as_of", ""))
+    register = await workflow.register(conn, desk.principal, venture_id, as_of, desk.today, limit=None)
+    item = next((i for i in register.items if i.member_id == member_id and i.share_class == share_class), None)
     if item is None:
         return error_page(desk, 404, "该股东在这一天没有这类股份。")
     return render(desk, "console/certificate.html", venture=venture, item=item, as_of=register.as_of)

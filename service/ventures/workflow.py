@@ -408,11 +408,12 @@ async def register(
     as_of: dt.date | None,
     today: dt.date,
     *,
-    limit: int = DEFAULT_LIMIT,
+    limit: int | None = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Register:
     """The register as of a day (today when none is given): a page of the holdings with shares, by
-    member number then share class, and the register's totals."""
+    member number then share class, and the register's totals. `limit=None`: every holding at
+    once (the console's register and certificates; the API pages)."""
     v = await venture_for(conn, principal, venture_id)
     day = as_of or today
     held = holdings_as_of(await q.movements(conn, v["id"], until=day), day)
@@ -426,7 +427,10 @@ async def register(
         if not (isinstance(after[0], int) and isinstance(after[1], str)):
             raise invalid_field("cursor", "分页游标无效")
         lines = [line for line in every if (numbers[line[0][0]], line[0][1]) > (after[0], after[1])]
-    page, next_cursor = page_of(lines, limit, lambda line: [numbers[line[0][0]], line[0][1]])
+    if limit is None:
+        page, next_cursor = lines, None
+    else:
+        page, next_cursor = page_of(lines, limit, lambda line: [numbers[line[0][0]], line[0][1]])
     items = [
         RegisterItem(
             member_id=mid,
