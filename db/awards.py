@@ -303,16 +303,18 @@ ORDER BY a.seq LIMIT $6"""
 WAITING_STATUSES = ("pending_village", "pending_township", "held")
 _IS_WAITING = f"a.status IN ({', '.join(repr(s) for s in WAITING_STATUSES)}) AND a.status = ANY($3::text[])"
 _IN_A_REGION = "a.county_code = $1 AND a.village_code LIKE $2 || '%'"
-_WAITING = _APPLICATION + f"WHERE {_IN_A_REGION} AND {_IS_WAITING}\nORDER BY a.seq LIMIT $4"
+# after a.seq > $4: 0 reads from the first (seq starts at 1), a bare range of the partial index.
+_WAITING = _APPLICATION + f"WHERE {_IN_A_REGION} AND {_IS_WAITING} AND a.seq > $4\nORDER BY a.seq LIMIT $5"
 _WAITING_COUNT = f"""SELECT count(*)::int AS waiting, count(*) FILTER (WHERE a.status = 'held')::int AS held
 FROM award_applications a WHERE {_IN_A_REGION} AND {_IS_WAITING}"""
 
 
 async def applications_waiting(
-    conn: asyncpg.Connection, county_code: str, scope: str, statuses: Sequence[str], limit: int
+    conn: asyncpg.Connection, county_code: str, scope: str, statuses: Sequence[str], after_seq: int, limit: int
 ) -> list[asyncpg.Record]:
-    """Applications of every programme of a county in the given statuses, in a region, first filed first."""
-    return await conn.fetch(_WAITING, county_code, scope, list(statuses), limit)
+    """Applications of every programme of a county in the given statuses, in a region, first filed
+    first, from the one after `after_seq` (0: from the first)."""
+    return await conn.fetch(_WAITING, county_code, scope, list(statuses), after_seq, limit)
 
 
 async def applications_waiting_count(

@@ -25,7 +25,7 @@ from service.console.forms import Form
 from service.console.layout import DONE_WORDS, Desk, render, see_other
 from service.console.places import region_names
 from service.console.routing import console_get, console_post, form_of
-from service.console.tables import Column, in_memory, listing, table_page
+from service.console.tables import Column, listing, table_page
 from service.core.clock import Clock
 from service.core.errors import DomainError, not_found
 from service.core.principal import Role
@@ -131,14 +131,17 @@ async def _queue_page(desk: Desk, conn: asyncpg.Connection, form: Form, status: 
     desk.section = "reviews"
     if desk.role == Role.ACCOUNTANT:
         raise not_found("页面")  # an accountant keeps ventures' books; awards are not its work
-    queue = await workflow.review_queue(conn, desk.principal)
     programs = (await workflow.list_programs(conn, desk.principal, limit=500)).items
-    villages = await region_names(conn, [a.village_code for a in queue])
     names = {p.id: program_name(p) for p in programs}
-    rows = [application_row(a, villages, names) for a in queue]
+
+    async def fetch(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        page = await workflow.review_queue(conn, desk.principal, limit=limit, cursor=cursor)
+        villages = await region_names(conn, [a.village_code for a in page.items])
+        return [application_row(a, villages, names) for a in page.items], page.next_cursor
+
     table = await listing(
         desk,
-        in_memory(rows, QUEUE_COLUMNS),
+        fetch,
         QUEUE_COLUMNS,
         title="待我审核的奖励申请",
         filename="review-queue",
@@ -153,7 +156,7 @@ async def _queue_page(desk: Desk, conn: asyncpg.Connection, form: Form, status: 
         form=form,
         programs=programs,
         level=LEVEL_OF_ROLE.get(desk.role),
-        held=[r for r in rows if r["app"].status == "held"],
+        waiting=await workflow.review_queue_count(conn, desk.principal),
         check_names=CHECK_WORDS,
     )
 

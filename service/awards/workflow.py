@@ -739,15 +739,22 @@ WAITING_FOR: dict[str, tuple[str, ...]] = {
 assert {s for waiting in WAITING_FOR.values() for s in waiting} <= set(q.WAITING_STATUSES)
 
 
-async def review_queue(conn: asyncpg.Connection, principal: Principal, limit: int = 500) -> list[ApplicationOut]:
-    """The applications of the caller's county waiting for the caller's level, in its region, first filed first."""
+async def review_queue(
+    conn: asyncpg.Connection, principal: Principal, *, limit: int = 100, cursor: str | None = None
+) -> Page[ApplicationOut]:
+    """A page of the applications of the caller's county waiting for the caller's level, in its
+    region, first filed first (every one reachable, however long the queue at year end)."""
+    checked_limit(limit)
     statuses = WAITING_FOR.get(principal.role)
+    after = decode_cursor(cursor, 1)
+    if after is not None and not (isinstance(after[0], int) and 0 <= after[0] < 2**63):
+        raise invalid_field("cursor", "分页游标无效")
     if not statuses:
-        return []
-    rows = await q.applications_waiting(
-        conn, county_of(principal.region_code or ""), _scope(principal), statuses, limit
-    )
-    return [application_out(r) for r in rows]
+        return Page([], None)
+    county, scope = county_of(principal.region_code or ""), _scope(principal)
+    rows = await q.applications_waiting(conn, county, scope, statuses, after[0] if after else 0, limit + 1)
+    page, next_cursor = page_of(list(rows), limit, lambda r: [r["seq"]])
+    return Page([application_out(r) for r in page], next_cursor)
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,9 @@ VENTURE_REPORTS = {
 }
 
 
+VENTURES_A_PAGE = 100  # a county's ventures, a page at a time with 更多经营主体 to the next
+
+
 def report_link(kind: str, key: str, year: int, fmt: str) -> str:
     return f"{REPORTS}/{kind}/{key}?year={year}&format={fmt}"
 
@@ -129,14 +132,17 @@ async def reports_page(desk: Desk, conn: asyncpg.Connection) -> Response:
         raise not_found("页面")
     year = _year(desk)
     regions = await _regions_of(conn, desk.principal)
-    ventures = (await list_ventures(conn, desk.principal, village_code=None, model=None, limit=500, cursor=None)).items
-    villages = await region_names(conn, [v.village_code for v in ventures])
+    ventures = await list_ventures(
+        conn, desk.principal, village_code=None, model=None, limit=VENTURES_A_PAGE, cursor=desk.query.get("cursor")
+    )
+    villages = await region_names(conn, [v.village_code for v in ventures.items])
     return render(
         desk,
         "console/reports.html",
         year=year,
         regions=regions,
-        ventures=ventures,
+        ventures=ventures.items,
+        more=ventures.next_cursor,
         villages=villages,
         kinds=KINDS,
         venture_reports=VENTURE_REPORTS,

@@ -39,7 +39,7 @@ async def test_each_reviewers_home_counts_its_whole_queue_and_the_held_in_it(api
         counts = {}
         for username in ("cunwei", "xiangzhen", "shenji"):
             principal = await _principal(conn, username)
-            queue = await review_queue(conn, principal)
+            queue = (await review_queue(conn, principal, limit=500)).items
             count = await review_queue_count(conn, principal)
             assert (count.waiting, count.held) == (len(queue), sum(1 for a in queue if a.status == "held"))
             counts[username] = count
@@ -52,3 +52,28 @@ async def test_each_reviewers_home_counts_its_whole_queue_and_the_held_in_it(api
         home = (await township.get("/console/")).text
     assert f"待我审核的奖励申请（{counts['xiangzhen'].waiting}）" in home
     assert "其中 1 份在比对名单或分户上有疑点" in home
+
+
+async def test_a_queue_longer_than_a_page_is_walked_to_its_last_application(api):
+    """At year end a township's queue outgrows a page: every waiting application is reachable,
+    first filed first, and the page's heading counts the whole queue, not the page."""
+    await applied(api)
+    conn = await api.connect()
+    try:
+        principal = await _principal(conn, "cunwei")
+        whole = (await review_queue(conn, principal, limit=500)).items
+        walked, cursor = [], None
+        while True:
+            page = await review_queue(conn, principal, limit=1, cursor=cursor)
+            walked += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    finally:
+        await conn.close()
+    assert [a.id for a in walked] == [a.id for a in whole] and len(whole) == 3
+    async with Console(api, "cunwei") as village:
+        page = await village.get("/console/reviews")
+        refused = await village.get("/console/reviews?cursor=bm90LWEta2V5")
+    assert "待我审核的奖励申请（共 3 份）" in page.text
+    assert refused.status_code == 422 and "分页游标无效" in refused.text
