@@ -483,15 +483,33 @@ async def accounts_page(desk: Desk, conn: asyncpg.Connection, venture_id: str) -
     return table_page(desk, table, "console/accounts.html", year=year)
 
 
+# A member's year of deliveries, a page at a time (a dairy member delivers twice a day).
+MEMBER_TRADES_A_PAGE = 100
+
+
 @console_get(f"{BASE}/{{venture_id:str}}/members/{{member_id:str}}")
 async def member_page(desk: Desk, conn: asyncpg.Connection, venture_id: str, member_id: str) -> Response:
     await open_venture(desk, conn, venture_id, "accounts")
     year = _year(desk)
     account = await workflow.member_account(conn, desk.principal, venture_id, member_id, year, desk.today)
     members = {m.id: m for m in await workflow.list_members(conn, desk.principal, venture_id)}
-    trades = await workflow.list_trades(conn, desk.principal, venture_id, year=year, member_id=member_id, limit=500)
+    trades = await workflow.list_trades(
+        conn,
+        desk.principal,
+        venture_id,
+        year=year,
+        member_id=member_id,
+        limit=MEMBER_TRADES_A_PAGE,
+        cursor=desk.query.get("cursor"),
+    )
     return render(
-        desk, "console/member.html", account=account, member=members[account.member_id], year=year, trades=trades.items
+        desk,
+        "console/member.html",
+        account=account,
+        member=members[account.member_id],
+        year=year,
+        trades=trades.items,
+        more=trades.next_cursor,
     )
 
 
