@@ -28,6 +28,7 @@ from service.awards.rules import (
     KIND_WORDS,
     STEPS,
     WITHDRAWABLE,
+    award_paid,
     income_form,
     per_capita_income,
     status_words,
@@ -239,7 +240,7 @@ def _steps(app: ApplicationOut) -> list[dict[str, Any]]:
     """The four steps with where the application is: done, now, or still to come."""
     keys = [key for key, _ in STEPS]
     at = keys.index(app.stage) if app.stage in keys else -1
-    done_all = app.status == "granted"
+    done_all = award_paid(app.status, app.payment.status if app.payment else None)
     return [
         {"words": words, "state": "done" if i < at or (done_all and i == at) else "now" if i == at else "later"}
         for i, (_, words) in enumerate(STEPS)
@@ -283,7 +284,13 @@ async def application_page(
         amount_fen=offer.amount_fen if offer else None,
         kind_words=KIND_WORDS[app.program_kind],
         steps=_steps(app),
-        words=status_words(app.status, app.notice_ends_on, clock.today()),
+        words=status_words(
+            app.status,
+            app.notice_ends_on,
+            clock.today(),
+            app.payment.status if app.payment else None,
+            bool(app.payment and app.payment.failure_reason),
+        ),
         can_withdraw=app.status in WITHDRAWABLE,
         can_apply_again=bool(offer and offer.can_apply),
         fields=[(field, name) for field, name in INCOME_FIELDS],

@@ -324,8 +324,9 @@ def outside_window(today: date, opens_on: date | None, closes_on: date | None) -
 WITHDRAWABLE: tuple[ApplicationStatus, ...] = ("pending_village", "held")
 LIVE_EXCLUDED = ("rejected", "withdrawn")  # statuses that leave a household free to apply again
 
-# The steps a household follows on its phone: 待村审核 → 待乡镇审核 → 公示中 → 已发放.
-STEPS = (("village", "待村审核"), ("township", "待乡镇审核"), ("notice", "公示中"), ("granted", "已发放"))
+# The steps a household follows on its phone: 待村审核 → 待乡镇审核 → 公示中 → 发放奖金. The last
+# is done only once the bank has paid: a granted award is a payable the batch has still to pay.
+STEPS = (("village", "待村审核"), ("township", "待乡镇审核"), ("notice", "公示中"), ("granted", "发放奖金"))
 _STEP_OF_STATUS = {
     "held": "village",
     "pending_village": "village",
@@ -344,7 +345,7 @@ _STATUS_PLAIN = {
     "in_notice": "公示中",
     "objected": "公示中，有人提出异议，乡镇正在核实",
     "over_budget": "公示已结束，这批奖励的钱已用完，等追加预算后发放",
-    "granted": "已发放",
+    "granted": "奖励已批准，等待银行发放奖金",
     "rejected": "没有通过",
     "withdrawn": "您已撤回申请",
 }
@@ -355,11 +356,31 @@ def stage_of(status: str) -> str:
     return _STEP_OF_STATUS.get(status, status)
 
 
-def status_words(status: str, notice_ends_on: date | None, today: date) -> str:
-    """Where an application stands, in the household's words."""
+# A granted award by its payment's status (the payable's): told paid only once the bank paid it.
+_GRANTED_PLAIN = {
+    "in_batch": "奖励已批准，奖金正在通过银行发放",
+    "paid": "已发放，奖金已打到户主的银行卡上",
+    "cancelled": "奖励已批准，这笔奖金的发放已撤销，请向乡镇询问",
+}
+
+
+def status_words(
+    status: str, notice_ends_on: date | None, today: date, payment_status: str | None = None, failed: bool = False
+) -> str:
+    """Where an application stands, in the household's words; a granted one by its payment (the
+    payable's status, and whether an attempt to pay it failed)."""
     if status == "in_notice" and notice_ends_on is not None and notice_ends_on < today:
         return "公示已结束，等待发放"
+    if status == "granted" and payment_status in _GRANTED_PLAIN:
+        return _GRANTED_PLAIN[payment_status]
+    if status == "granted" and failed:
+        return "奖励已批准，上次发放没有成功，将重新发放"
     return _STATUS_PLAIN[status]
+
+
+def award_paid(status: str, payment_status: str | None) -> bool:
+    """Whether the last step (发放奖金) is done: granted, and the bank has paid it."""
+    return status == "granted" and payment_status == "paid"
 
 
 COMMITMENT_TITLE = {"exit": "脱贫承诺", "xiaokang": "诚信承诺"}

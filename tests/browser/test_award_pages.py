@@ -12,6 +12,7 @@ import re
 import pytest
 
 from tests.api.test_awards import AFTER_NOTICE, START, make_program, publish, record_exit, review, set_today
+from tests.api.test_payments import approved_batch, bank_file, import_return, return_file
 from tests.api.test_statements import A, B, pdf_text, settle_potatoes
 from tests.browser.test_pages import check_page, log_in
 
@@ -118,11 +119,24 @@ async def test_a_household_applies_for_its_exit_award_and_follows_it_to_the_cert
     serial = r.json()["awards"][0]["serial"]
     await phone.goto(f"/h/applications/{app_id}")
     text = await check_page(phone, artifacts, "award-application-granted")
-    assert "现在：已发放" in text and f"证书编号：{serial}" in text and "300.00 元" in text and "待发放" in text
+    # Granted is not paid: the award waits for the bank, and the page says so, not 已发放.
+    assert "现在：奖励已批准，等待银行发放奖金" in text and "已发放" not in text
+    assert f"证书编号：{serial}" in text and "300.00 元" in text and "待发放" in text
+    assert await phone.inner_text("ol.steps li.now") == "4. 发放奖金\n现在在这一步"
     async with phone.expect_download() as info:
         await phone.click("text=下载荣誉证书（PDF）")
     certificate = open(await (await info.value).path(), "rb").read()
     assert certificate.startswith(b"%PDF") and serial in pdf_text(certificate)
+
+    # The county pays the batch and the bank's return says it was paid: now it is 已发放.
+    batch = await approved_batch(live)
+    answer = await import_return(live, batch["id"], return_file(await bank_file(live, batch["id"])))
+    assert answer.status_code in (200, 201), answer.text
+    await phone.reload()
+    text = await check_page(phone, artifacts, "award-application-paid")
+    assert "现在：已发放，奖金已打到户主的银行卡上" in text and "待发放" not in text
+    assert await phone.query_selector("ol.steps li.now") is None
+    assert await phone.inner_text("ol.steps li:nth-child(4)") == "4. 发放奖金\n✓ 已完成"
 
 
 async def test_a_household_below_the_line_sees_it_before_and_after_submitting(live, phone, artifacts):
