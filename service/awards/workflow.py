@@ -276,13 +276,8 @@ async def list_programs(
     if county_code is not None and not principal.covers_county(county_code):
         raise forbidden("只能查看本县的奖励项目")
     county = county_code or (None if principal.is_admin else county_of(principal.region_code or ""))
-    after = decode_cursor(cursor, 2)
-    key = None
-    if after:
-        try:
-            key = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
-        except (TypeError, ValueError):
-            raise invalid_field("cursor", "分页游标无效") from None
+    after = decode_cursor(cursor, dt.datetime, uuid.UUID)
+    key = (after[0], after[1]) if after else None
     rows = await q.programs_page(conn, county_code=county, year=year, kind=kind, after=key, limit=limit + 1)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["created_at"].isoformat(), str(r["id"])])
     return Page([await program_out(conn, r) for r in page], next_cursor)
@@ -532,7 +527,7 @@ async def list_applications(
 ) -> Page[ApplicationOut]:
     """A programme's applications in the caller's region, first applied first."""
     p = await program_for(conn, principal, program_id)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, int)
     rows = await q.applications_page(
         conn, p, scope=_scope(principal), status=status, after_seq=after[0] if after else None, limit=limit + 1
     )
@@ -746,9 +741,7 @@ async def review_queue(
     region, first filed first (every one reachable, however long the queue at year end)."""
     checked_limit(limit)
     statuses = WAITING_FOR.get(principal.role)
-    after = decode_cursor(cursor, 1)
-    if after is not None and not (isinstance(after[0], int) and 0 <= after[0] < 2**63):
-        raise invalid_field("cursor", "分页游标无效")
+    after = decode_cursor(cursor, int)
     if not statuses:
         return Page([], None)
     county, scope = county_of(principal.region_code or ""), _scope(principal)

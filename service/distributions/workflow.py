@@ -199,7 +199,7 @@ async def distribution_lines(
 ) -> Page[DistributionLine]:
     """One page of a plan's lines, in line order."""
     row, _ = await distribution_for(conn, principal, distribution_id)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, int)
     rows = await q.lines_page(conn, row["county_code"], row["id"], after[0] if after else 0, limit + 1)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["line_no"]])
     return Page(
@@ -530,9 +530,9 @@ async def list_venture_distributions(
 ) -> Page[DistributionOut]:
     """A venture's plans, the latest year first."""
     venture = await venture_for(conn, principal, venture_id)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, int, str)
     rows = await q.venture_plans_page(
-        conn, venture["id"], after=(int(after[0]), str(after[1])) if after else None, limit=checked_limit(limit) + 1
+        conn, venture["id"], after=(after[0], after[1]) if after else None, limit=checked_limit(limit) + 1
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["fiscal_year"], str(r["id"])])
     return Page([distribution_out(r) for r in page], next_cursor)

@@ -147,7 +147,7 @@ async def trial_balance(
     """The trial balance (科目余额表) of a venture or a county as of a day: per account its debits,
     credits and balance (debit positive), by account code."""
     county, venture, _ = await _books_scope(conn, principal, county_code, venture_id)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, str, str)
     rows = await q.trial_balance_page(
         conn,
         county_code=county,
@@ -188,14 +188,14 @@ async def journal(
 ) -> Page[EntryOut]:
     """The journal (凭证) of a venture or a county by date, each entry with its lines."""
     county, venture, lines_county = await _books_scope(conn, principal, county_code, venture_id)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, dt.date, str)
     rows = await q.entries_page(
         conn,
         county_code=county,
         venture_id=venture,
         since=since,
         until=until,
-        after=(dt.date.fromisoformat(str(after[0])), str(after[1])) if after else None,
+        after=(after[0], after[1]) if after else None,
         limit=checked_limit(limit) + 1,
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["posted_on"].isoformat(), str(r["id"])])

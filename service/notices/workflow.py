@@ -137,7 +137,7 @@ async def public_notice(
     """What anyone may read of a notice: its dates, how to object, and a page of masked subjects
     (those of one region when `scope`, a region prefix, is given: a village's staff page)."""
     n = await _notice(conn, notice_id)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, str)
     rows = await q.items_page(conn, n, after_household_no=after[0] if after else None, limit=limit + 1, scope=scope)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["household_no"]])
     return _public(n, settings, today, [notice_item(r) for r in page], next_cursor)
@@ -252,25 +252,13 @@ async def list_notices(
         raise invalid_field("kind", "公示类别应为 award 或 distribution")
     if state is not None and state not in ("upcoming", "open", "ended"):
         raise invalid_field("state", "公示状态应为 upcoming、open 或 ended")
-    key = decode_cursor(cursor, 2)
-    after = None
-    if key:
-        starts_on, notice_key = _cursor_date(key[0]), as_uuid(str(key[1]))
-        if starts_on is None or notice_key is None:
-            raise invalid_field("cursor", "分页游标无效")
-        after = (starts_on, notice_key)
+    key = decode_cursor(cursor, dt.date, uuid.UUID)
+    after = (key[0], key[1]) if key else None
     rows = await q.notices_page(
         conn, county_code, kind=kind, state=state, today=today, scope=scope, after=after, limit=limit + 1
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["starts_on"].isoformat(), str(r["id"])])
     return Page([notice_summary(r, today) for r in page], next_cursor)
-
-
-def _cursor_date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 async def staff_notice(

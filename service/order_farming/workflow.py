@@ -182,7 +182,7 @@ async def list_contracts(
     cursor: str | None,
 ) -> Page[ContractOut]:
     v = await venture_for(conn, principal, venture_id)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, str)
     rows = await q.contracts_page(
         conn,
         v["id"],
@@ -624,7 +624,7 @@ async def list_settlements(
     cursor: str | None,
 ) -> Page[SettlementItem]:
     v = await venture_for(conn, principal, venture_id)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, str)
     rows = await q.settlements_page(
         conn, v["id"], season_year=season_year, after=after[0] if after else None, limit=limit
     )

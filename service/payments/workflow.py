@@ -97,7 +97,7 @@ async def list_payables(
         ids[name] = as_uuid(value)
         if value is not None and ids[name] is None:
             raise invalid_field(name, f"{name} 格式无效")
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, str)
     rows = await q.payables_page(
         conn,
         county_code,
@@ -219,13 +219,8 @@ async def list_batches(
 ) -> Page[BatchOut]:
     """A county's batches, newest first, a page at a time."""
     require_county(principal, county_code)
-    after = decode_cursor(cursor, 2)
-    key = None
-    if after:
-        try:
-            key = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
-        except (TypeError, ValueError):
-            raise invalid_field("cursor", "分页游标无效") from None
+    after = decode_cursor(cursor, dt.datetime, uuid.UUID)
+    key = (after[0], after[1]) if after else None
     rows = await q.batches_page(conn, county_code, status, key, limit + 1)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["created_at"].isoformat(), str(r["id"])])
     return Page([await batch_out(conn, r) for r in page], next_cursor)
@@ -246,9 +241,7 @@ async def get_batch(
 ) -> BatchDetail:
     """The batch and a page of its lines, in 序号 order."""
     b = await batch_for(conn, principal, batch_id)
-    after = decode_cursor(cursor, 1)
-    if after and not isinstance(after[0], int):
-        raise invalid_field("cursor", "分页游标无效")
+    after = decode_cursor(cursor, int)
     rows = await q.lines_page(conn, b["county_code"], b["id"], after[0] if after else 0, limit + 1)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["seq"]])
     figures = await q.batch_figures(conn, b["county_code"], b["id"])

@@ -294,7 +294,7 @@ async def list_households(
     if village_code and not principal.covers_region(village_code):
         raise forbidden("只能查看本辖区农户")
     scope = "" if principal.is_admin else region_prefix(principal.region_code or "x")
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, str)
     after_no, found = (after[0] if after else None), (find or "").strip() or None
     if village_code:  # the village's own query: its index bounds the read (db/registry.py)
         rows = await q.village_households_page(
@@ -470,9 +470,9 @@ async def list_regions(
     checked_limit(limit)
     if level is not None and level not in ("province", "city", "county", "township", "village"):
         raise invalid_field("level", "级别应为 province、city、county、township 或 village")
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, str)
     rows = await q.regions_page(
-        conn, parent_code=parent_code, level=level, after=str(after[0]) if after else None, limit=limit + 1
+        conn, parent_code=parent_code, level=level, after=after[0] if after else None, limit=limit + 1
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["code"]])
     return Page([region_out(r) for r in page], next_cursor)

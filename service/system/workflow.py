@@ -148,7 +148,7 @@ async def audit_log(
         if county_code and county_code != own:
             raise forbidden("审计员只能查看本县审计日志")
         county_code = own
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, str, int)
     rows = await q.audit_page(
         conn,
         county_code=county_code,
@@ -202,7 +202,7 @@ async def search_audit_log(
 ) -> Page[AuditEntry]:
     """The audit log newest first, filtered by who, what and when."""
     county = _audit_county(principal, county_code)
-    key = decode_cursor(cursor, 2)
+    key = decode_cursor(cursor, str, int)
     rows = await q.audit_search(
         conn,
         county_code=county,
@@ -211,7 +211,7 @@ async def search_audit_log(
         object_type=wanted.object_type or None,
         since=_start_of(wanted.from_day) if wanted.from_day else None,
         until=_start_of(wanted.to_day + dt.timedelta(days=1)) if wanted.to_day else None,
-        before=(str(key[0]), int(key[1])) if key else None,
+        before=(key[0], key[1]) if key else None,
         limit=limit + 1,
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["county_code"], r["seq"]])

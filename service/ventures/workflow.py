@@ -187,13 +187,8 @@ async def list_ventures(
     """The ventures the caller may read, by name: an accountant those it keeps, region staff
     those of their region, the admin every one."""
     readable = _readable(principal, village_code)
-    key = decode_cursor(cursor, 2)
-    after = None
-    if key:
-        last_id = as_uuid(str(key[1]))
-        if last_id is None or not isinstance(key[0], str):
-            raise invalid_field("cursor", "分页游标无效")
-        after = (key[0], last_id)
+    key = decode_cursor(cursor, str, uuid.UUID)
+    after = (key[0], key[1]) if key else None
     rows = await q.ventures_page(
         conn,
         venture_ids=readable.ids,
@@ -422,10 +417,8 @@ async def register(
     numbers = {mid: m["member_no"] for mid, m in members.items()}
     every = register_rows(held, numbers)
     lines = every
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, int, str)
     if after is not None:
-        if not (isinstance(after[0], int) and isinstance(after[1], str)):
-            raise invalid_field("cursor", "分页游标无效")
         lines = [line for line in every if (numbers[line[0][0]], line[0][1]) > (after[0], after[1])]
     if limit is None:
         page, next_cursor = lines, None
@@ -716,9 +709,9 @@ async def list_share_movements(
 ) -> Page[ShareMovementItem]:
     """The register's movements (股权变动记录) in register order, dated from `since` to `until`."""
     v = await venture_for(conn, principal, venture_id)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, int)
     rows = await q.share_movements_page(
-        conn, v["id"], since=since, until=until, after_no=int(after[0]) if after else 0, limit=checked_limit(limit) + 1
+        conn, v["id"], since=since, until=until, after_no=after[0] if after else 0, limit=checked_limit(limit) + 1
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["register_no"]])
     return Page(
@@ -761,13 +754,13 @@ async def list_trades(
             raise invalid_field("member_id", "成员不存在")
     if year is not None and not 2000 <= year <= 2100:
         raise invalid_field("year", "年度应在2000至2100之间")
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, dt.date, str)
     rows = await q.trades_page(
         conn,
         v["id"],
         year=year,
         member_id=member["id"] if member else None,
-        after=(dt.date.fromisoformat(after[0]), str(after[1])) if after else None,
+        after=(after[0], after[1]) if after else None,
         limit=checked_limit(limit) + 1,
     )
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["traded_on"].isoformat(), str(r["id"])])
