@@ -24,6 +24,7 @@ from service.console.tables import Column, listing, table_page
 from service.core.clock import Clock
 from service.core.errors import DomainError, NotFound
 from service.core.hooks import Hooks
+from service.core.intake import CONTROL, LINE_CONTROL, control_character_error
 from service.core.pages import PAGE, client_address, cross_site, error_page, refuse_cross_site, render
 from service.core.principal import Role
 from service.core.problems import status_of
@@ -42,6 +43,7 @@ from service.notices.workflow import (
 
 NOTICE_PAGE_SIZE = 100
 FORM_INCOMPLETE = "请选择对哪一户有异议，并写明理由（不超过 2000 字）。"
+UNREADABLE = "异议里有无法识别的字符，已经删去，请核对后重新提交。"
 
 
 async def _notice_page(
@@ -86,6 +88,10 @@ async def objection_form(
     reason = (data.get("reason") or "").strip()
     cursor = data.get("cursor") or None  # the page of the list the form was on
     again = {"subject_id": subject_id, "reason": reason}
+    if control_character_error("subject_id", subject_id) or control_character_error("reason", reason):
+        # Shown again without the unreadable characters: the objector need not write it twice.
+        again = {"subject_id": LINE_CONTROL.sub("", subject_id), "reason": CONTROL.sub("", reason)}
+        return await _notice_page(notice_id, conn, clock, settings, cursor, status_code=400, error=UNREADABLE, **again)
     try:
         body = msgspec.convert({"subject_id": subject_id, "reason": reason}, ObjectionCreate)
     except msgspec.ValidationError:

@@ -15,6 +15,7 @@ from litestar.response import Redirect
 from schemas.auth import HouseholdTokenRequest
 from service.core.crypto import DataCipher
 from service.core.errors import DomainError, Unauthenticated
+from service.core.intake import control_character_error
 from service.core.pages import (
     HOUSEHOLD_HOME,
     HOUSEHOLD_LOGIN,
@@ -59,6 +60,8 @@ async def login(
         return refuse_cross_site()
     household_no = (data.get("household_no") or "").strip()
     pin = (data.get("pin") or "").strip()
+    if control_character_error("household_no", household_no) or control_character_error("pin", pin):
+        return render("login.html", 400, household_no="", error="户号和密码只能是数字和字母，请重新输入。")
     try:
         body = msgspec.convert({"household_no": household_no, "pin": pin}, HouseholdTokenRequest)
     except msgspec.ValidationError:

@@ -1,0 +1,36 @@
+"""The household's and the public's forms refuse an unreadable character in words and change nothing.
+
+Before, a NUL in the household login's 户号 or in an objection's reason went on to PostgreSQL,
+which refuses it: a 500 page for a villager who pasted text from a chat, and for anyone probing.
+"""
+
+from __future__ import annotations
+
+from tests.api.test_awards import ready_to_grant
+
+
+async def test_the_household_login_refuses_a_nul_in_words(api):
+    r = await api.client.post("/h/login", data={"household_no": "621223100201-001\x00", "pin": "123456"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
+    assert "户号和密码只能是数字和字母" in r.text
+
+
+async def test_an_objection_with_a_nul_is_refused_and_shown_again_without_it(api):
+    _, ids, notice = await ready_to_grant(api, [1, 2])
+    conn = await api.connect()
+    try:
+        subject = await conn.fetchval(
+            "SELECT subject_id FROM notice_subjects WHERE notice_id = $1 ORDER BY subject_id LIMIT 1",
+            notice["id"],
+        )
+    finally:
+        await conn.close()
+    form = {"subject_id": subject, "reason": "他家有人在城里\x00开店"}
+    r = await api.client.post(f"/p/notices/{notice['id']}/objections", data=form)
+    assert r.status_code == 400 and "异议里有无法识别的字符，已经删去" in r.text
+    assert ">他家有人在城里开店</textarea>" in r.text  # not to be written twice
+    conn = await api.connect()
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM objections") == 0
+    finally:
+        await conn.close()
