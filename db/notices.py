@@ -75,6 +75,24 @@ _ITEMS = """SELECT s.subject_id, s.amount_fen, h.household_no, h.head_name_maske
     WHERE s.county_code = $1 AND s.notice_id = $2 AND h.village_code LIKE $5 || '%' AND {which}"""
 
 
+async def subject_count(conn: asyncpg.Connection, n: asyncpg.Record, scope: str = "") -> int:
+    """How many subjects the notice lists (of `scope`'s households when it is a region prefix)."""
+    if not scope:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM notice_subjects WHERE county_code = $1 AND notice_id = $2", n["county_code"], n["id"]
+        )
+    else:
+        count = await conn.fetchval(
+            """SELECT count(*) FROM notice_subjects s
+               JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
+               WHERE s.county_code = $1 AND s.notice_id = $2 AND h.village_code LIKE $3 || '%'""",
+            n["county_code"],
+            n["id"],
+            scope,
+        )
+    return int(count)
+
+
 async def items_page(
     conn: asyncpg.Connection, n: asyncpg.Record, *, after_household_no: str | None, limit: int, scope: str = ""
 ) -> list[asyncpg.Record]:

@@ -303,6 +303,7 @@ class PublicNotice(msgspec.Struct):
     objection_url: str
     items: list[NoticeItem]
     next_cursor: str | None = None
+    subject_count: int = 0  # every subject of the notice (of the region, on a staff page), not the page's
 
 
 class ObjectionCreate(RequestBody):

@@ -140,7 +140,8 @@ async def public_notice(
     after = decode_cursor(cursor, str)
     rows = await q.items_page(conn, n, after_household_no=after[0] if after else None, limit=limit + 1, scope=scope)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["household_no"]])
-    return _public(n, settings, today, [notice_item(r) for r in page], next_cursor)
+    count = await q.subject_count(conn, n, scope)
+    return _public(n, settings, today, [notice_item(r) for r in page], next_cursor, count)
 
 
 def notice_item(r: asyncpg.Record) -> NoticeItem:
@@ -155,7 +156,12 @@ def notice_item(r: asyncpg.Record) -> NoticeItem:
 
 
 def _public(
-    n: asyncpg.Record, settings: Settings, today: dt.date, items: list[NoticeItem], next_cursor: str | None
+    n: asyncpg.Record,
+    settings: Settings,
+    today: dt.date,
+    items: list[NoticeItem],
+    next_cursor: str | None,
+    subject_count: int,
 ) -> PublicNotice:
     base = settings.public_base_url.rstrip("/")
     return PublicNotice(
@@ -170,6 +176,7 @@ def _public(
         objection_url=f"{base}/notices/{n['id']}/objections",
         items=items,
         next_cursor=next_cursor,
+        subject_count=subject_count,
     )
 
 

@@ -6,6 +6,8 @@ which refuses it: a 500 page for a villager who pasted text from a chat, and for
 
 from __future__ import annotations
 
+import re
+
 from tests.api.test_awards import ready_to_grant
 
 
@@ -34,3 +36,32 @@ async def test_an_objection_with_a_nul_is_refused_and_shown_again_without_it(api
         assert await conn.fetchval("SELECT count(*) FROM objections") == 0
     finally:
         await conn.close()
+
+
+async def test_the_public_notice_counts_every_household_it_lists_not_the_page(api):
+    """A notice of more than a page says how many households it lists in all, on every page;
+    before, its heading counted the page (名单（100 户） on a list of 152)."""
+    _, _, notice = await ready_to_grant(api, [1, 2])
+    conn = await api.connect()
+    try:
+        added = await conn.execute(
+            """INSERT INTO notice_subjects (county_code, notice_id, subject_id, household_id)
+               SELECT h.county_code, $1, 'extra-' || h.household_no, h.id FROM households h
+               WHERE h.county_code = '621223000000' AND NOT EXISTS (
+                   SELECT 1 FROM notice_subjects s WHERE s.notice_id = $1 AND s.household_id = h.id)
+               ORDER BY h.household_no LIMIT 150""",
+            notice["id"],
+        )
+    finally:
+        await conn.close()
+    total = 2 + int(added.split()[-1])
+    assert total > 100
+    first = await api.client.get(f"/p/notices/{notice['id']}")
+    assert f"名单（共 {total} 户，本页 100 户）" in first.text
+    following = re.search(r'href="(/p/notices/[^"]+\?cursor=[^"]+)">下一页</a>', first.text)
+    assert following, "no link to the next page"
+    second = await api.client.get(following.group(1).replace("&amp;", "&"))
+    assert f"名单（共 {total} 户，本页 {total - 100} 户）" in second.text
+    assert f'href="/p/notices/{notice["id"]}">回到第一页</a>' in second.text
+    answer = (await api.client.get(f"/notices/{notice['id']}", params={"limit": 500})).json()
+    assert answer["subject_count"] == total and len(answer["items"]) == total
