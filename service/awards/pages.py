@@ -29,6 +29,7 @@ from service.awards.rules import (
     STEPS,
     WITHDRAWABLE,
     award_paid,
+    household_reason,
     income_form,
     per_capita_income,
     status_words,
@@ -277,6 +278,7 @@ async def application_page(
         return found
     principal, app = found
     offer = await _offer(conn, principal, clock.today(), app.program_id)
+    reasons = [r for r in app.reviews if r.decision == "reject" or r.level == "hold"]
     return render(
         "award_application.html",
         app=app,
@@ -295,7 +297,8 @@ async def application_page(
         can_apply_again=bool(offer and offer.can_apply),
         fields=[(field, name) for field, name in INCOME_FIELDS],
         accepted_at=_shown_time(app.commitment.accepted_at if app.commitment else None),
-        reasons=[r for r in app.reviews if r.decision == "reject" or r.level == "hold"],
+        reasons=reasons,
+        reason=household_reason(app.status_reason or "", app.checks, reviews_say_it=bool(reasons)),
     )
 
 

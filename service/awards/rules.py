@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from service.core.allocation import allocate
 from service.core.errors import field_error
@@ -290,13 +290,38 @@ REVIEWER_ROLE = {"village": "village_reviewer", "township": "township_approver"}
 REVIEWER_WORDS = {"village": "村级审核人", "township": "乡镇审批人"}
 
 
+# How a recorded reason begins, by what set it (the household's page retells the first two).
+INELIGIBLE = "未通过资格审查："
+HELD_FOR_TOWNSHIP = "须乡镇书面核实决定："
+
+
 def status_for(result: Eligibility) -> tuple[ApplicationStatus, str]:
     """The status (and its reason) an application starts in, from its eligibility."""
     if result.outcome == "eligible":
         return "pending_village", ""
     if result.outcome == "ineligible":
-        return "rejected", "未通过资格审查：" + "；".join(c.detail for c in result.failed if c.effect == "reject")
-    return "held", "须乡镇书面核实决定：" + "；".join(c.detail for c in result.failed)
+        return "rejected", INELIGIBLE + "；".join(c.detail for c in result.failed if c.effect == "reject")
+    return "held", HELD_FOR_TOWNSHIP + "；".join(c.detail for c in result.failed)
+
+
+class ShownCheck(Protocol):
+    passed: bool
+    detail: str
+    effect: str
+    plain: str
+
+
+def household_reason(status_reason: str, checks: Sequence[ShownCheck], reviews_say_it: bool) -> str:
+    """The recorded reason as the household reads it. One built from the eligibility checks is the
+    reviewers' (it may name a related household by its id): it is told again from the checks' own
+    plain sentences. One a review gave is left to the reviews the page lists (`reviews_say_it`),
+    not said twice."""
+    failed = [c for c in checks if not c.passed]
+    if status_reason.startswith(INELIGIBLE):
+        return "没有通过资格审查：" + "；".join(c.plain or c.detail for c in failed if c.effect == "reject")
+    if status_reason.startswith(HELD_FOR_TOWNSHIP):
+        return "要由乡镇先核实：" + "；".join(c.plain or c.detail for c in failed)
+    return "" if reviews_say_it else status_reason
 
 
 def review_outcome(level: str, decision: str, reason: str) -> tuple[ApplicationStatus, str]:
