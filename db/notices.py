@@ -68,7 +68,10 @@ _ITEMS = """SELECT s.subject_id, s.amount_fen, h.household_no, h.head_name_maske
            v.name AS village_name,
            EXISTS (SELECT 1 FROM objections o WHERE o.county_code = s.county_code
                      AND o.notice_id = s.notice_id AND o.subject_id = s.subject_id
-                     AND o.status = 'open') AS objection_open
+                     AND o.status = 'open') AS objection_open,
+           EXISTS (SELECT 1 FROM objections o WHERE o.county_code = s.county_code
+                     AND o.notice_id = s.notice_id AND o.subject_id = s.subject_id
+                     AND o.status = 'upheld') AS objection_upheld
     FROM notice_subjects s
     JOIN households h ON h.county_code = s.county_code AND h.id = s.household_id
     JOIN regions v ON v.code = h.village_code

@@ -289,6 +289,7 @@ class NoticeItem(msgspec.Struct):
     village_name: str
     amount_fen: int | None
     objection_open: bool
+    objection_upheld: bool = False  # the township upheld an objection on it (异议成立)
 
 
 class PublicNotice(msgspec.Struct):

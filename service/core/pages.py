@@ -36,6 +36,8 @@ HOUSEHOLD_HOME = "/h/statement"
 STATUS_WORDS = PAYMENT_STATUS_WORDS
 NOTICE_STATE_WORDS = {"upcoming": "尚未开始", "open": "公示中", "ended": "公示已结束"}
 NOTICE_KIND_WORDS = {"award": "奖励名单", "distribution": "收益分配方案"}
+# What an upheld objection did, as the notice board tells it.
+UPHELD_WORDS = {"award": "异议成立，此户不予奖励", "distribution": "异议成立，分配方案已退回重新编制"}
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
@@ -69,6 +71,7 @@ templates.globals.update(
     INCOME_KIND_ORDER=INCOME_KIND_ORDER,
     NOTICE_STATE_WORDS=NOTICE_STATE_WORDS,
     NOTICE_KIND_WORDS=NOTICE_KIND_WORDS,
+    UPHELD_WORDS=UPHELD_WORDS,
 )
 
 

@@ -152,6 +152,7 @@ def notice_item(r: asyncpg.Record) -> NoticeItem:
         r["village_name"],
         r["amount_fen"],
         r["objection_open"],
+        r["objection_upheld"],
     )
 
 

@@ -65,3 +65,22 @@ async def test_the_public_notice_counts_every_household_it_lists_not_the_page(ap
     assert f'href="/p/notices/{notice["id"]}">回到第一页</a>' in second.text
     answer = (await api.client.get(f"/notices/{notice['id']}", params={"limit": 500})).json()
     assert answer["subject_count"] == total and len(answer["items"]) == total
+
+
+async def test_the_notice_board_marks_the_household_whose_objection_was_upheld(api):
+    """After the township upholds an objection the household is not awarded: the board says so
+    beside it, where it said 有异议，正在核实 while the objection was open."""
+    _, ids, notice = await ready_to_grant(api, [1, 2])
+    r = await api.client.post(f"/notices/{notice['id']}/objections", json={"subject_id": ids[0], "reason": "收入不实"})
+    assert r.status_code == 201, r.text
+    objection = r.json()["id"]
+    page = await api.client.get(f"/p/notices/{notice['id']}")
+    assert page.text.count("有异议，正在核实") == 1 and "异议成立" not in page.text
+    r = await api.as_(
+        "xiangzhen", "POST", f"/objections/{objection}/resolve", json={"upheld": True, "reason": "核实属实"}
+    )
+    assert r.status_code == 200, r.text
+    page = await api.client.get(f"/p/notices/{notice['id']}")
+    assert page.text.count("异议成立，此户不予奖励") == 1 and "有异议，正在核实" not in page.text
+    items = (await api.client.get(f"/notices/{notice['id']}")).json()["items"]
+    assert sorted(i["objection_upheld"] for i in items) == [False, True]
