@@ -42,3 +42,8 @@ def future_date_error(day: dt.date, today: dt.date) -> str | None:
     if day > today:
         return f"日期不能晚于今天（{today.isoformat()}）"
     return None
+
+
+def written_date(day: dt.date) -> str:
+    """A date as people write it, on a page, a notice board or a paper: 2026年1月10日."""
+    return f"{day.year}年{day.month}月{day.day}日"

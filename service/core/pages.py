@@ -20,6 +20,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
 from service.core.auth import cached_principal, read_token
+from service.core.clock import written_date
 from service.core.errors import DomainError
 from service.core.money import format_yuan
 from service.core.principal import Principal
@@ -53,7 +54,7 @@ def yuan(fen: int | None) -> str:
 
 
 def cn_date(day: dt.date | None) -> str:
-    return "" if day is None else f"{day.year}年{day.month}月{day.day}日"
+    return "" if day is None else written_date(day)
 
 
 templates = Environment(

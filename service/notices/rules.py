@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Literal
 
+from service.core.clock import written_date
+
 NoticeKind = Literal["award", "distribution"]
 NoticeState = Literal["upcoming", "open", "ended"]
 
@@ -40,10 +42,12 @@ def notice_state(starts_on: date, ends_on: date, today: date) -> NoticeState:
 
 
 def how_to_object(starts_on: date, ends_on: date) -> str:
+    """How to object, as the board and the page say it: the dates as people write them, and what
+    to write (the household as the list names it: there is no number on the board to quote)."""
     return (
-        f"公示期为 {starts_on.isoformat()} 至 {ends_on.isoformat()}。"
+        f"公示期为 {written_date(starts_on)}至{written_date(ends_on)}。"
         "对名单中任何一户有异议的，请在公示期内向乡镇人民政府反映，或在网上提交异议"
-        "（写明对象编号和理由）。有异议的户在核实处理前暂缓发放。"
+        "（写明是名单上的哪一户，即户主和所在村，以及理由）。有异议的户在核实处理前暂缓发放。"
     )
 
 

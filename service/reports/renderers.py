@@ -26,6 +26,7 @@ from schemas.reports import (
     SurplusDistribution,
     YearReport,
 )
+from service.core.clock import written_date
 from service.core.money import format_bp, format_yuan
 from service.core.money_words import yuan_in_capitals
 from service.documents import report_pdf as doc
@@ -436,7 +437,7 @@ def notice_pdf(n: NoticePrint) -> bytes:
     doc.paragraph(pdf, f"公示内容：{n.kind_words}    {n.source_name}", 12)
     doc.paragraph(
         pdf,
-        f"公示期：{n.starts_on.isoformat()} 至 {n.ends_on.isoformat()}（共 {(n.ends_on - n.starts_on).days} 天）",
+        f"公示期：{written_date(n.starts_on)} 至 {written_date(n.ends_on)}（共 {(n.ends_on - n.starts_on).days} 天）",
         12,
     )
     doc.paragraph(

@@ -213,7 +213,7 @@ async def test_printed_notice_is_masked_with_its_dates_and_a_qr_code(api):
     assert (
         "年度分配方案公示" in text
         and "收益分配方案" in text
-        and "2026-01-10 至 2026-01-25" in text
+        and "2026年1月10日 至 2026年1月25日" in text
         and content["public_url"] in text.replace("\n", "")
     )
     assert all(s["name_masked"] in text for s in content["subjects"]) and not FULL_ID.search(text)

@@ -41,7 +41,8 @@ def test_state_is_open_exactly_from_the_first_to_the_last_day(start, days, offse
 
 def test_how_to_object_names_the_dates():
     text = how_to_object(date(2026, 3, 1), date(2026, 3, 11))
-    assert text.startswith("公示期为 2026-03-01 至 2026-03-11。") and "异议" in text
+    assert text.startswith("公示期为 2026年3月1日至2026年3月11日。") and "异议" in text
+    assert "户主和所在村" in text and "编号" not in text  # the board shows no number to quote
 
 
 def test_objection_limit_and_resolution():
