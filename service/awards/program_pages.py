@@ -30,6 +30,7 @@ from service.console.uploads import SheetColumn, Upload, refused, uploaded
 from service.core.crypto import DataCipher
 from service.core.downloads import XLSX, file_response
 from service.core.errors import DomainError, forbidden
+from service.core.pages import year_from_link
 from service.core.principal import Role, county_of
 from service.core.problems import status_of
 from service.core.settings import Settings
@@ -174,8 +175,7 @@ def _kind_filter(desk: Desk) -> str | None:
 
 
 def _year_filter(desk: Desk) -> int | None:
-    text = desk.query.get("year", "")
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
+    return year_from_link(desk.query.get("year"))
 
 
 @console_get(BASE)
@@ -253,9 +253,10 @@ def _program_body(desk: Desk, form: Form) -> ProgramCreate | None:
         form.errors["province_pct"] = "省、市、县分担比例合计应为 100%"
     if not form.ok:
         return None
-    return ProgramCreate(
+    return form.build(
+        ProgramCreate,
         county_code=county_of(desk.principal.region_code or "") if not desk.principal.is_admin else form.get("county"),
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         year=year or 0,
         amount_fen=amount or 0,
         budget_fen=budget or 0,

@@ -1111,7 +1111,7 @@ AWARD_OBJECTION_HOOKS = ObjectionHooks(filed=_objection_filed, resolved=_objecti
 
 def _import_county(principal: Principal, requested: str | None) -> str:
     if principal.is_admin:
-        if not requested or not (len(requested) == 12 and requested.isdigit()):
+        if not requested or not (len(requested) == 12 and requested.isascii() and requested.isdigit()):
             raise invalid_field("county_code", "请填写12位县级区域代码")
         return county_of(requested)
     own = county_of(principal.region_code or "")

@@ -134,7 +134,9 @@ class Desk:
         """Whether the reader keeps the books of the venture on the page (its accountant, or the admin)."""
         return self.venture is not None and self.principal.covers_venture(self.venture.id)
 
-    def link(self, path: str, **params: Any) -> str:
+    def link(self, path: str, /, **params: Any) -> str:
+        """`path` with the query `params` (the page's own query is passed on as it came: a
+        parameter named path or self is one of them, hence the positional-only path)."""
         kept = {k: v for k, v in params.items() if v not in (None, "")}
         return f"{path}?{urlencode(kept)}" if kept else path
 

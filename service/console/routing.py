@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
+from service.console.forms import parse_date
 from service.console.layout import CONSOLE_HEADERS, Desk, error_page
 from service.console.session import (
     CSRF_FIELD,
@@ -52,7 +53,8 @@ async def provide_desk(
         if cross_site(request, settings) or not csrf_matches(settings, token, form.get(CSRF_FIELD)):
             raise CsrfRefused()
         refuse_control_characters_in_form(form)
-        refuse_future_dates(form, clock.today())
+        # A date is typed as people write it (2026/12/25, 2026年12月25日): read the same way here.
+        refuse_future_dates({name: parse_date(str(value)) or value for name, value in form.items()}, clock.today())
     return Desk(
         principal=principal,
         actor=Actor.of(principal, client_address(request)),

@@ -19,6 +19,7 @@ from litestar import Response
 
 from service.console.layout import Desk, cn_date, count, kilograms, percent, render, templates, yuan
 from service.core.downloads import XLSX, file_response
+from service.documents.xlsx import sheet_name
 
 PAGE_SIZE = 50
 MAX_XLSX_ROWS = 50_000
@@ -85,7 +86,7 @@ def _sheet_text(column: Column, value: Any) -> str:
 def xlsx_bytes(table: Table) -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet(table.title[:31] or "Sheet1")
+    sheet = book.add_worksheet(sheet_name(table.title))
     head = book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
     text = book.add_format({"num_format": "@"})
     number = book.add_format({"num_format": "@", "align": "right"})
@@ -148,7 +149,7 @@ def in_memory(rows: Sequence[dict[str, Any]], columns: Sequence[Column], find: s
     kept = [r for r in rows if not needle or any(needle in cell(c, r.get(c.key)) for c in columns)]
 
     async def fetch(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        start = int(cursor) if cursor and cursor.isdigit() else 0
+        start = int(cursor) if cursor and cursor.isascii() and cursor.isdigit() and len(cursor) <= 9 else 0
         end = start + limit
         return kept[start:end], (str(end) if end < len(kept) else None)
 

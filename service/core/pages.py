@@ -115,8 +115,13 @@ def see_other(path: str, cookies: list[Cookie] | None = None) -> Redirect:
 def year_from_link(text: str | None) -> int | None:
     """A year from a link; anything else shows the default year rather than an error page.
 
-    ASCII digits only: str.isdigit also takes "²" (which int() refuses) and "２０２５"."""
-    return int(text) if text and text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100 else None
+    Four ASCII digits only: str.isdigit also takes "²" (which int() refuses) and "２０２５", and
+    int() refuses more than 4,300 digits."""
+    return (
+        int(text)
+        if text and len(text) == 4 and text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100
+        else None
+    )
 
 
 # ---- the household's session ------------------------------------------------------------------

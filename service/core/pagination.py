@@ -19,8 +19,8 @@ def encode_cursor(key: list[Any]) -> str:
 
 
 def decode_cursor(cursor: str | None, *kinds: type) -> list[Any] | None:
-    """The key a cursor names, each part checked and read as `kinds` says: int (a bigint), str, or
-    dt.date, dt.datetime or uuid.UUID written as text. A cursor is only opaque, not sealed: one
+    """The key a cursor names, each part checked and read as `kinds` says: int (a bigint), Int4,
+    str, or dt.date, dt.datetime or uuid.UUID written as text. A cursor is only opaque, not sealed: one
     made by hand answers 422 here rather than reaching the database as a wrong type (a 500)."""
     if not cursor:
         return None
@@ -37,17 +37,30 @@ _BIGINT = range(-(2**63), 2**63)
 _PART_CHARACTERS = 200  # the longest key part a page is keyed by (a code, a number, a moment)
 
 
+class Int4(int):
+    """A cursor part keyed by an `integer` column (a line number, a year): within int4, which
+    asyncpg refuses to send beyond."""
+
+
+_INT4 = range(-(2**31), 2**31)
+_YEARS = range(1900, 2201)  # a date or moment of the books; year 1 overflows a timestamptz
+
+
 def _key_part(kind: type, value: Any) -> Any:
-    if kind is int:
-        if isinstance(value, int) and not isinstance(value, bool) and value in _BIGINT:
+    if kind in (int, Int4):
+        if isinstance(value, int) and not isinstance(value, bool) and value in (_INT4 if kind is Int4 else _BIGINT):
             return value
     elif isinstance(value, str) and len(value) <= _PART_CHARACTERS and value.isprintable():
         if kind is str:
             return value
         try:
-            return uuid.UUID(value) if kind is uuid.UUID else kind.fromisoformat(value)  # type: ignore[attr-defined]
+            if kind is uuid.UUID:
+                return uuid.UUID(value)
+            moment = kind.fromisoformat(value)  # type: ignore[attr-defined]
         except ValueError:
-            pass
+            moment = None
+        if moment is not None and moment.year in _YEARS:
+            return moment
     raise invalid_field("cursor", "分页游标无效")
 
 

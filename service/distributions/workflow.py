@@ -31,7 +31,7 @@ from schemas.distributions import DistributionCreate, DistributionLine, Distribu
 from service.core.audit import Actor, record
 from service.core.errors import conflict, forbidden, invalid_field, not_found
 from service.core.hooks import ObjectionHooks
-from service.core.pagination import checked_limit, decode_cursor, page_of
+from service.core.pagination import Int4, checked_limit, decode_cursor, page_of
 from service.core.policy import can_read_venture, distribution_for, venture_for
 from service.core.principal import Principal, Role, county_of, region_prefix
 from service.core.settings import Settings
@@ -199,7 +199,7 @@ async def distribution_lines(
 ) -> Page[DistributionLine]:
     """One page of a plan's lines, in line order."""
     row, _ = await distribution_for(conn, principal, distribution_id)
-    after = decode_cursor(cursor, int)
+    after = decode_cursor(cursor, Int4)
     rows = await q.lines_page(conn, row["county_code"], row["id"], after[0] if after else 0, limit + 1)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["line_no"]])
     return Page(
@@ -530,7 +530,7 @@ async def list_venture_distributions(
 ) -> Page[DistributionOut]:
     """A venture's plans, the latest year first."""
     venture = await venture_for(conn, principal, venture_id)
-    after = decode_cursor(cursor, int, str)
+    after = decode_cursor(cursor, Int4, str)
     rows = await q.venture_plans_page(
         conn, venture["id"], after=(after[0], after[1]) if after else None, limit=checked_limit(limit) + 1
     )

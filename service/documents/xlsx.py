@@ -88,8 +88,19 @@ def _props(key: str) -> dict[str, object]:
     return props
 
 
+# Excel refuses these in a sheet's name (xlsxwriter raises): a member's or a programme's name may hold one.
+_NOT_IN_SHEET_NAMES = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
+
+
+def sheet_name(title: str) -> str:
+    """A title as Excel takes it for a sheet's name: none of [ ] : * ? / \\, no apostrophe at
+    either end, at most 31 characters, not the reserved History."""
+    name = title.translate(_NOT_IN_SHEET_NAMES)[:31].strip("'") or "Sheet1"
+    return f"{name[:30]}_" if name.lower() == "history" else name
+
+
 def _write_sheet(book: xlsxwriter.Workbook, sheet: Sheet, styles: dict, bold: dict) -> None:
-    ws = book.add_worksheet(sheet.name[:31])
+    ws = book.add_worksheet(sheet_name(sheet.name))
     for col, width in enumerate(sheet.widths):
         ws.set_column(col, col, width)
     row = 0

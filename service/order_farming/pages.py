@@ -20,6 +20,7 @@ from service.console.tables import Column, listing, table_page
 from service.console.uploads import SheetColumn, Upload, new_batch_asked, refused, template_bytes, uploaded
 from service.console.words import SETTLEMENT_STATUS_WORDS
 from service.core.errors import DomainError
+from service.core.pages import year_from_link
 from service.order_farming import workflow
 from service.order_farming.rules import PURCHASE_SHEET_COLUMNS
 from service.ventures.pages import open_venture
@@ -58,8 +59,7 @@ assert [key for key, _, _ in SHEET] == PURCHASE_SHEET_COLUMNS
 
 
 def _season(desk: Desk) -> int | None:
-    text = desk.query.get("season", "")
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
+    return year_from_link(desk.query.get("season"))
 
 
 async def _contracts_page(
@@ -112,7 +112,8 @@ async def create_contract_form(request: Request, desk: Desk, conn: asyncpg.Conne
     try:
         async with conn.transaction():
             household = await household_for_member(conn, desk.principal, venture_id, number or "")
-            data = ContractCreate(
+            data = form.build(
+                ContractCreate,
                 household_id=household,
                 crop=crop or "",
                 season_year=season or 0,
@@ -120,6 +121,8 @@ async def create_contract_form(request: Request, desk: Desk, conn: asyncpg.Conne
                 floor_price_fen_per_kg=floor or 0,
                 premium_bp=premium,
             )
+            if data is None:
+                return await _contracts_page(desk, conn, venture_id, form, 422)
             await workflow.create_contract(conn, desk.actor, desk.principal, venture_id, data)
     except DomainError as problem:
         form.take(problem, {"household_id": "household_no"})
@@ -180,11 +183,11 @@ async def advance_form(request: Request, desk: Desk, conn: asyncpg.Connection, c
     amount, day, item = form.yuan("amount_fen"), form.date("given_on"), form.text("item")
     if amount == 0:
         form.errors["amount_fen"] = "赊销金额应大于 0"
-    if not form.ok:
+    data = form.build(AdvanceCreate, amount_fen=amount or 0, given_on=day, item=item or "") if form.ok else None
+    if data is None:
         return await _contract_page(desk, conn, contract_id, form, 422)
     try:
         async with conn.transaction():
-            data = AdvanceCreate(amount_fen=amount or 0, given_on=day, item=item or "")  # type: ignore[arg-type]
             await workflow.record_advance(conn, desk.actor, desk.principal, contract_id, data, desk.today)
     except DomainError as problem:
         form.take(problem)
@@ -199,14 +202,12 @@ async def purchase_form(request: Request, desk: Desk, conn: asyncpg.Connection, 
     grams, price = form.kilograms("weight_g"), form.yuan("market_price_fen_per_kg")
     if grams == 0:
         form.errors["weight_g"] = "重量应大于 0"
-    if not form.ok:
+    values = {"bought_on": day, "grade": grade or "", "weight_g": grams or 0, "market_price_fen_per_kg": price or 0}
+    data = form.build(PurchaseCreate, **values) if form.ok else None
+    if data is None:
         return await _contract_page(desk, conn, contract_id, form, 422)
     try:
         async with conn.transaction():
-            assert day is not None  # the form refused a missing date above
-            data = PurchaseCreate(
-                bought_on=day, grade=grade or "", weight_g=grams or 0, market_price_fen_per_kg=price or 0
-            )
             await workflow.record_purchase(conn, desk.actor, desk.principal, contract_id, data, desk.today)
     except DomainError as problem:
         form.take(problem)

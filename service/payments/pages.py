@@ -113,7 +113,7 @@ async def _county(desk: Desk, conn: asyncpg.Connection) -> str:
     if not desk.principal.is_admin:
         return own_county(desk.principal)
     named = desk.query.get("county_code", "")
-    if len(named) == 12 and named.isdigit():
+    if len(named) == 12 and named.isascii() and named.isdigit():
         return named
     counties = await list_regions(conn, level="county", limit=1)
     return counties.items[0].code if counties.items else "000000000000"

@@ -43,7 +43,7 @@ from schemas.registry import HouseholdOut
 from service.core.audit import Actor, record
 from service.core.crypto import CARD_CONTEXT, ID_CONTEXT, DataCipher
 from service.core.errors import bad_input, conflict, field_error, forbidden, invalid_field, not_found
-from service.core.pagination import DEFAULT_LIMIT, decode_cursor, page_of
+from service.core.pagination import DEFAULT_LIMIT, Int4, decode_cursor, page_of
 from service.core.policy import batch_for, can_register_in, household_or_404, require_county
 from service.core.principal import Principal
 from service.payments import rules
@@ -241,7 +241,7 @@ async def get_batch(
 ) -> BatchDetail:
     """The batch and a page of its lines, in 序号 order."""
     b = await batch_for(conn, principal, batch_id)
-    after = decode_cursor(cursor, int)
+    after = decode_cursor(cursor, Int4)
     rows = await q.lines_page(conn, b["county_code"], b["id"], after[0] if after else 0, limit + 1)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["seq"]])
     figures = await q.batch_figures(conn, b["county_code"], b["id"])

@@ -164,9 +164,9 @@ async def status_event_form(
     kind = form.choice("kind", EVENT_WORDS)
     year = form.integer("year", minimum=2000, maximum=2100)
     day = form.date("effective_date")
-    if not form.ok:
+    data = form.build(StatusEventCreate, kind=kind, year=year or 0, effective_date=day) if form.ok else None
+    if data is None:
         return await _household_page(desk, conn, household_id, 422, event_form=form)
-    data = StatusEventCreate(kind=kind, year=year or 0, effective_date=day)  # type: ignore[arg-type]
     try:
         async with conn.transaction():
             await workflow.record_status_event(conn, desk.actor, desk.principal, hooks, household_id, data)

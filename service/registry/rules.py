@@ -48,7 +48,7 @@ def region_shape_problem(code: str, level: str) -> str | None:
 
 def check_region(code: str, level: str, parent_code: str | None) -> None:
     """A region as it is put: a 12-digit code of its level, and a parent unless it is a province."""
-    if not (len(code) == 12 and code.isdigit()):
+    if not (len(code) == 12 and code.isascii() and code.isdigit()):
         raise invalid_field("code", "区域代码应为12位数字")
     if problem := region_shape_problem(code, level):
         raise invalid_field("level", problem)
@@ -112,7 +112,7 @@ def check_row(
     if problem := identity.id_number_problem(id_number):
         err("head_id_number", problem)
     members_text = values.get("members", "").strip()
-    members = int(members_text) if members_text.isdigit() else 0
+    members = int(members_text) if members_text.isascii() and members_text.isdigit() and len(members_text) <= 3 else 0
     if not 1 <= members <= 30:
         err("members", "家庭人口应为1至30之间的整数")
     bank_name = values.get("bank_name", "").strip()
@@ -125,7 +125,7 @@ def check_row(
     if phone is not None and not (5 <= len(phone) <= 20 and all(c.isdigit() or c in "+- " for c in phone)):
         err("phone", "电话号码格式无效")
     pin = (values.get("pin") or "").strip() or None
-    if pin is not None and not (len(pin) == 6 and pin.isdigit()):
+    if pin is not None and not (len(pin) == 6 and pin.isascii() and pin.isdigit()):
         err("pin", "登录密码应为6位数字")
     split_text = (values.get("split_from") or "").strip()
     split_from: uuid.UUID | None = None

@@ -119,7 +119,7 @@ async def _regions_of(conn: asyncpg.Connection, principal: Principal) -> list[An
 
 def _year(desk: Desk) -> int:
     text = desk.query.get("year") or ""
-    year = int(text) if text.isdigit() else desk.today.year - 1
+    year = int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else desk.today.year - 1
     if not 2000 <= year <= 2100:
         raise invalid_field("year", "年度应在 2000 至 2100 之间")
     return year

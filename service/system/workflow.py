@@ -14,7 +14,7 @@ from schemas.system import AuditEntry, ClockOut, Health, Readiness
 from service.core.audit import GLOBAL_COUNTY, Actor, ChainBreak, record, verify_chain
 from service.core.clock import CHINA_TZ, Clock
 from service.core.crypto import ID_CONTEXT, DataCipher
-from service.core.errors import Unavailable, forbidden
+from service.core.errors import Unavailable, forbidden, invalid_field
 from service.core.metrics import Metrics, render
 from service.core.pagination import decode_cursor, page_of
 from service.core.policy import own_county
@@ -148,6 +148,8 @@ async def audit_log(
         if county_code and county_code != own:
             raise forbidden("审计员只能查看本县审计日志")
         county_code = own
+    if since is not None:
+        _within_the_books("since", since.date())
     after = decode_cursor(cursor, str, int)
     rows = await q.audit_page(
         conn,
@@ -179,6 +181,13 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=CHINA_TZ)
 
 
+def _within_the_books(field: str, day: dt.date) -> None:
+    """A day to filter the log by, within the years the service keeps books for (a year 1 or a
+    9999-12-31 would overflow the moment it is turned into)."""
+    if not 2000 <= day.year <= 2100:
+        raise invalid_field(field, "日期应在 2000 年至 2100 年之间")
+
+
 def _audit_county(principal: Principal, county_code: str | None) -> str | None:
     """The county a reader of the log may read: an auditor its own, the admin any (None: all)."""
     if principal.is_admin:
@@ -202,6 +211,9 @@ async def search_audit_log(
 ) -> Page[AuditEntry]:
     """The audit log newest first, filtered by who, what and when."""
     county = _audit_county(principal, county_code)
+    for name, day in (("from", wanted.from_day), ("to", wanted.to_day)):
+        if day is not None:
+            _within_the_books(name, day)
     key = decode_cursor(cursor, str, int)
     rows = await q.audit_search(
         conn,

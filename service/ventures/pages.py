@@ -29,6 +29,7 @@ from service.console.routing import console_get, console_post, form_of
 from service.console.tables import Column, in_memory, listing, table_page
 from service.console.words import CLASS_WORDS, MEMBER_KIND_WORDS, MODEL_WORDS, MOVEMENT_WORDS
 from service.core.errors import DomainError
+from service.core.pages import year_from_link
 from service.registry.workflow import villages_within
 from service.ventures import workflow
 from service.ventures.charter_words import charter_sentences
@@ -147,7 +148,7 @@ def _record_date(form: Form) -> str | None:
     """The record date as MM-DD, typed as 12-31 or 12月31日."""
     text = form.get("record_date").replace("月", "-").rstrip("日").replace("/", "-")
     month, _, day = text.partition("-")
-    if not (month.isdigit() and day.isdigit()):
+    if not (month.isascii() and month.isdigit() and day.isascii() and day.isdigit() and len(month + day) <= 4):
         form.errors["record_date"] = "股权登记日请写成 12-31 或 12月31日"
         return None
     return f"{int(month):02d}-{int(day):02d}"
@@ -171,9 +172,10 @@ def _venture_body(form: Form) -> VentureCreate | None:
     }
     if not form.ok:
         return None
-    return VentureCreate(
+    return form.build(
+        VentureCreate,
         name=name or "",
-        model=model,  # type: ignore[arg-type]
+        model=model,
         village_code=village or "",
         registered_capital_fen=capital or 0,
         record_date_mmdd=record_date or "12-31",
@@ -269,7 +271,9 @@ async def add_member_form(request: Request, desk: Desk, conn: asyncpg.Connection
             household = (
                 await workflow.household_for_member(conn, desk.principal, venture_id, number) if number else None
             )
-            data = MemberCreate(kind=kind, name=name or "", household_id=household)  # type: ignore[arg-type]
+            data = form.build(MemberCreate, kind=kind, name=name or "", household_id=household)
+            if data is None:
+                return await _members_page(desk, conn, venture_id, form, 422)
             await workflow.add_member(conn, desk.actor, desk.principal, venture_id, data)
     except DomainError as problem:
         form.take(problem, {"household_id": "household_no"})
@@ -385,9 +389,10 @@ def _movement_body(form: Form) -> ShareMovementCreate | None:
     reason = form.text("reason", required=False, max_length=500)
     if not form.ok:
         return None
-    return ShareMovementCreate(
-        kind=kind,  # type: ignore[arg-type]
-        share_class=share_class,  # type: ignore[arg-type]
+    return form.build(
+        ShareMovementCreate,
+        kind=kind,
+        share_class=share_class,
         shares=shares or 0,
         capital_fen=capital or 0,
         effective_date=day,  # type: ignore[arg-type]
@@ -453,8 +458,7 @@ ACCOUNT_COLUMNS = [
 
 
 def _year(desk: Desk) -> int:
-    text = desk.query.get("year", "")
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else desk.today.year
+    return year_from_link(desk.query.get("year")) or desk.today.year
 
 
 @console_get(f"{BASE}/{{venture_id:str}}/accounts")
@@ -547,17 +551,12 @@ async def receive_subsidy_form(request: Request, desk: Desk, conn: asyncpg.Conne
     day = form.date("received_on")
     if amount == 0:
         form.errors["amount_fen"] = "金额应大于 0"
-    if not form.ok:
+    data = form.build(SubsidyCreate, amount_fen=amount or 0, source=source or "", received_on=day) if form.ok else None
+    if data is None:
         return await _subsidies_page(desk, conn, venture_id, form, 422)
     try:
         async with conn.transaction():
-            out = await workflow.receive_subsidy(
-                conn,
-                desk.actor,
-                desk.principal,
-                venture_id,
-                SubsidyCreate(amount_fen=amount or 0, source=source or "", received_on=day),  # type: ignore[arg-type]
-            )
+            out = await workflow.receive_subsidy(conn, desk.actor, desk.principal, venture_id, data)
     except DomainError as problem:
         form.take(problem)
         return await _subsidies_page(desk, conn, venture_id, form, 422)

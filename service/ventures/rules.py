@@ -462,7 +462,7 @@ def check_trade_row(
     values: dict[str, int] = {}
     for name in ("quantity_g", "amount_fen"):
         text = row[name].strip()
-        if not text.isdigit() or int(text) > MAX_TRADE_FIGURE:
+        if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) > MAX_TRADE_FIGURE:
             errors.append(field_error(name, "应为非负整数", number))
         else:
             values[name] = int(text)

@@ -17,6 +17,7 @@ from service.console.tables import Column, listing, table_page
 from service.console.uploads import SheetColumn, Upload, new_batch_asked, refused, template_bytes, uploaded
 from service.core.downloads import XLSX, file_response
 from service.core.errors import DomainError
+from service.core.pages import year_from_link
 from service.ventures import workflow
 from service.ventures.pages import BASE, member_names, open_venture
 
@@ -38,8 +39,7 @@ SHEET: list[SheetColumn] = [
 
 
 def _year(desk: Desk) -> int | None:
-    text = desk.query.get("year", "")
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
+    return year_from_link(desk.query.get("year"))
 
 
 async def _trades_page(
@@ -96,15 +96,16 @@ async def record_trade_form(request: Request, desk: Desk, conn: asyncpg.Connecti
     product = form.text("product", max_length=100)
     grams = form.kilograms("quantity_g")
     amount = form.yuan("amount_fen")
-    if not form.ok:
-        return await _trades_page(desk, conn, venture_id, form, 422)
-    data = TradeCreate(
-        traded_on=day,  # type: ignore[arg-type]
+    data = form.build(
+        TradeCreate,
+        traded_on=day,
         product=product or "",
         quantity_g=grams or 0,
         amount_fen=amount or 0,
         member_id=form.get("member_id") or None,
     )
+    if not form.ok or data is None:
+        return await _trades_page(desk, conn, venture_id, form, 422)
     try:
         async with conn.transaction():
             await workflow.record_trade(conn, desk.actor, desk.principal, venture_id, data)
