@@ -14,6 +14,7 @@ from litestar.datastructures import UploadFile
 
 from service.console.words import FIELD_WORDS
 from service.core.errors import DomainError
+from service.core.uploads import kept_filename
 
 # (the column name the import reads, what a clerk writes in it, an example)
 SheetColumn = tuple[str, str, str]
@@ -38,7 +39,7 @@ async def uploaded(request: Request[Any, Any, Any]) -> tuple[bytes, str] | None:
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
-    return await upload.read(), upload.filename
+    return await upload.read(), kept_filename(upload.filename) or "file"
 
 
 def refused(problem: DomainError, columns: Sequence[SheetColumn]) -> Upload:

@@ -162,11 +162,12 @@ def _read_csv(text: str, reader: _Reader) -> None:
         if text.count("\n") > MAX_ROWS:
             # Perhaps too many rows: counted first by the csv module alone (at C speed), so that a
             # file far too long is refused before a single cell is read.
-            for number, _ in enumerate(csv.reader(_lines(text), delimiter=delimiter)):
+            for number, _ in enumerate(csv.reader(_lines(text), delimiter=delimiter, strict=True)):
                 if number > MAX_ROWS:
                     raise TooLarge(f"文件超过 {MAX_ROWS} 行数据，请分成几个文件上传")
         reader.controls = _CONTROL.search(text) is not None
-        rows = csv.reader(_lines(text), delimiter=delimiter)
+        # strict: a quote left open is refused, not left to swallow every later line into its cell.
+        rows = csv.reader(_lines(text), delimiter=delimiter, strict=True)
         for number, values in enumerate(rows, start=1):
             reader.add_texts(number, values)
     except csv.Error as exc:
@@ -291,6 +292,8 @@ def read_cell(cell: xlsx.Cell, column: Column) -> str:
     """An xlsx cell as the text its column's rules read, or CellProblem."""
     if cell.kind == "e":
         raise CellProblem(f"单元格是错误值 {cell.text}")
+    if cell.kind == "b":  # TRUE / FALSE, which would otherwise read as 1 and 0
+        raise CellProblem("单元格是“是/否”（TRUE/FALSE）值，请改填数字或文字")
     if cell.kind == "n":
         return _number(_ascii_digits(cell.text.strip()), column)
     if cell.kind == "d" and column.kind not in ("date", "text", "choice"):

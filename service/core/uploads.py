@@ -21,6 +21,17 @@ from litestar.datastructures import UploadFile
 from litestar.handlers import HTTPRouteHandler
 
 from service.core.errors import invalid_field
+from service.core.intake import LINE_CONTROL
+
+MAX_FILENAME = 255
+
+
+def kept_filename(name: str | None) -> str | None:
+    """An uploaded file's name as it is recorded (imports, bank returns): without control
+    characters, which PostgreSQL refuses in text (a NUL) and which no real name holds, and at
+    most MAX_FILENAME characters."""
+    return None if name is None else LINE_CONTROL.sub("", name)[:MAX_FILENAME]
+
 
 UPLOAD = {"upload": True}
 FILE_FIELD = "file"
@@ -76,7 +87,7 @@ async def read_upload(request: Request[Any, Any, Any]) -> Upload:
     if file is None:
         return Upload(None, None, tuple(fields))
     await file.seek(0)
-    return Upload(file.filename, await file.read(), tuple(fields))
+    return Upload(kept_filename(file.filename), await file.read(), tuple(fields))
 
 
 def _handlers(route_handlers: Iterable[Any]) -> Iterable[HTTPRouteHandler]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import lzma
 import re
 import zipfile
 import zlib
@@ -70,7 +71,16 @@ def read_first_sheet(data: bytes, on_row: OnRow, limits: Limits = Limits()) -> N
     try:
         with book:
             _read(book, on_row, limits)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError):
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        lzma.LZMAError,  # a part stored with LZMA (or bzip2, whose errors are OSError) and corrupt
+        EOFError,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+    ):
         raise BadWorkbook("无法读取 xlsx 文件：文件已损坏") from None
     except expat.ExpatError:
         raise BadWorkbook("无法读取 xlsx 文件：内容不是有效的 XML") from None
@@ -267,7 +277,7 @@ def serial_date(serial: str, date1904: bool) -> str | None:
     except ArithmeticError:
         return None
     if date1904:
-        day = dt.date(1904, 1, 1) + dt.timedelta(days=days) if 0 <= days < 2_958_000 else None
+        day = dt.date(1904, 1, 1) + dt.timedelta(days=days) if 0 <= days <= 2_957_003 else None
     elif 1 <= days < 60:
         day = dt.date(1899, 12, 31) + dt.timedelta(days=days)
     elif 61 <= days < 2_958_466:  # Excel's 1900 counts a 29 February 1900 that never was

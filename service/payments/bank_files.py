@@ -296,7 +296,7 @@ _OK_WORDS = frozenset({"成功", "success", "ok", "s"})
 _FAIL_WORDS = frozenset({"失败", "failure", "failed", "fail", "f"})
 _TOTAL_WORDS = frozenset({"合计", "总计"})
 _PIPE_FIELDS = ("seq", "name", "account", "amount", "id_number", "status", "reason")
-_AMOUNT = re.compile(r"^([0-9]+)(?:\.([0-9]{1,2}))?$")
+_AMOUNT = re.compile(r"^([0-9]{1,13})(?:\.([0-9]{1,2}))?$")  # at most 10^13 yuan, as an amount may be
 
 
 def _parse_amount(text: str, row: int) -> int:
@@ -334,7 +334,17 @@ def _last4(text: str, row: int) -> str | None:
     return digits[-4:]
 
 
+MAX_REASON = 500  # a bank's 失败原因: a few words, kept with the line
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # no field of a return line holds one (a NUL: PostgreSQL refuses it)
+
+
 def _return_line(values: dict[str, str], row: int) -> ReturnLine:
+    # Every format's fields, the pipe file's included: a NUL would reach PostgreSQL as a 500.
+    for field, text in values.items():
+        if _CONTROL.search(text):
+            raise ReturnFileError(row, field, "含有控制字符，请删去后重新上传")
+    if len(values.get("reason", "")) > MAX_REASON:
+        raise ReturnFileError(row, "reason", f"失败原因超过 {MAX_REASON} 字")
     seq = _parse_seq(values.get("seq", ""), row)
     payable_id = values.get("payable_id", "").strip() or None
     if seq is None and payable_id is None:

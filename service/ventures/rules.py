@@ -425,6 +425,7 @@ def reallocation_capital(shares: int, capital_fen: int, items: Sequence[Realloca
 
 TRADE_SHEET_COLUMNS = ("traded_on", "product", "quantity_g", "amount_fen")
 MAX_TRADE_FIGURE = 10**13
+MAX_PRODUCT = 100  # as TradeCreate keeps a trade's 品名 in the API
 
 
 @dataclass(frozen=True)
@@ -469,6 +470,8 @@ def check_trade_row(
     product = row["product"].strip()
     if not product:
         errors.append(field_error("product", "品名不能为空", number))
+    elif len(product) > MAX_PRODUCT:
+        errors.append(field_error("product", f"品名不超过 {MAX_PRODUCT} 字", number))
     if errors or traded_on is None:
         return None, errors
     return TradeRow(member_id, traded_on, product, values["quantity_g"], values["amount_fen"]), errors
