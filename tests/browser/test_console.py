@@ -9,6 +9,7 @@ Screenshots land in test-artifacts/browser/console-*.png.
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import Error as PlaywrightError
 
 from tests.api.test_distribution_workflow import set_today
 from tests.conftest import assert_no_full_numbers
@@ -48,9 +49,19 @@ async def ok(r, status=200):
     return r.json()
 
 
+async def screenshot(page, path: str) -> None:
+    """The page's picture, kept for a person to look at; Chromium now and then answers a full-page
+    capture with "Unable to capture screenshot" under load, so it is asked once more."""
+    try:
+        await page.screenshot(path=path, full_page=True)
+    except PlaywrightError:
+        await page.wait_for_timeout(500)
+        await page.screenshot(path=path, full_page=True)
+
+
 async def look(page, artifacts, name: str) -> str:
     """Screenshot, no full numbers, nothing wider than the window; answers the page's text."""
-    await page.screenshot(path=str(artifacts / f"console-{page.size}-{name}.png"), full_page=True)
+    await screenshot(page, str(artifacts / f"console-{page.size}-{name}.png"))
     html = await page.content()
     assert_no_full_numbers(html)
     assert 'lang="zh-CN"' in html and "<script" not in html
