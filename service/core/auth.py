@@ -133,6 +133,7 @@ def allow(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], Coroutine
             raise PermissionDeniedException(f"角色 {principal.role} 无权执行此操作")
 
     guard.__name__ = "allow_" + "_".join(sorted(allowed))
+    guard.roles = frozenset(allowed)  # type: ignore[attr-defined]  # read by routes that answer directly
     return guard
 
 

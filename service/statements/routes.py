@@ -13,6 +13,7 @@ from service.core.auth import allow
 from service.core.clock import Clock
 from service.core.downloads import PDF, file_response, json_or_file
 from service.core.principal import Principal
+from service.statements.direct import direct_statement
 from service.statements.workflow import read_statement, statement_pdf_download
 
 # The household itself, the reviewers of its village and township, the county's finance and audit.
@@ -20,6 +21,9 @@ from service.statements.workflow import read_statement, statement_pdf_download
 STATEMENT_READERS = allow(
     "household", "village_reviewer", "township_approver", "finance_officer", "finance_approver", "auditor"
 )
+
+# The plain JSON request answered by the route itself (service/statements/direct.py).
+DIRECT_STATEMENT = direct_statement(STATEMENT_READERS.roles)  # type: ignore[attr-defined]
 
 
 def _pdf(content: bytes, ascii_name: str, name: str) -> Response[bytes]:
@@ -32,6 +36,7 @@ class StatementController(Controller):
     @get(
         "/households/{household_id:str}/statement",
         guards=[STATEMENT_READERS],
+        middleware=[DIRECT_STATEMENT],
         operation_id="household_statement",
         responses=json_or_file(StatementOut),
     )
