@@ -54,7 +54,7 @@ STATUS_WORDS = {
     "in_notice": "公示中",
     "objected": "公示中有异议",
     "over_budget": "预算不足，待追加",
-    "granted": "已发放",
+    "granted": "已批准发放",
     "rejected": "未通过",
     "withdrawn": "农户已撤回",
 }
@@ -66,7 +66,7 @@ STAGES = (
     ("待公示", ("approved",)),
     ("公示中（含有异议的）", ("in_notice", "objected")),
     ("预算不足，待追加预算", ("over_budget",)),
-    ("已发放", ("granted",)),
+    ("已批准发放", ("granted",)),
     ("未通过", ("rejected",)),
     ("农户撤回", ("withdrawn",)),
 )
@@ -78,10 +78,10 @@ PROGRAM_COLUMNS = [
     Column("year", "年度", "figure"),
     Column("amount", "每户金额（元）", "yuan"),
     Column("budget", "预算（元）", "yuan"),
-    Column("committed", "已发放（元）", "yuan"),
+    Column("committed", "已批准发放（元）", "yuan"),
     Column("remaining", "剩余（元）", "yuan"),
     Column("applied", "申请户数", "count"),
-    Column("granted", "已发放户数", "count"),
+    Column("granted", "已批准户数", "count"),
 ]
 APPLICATION_COLUMNS = [
     Column("household", "户主"),
@@ -156,11 +156,11 @@ def level_rows(program: ProgramOut) -> list[dict[str, Any]]:
 def budget_chart(program: ProgramOut) -> str:
     """The levels' budgets against what each has committed, as an SVG image for an <img>."""
     svg = bar_chart(
-        "各级预算与已发放（元）",
+        "各级预算与已批准发放（元）",
         [LEVEL_NAMES[level] for level in LEVELS],
         [
             Series("预算", [program.by_level[level].budget_fen for level in LEVELS]),
-            Series("已发放", [program.by_level[level].committed_fen for level in LEVELS]),
+            Series("已批准发放", [program.by_level[level].committed_fen for level in LEVELS]),
         ],
     )
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()

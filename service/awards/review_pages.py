@@ -41,7 +41,7 @@ STATUS_WORDS = {
     "in_notice": "公示中",
     "objected": "公示中，有异议待处理",
     "over_budget": "公示期满，预算不足待发放",
-    "granted": "已发放",
+    "granted": "已批准发放",
     "rejected": "未通过",
     "withdrawn": "农户已撤回",
 }

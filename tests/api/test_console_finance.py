@@ -164,6 +164,15 @@ async def test_the_finance_office_grants_pays_and_reconciles_in_the_console(api)
             assert f'<td class="num">{yuan(figures["committed_fen"])}</td>' in page.text
         assert program["counts"] == {"granted": 2, "over_budget": 1}
         assert "预算不足：剩余 0.00 元" in page.text
+        # Granted is not paid: the page says what was approved and that the bank has still to pay it.
+        assert "累计已批准发放" in page.text and "已发放" not in page.text
+        assert "还没有打到农户的银行卡上" in page.text and f"program_id={pid}" in page.text
+        granted = await ok(
+            await api.as_("caizheng", "GET", f"/award-programs/{pid}/applications", params={"status": "granted"})
+        )
+        application = await c.get(f"/console/applications/{granted['items'][0]['id']}")
+        assert "已批准发放" in application.text and "300.00 元，待发放" in application.text
+        assert "已发放" not in application.text
 
         unpaid = await ok(
             await api.as_(
