@@ -26,6 +26,17 @@ async def ok(r, status=200):
     return r.json()
 
 
+def branch_company(name: str) -> dict:
+    """POST /ventures of a branch company of 南沿沟村 (floors on its poverty shares, a reserve)."""
+    return {
+        "name": name,
+        "model": "branch_company",
+        "village_code": "621223100201",
+        "registered_capital_fen": 100_000_000,
+        "charter": {"floor_mode": "minimum", "floor_bp": 1000, "reserve_bp": 1000},
+    }
+
+
 async def year_in_notice(api) -> tuple[str, list[str], str]:
     """The cooperative of DESIGN.md with its 2025 plan approved and in notice; a company with a
     contract, an advance and a purchase. Answers (cooperative, its members, the plan)."""
@@ -35,14 +46,7 @@ async def year_in_notice(api) -> tuple[str, list[str], str]:
     plan = await ok(await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions", json=body), 201)
     await ok(await api.as_("kuaiji", "POST", f"/distributions/{plan['id']}/submit"))
     await ok(await api.as_("xiangzhen", "POST", f"/distributions/{plan['id']}/approve"))
-    company = {
-        "name": "凤凰谷旅游公司",
-        "model": "branch_company",
-        "village_code": "621223100201",
-        "registered_capital_fen": 100_000_000,
-        "charter": {"floor_mode": "minimum", "floor_bp": 1000, "reserve_bp": 1000},
-    }
-    cid = (await ok(await api.as_("kuaiji", "POST", "/ventures", json=company), 201))["id"]
+    cid = (await ok(await api.as_("kuaiji", "POST", "/ventures", json=branch_company("凤凰谷旅游公司")), 201))["id"]
     household = await api.household_id("621223100201-004")
     contract = {
         "household_id": household,
@@ -365,3 +369,27 @@ async def test_a_plan_objected_to_in_its_notice_cannot_be_posted_and_says_why(ap
     async with Console(api, "xiangzhen") as t:
         page = await t.get(f"/console/distributions/{plan}")
         assert "我家交的鸡蛋不止这些" in page.text
+
+
+# ---- the home's venture rows (rendered once for each content, service/console/pages.py) -----------
+
+
+def _venture_row(page: str, venture_id: str) -> str:
+    return next(row for row in page.split("<tr>") if f"/console/ventures/{venture_id}" in row)
+
+
+async def test_the_homes_venture_rows_are_escaped_and_follow_a_plan_that_moves(api):
+    await set_today(api, "2026-01-10")
+    vid, _ = await cooperative_of_design_md(api)
+    hostile = branch_company('<b>"凤凰"&合作</b>')
+    hid = (await ok(await api.as_("kuaiji", "POST", "/ventures", json=hostile), 201))["id"]
+    async with Console(api, "kuaiji") as c:
+        first, again = await c.get("/console/"), await c.get("/console/")
+        assert "&lt;b&gt;&#34;凤凰&#34;&amp;合作&lt;/b&gt;" in _venture_row(first.text, hid)
+        assert "<b>" not in first.text
+        assert _venture_row(again.text, hid) == _venture_row(first.text, hid)
+        assert "录入 2025 年度利润，生成分配方案" in _venture_row(first.text, vid)
+        body = {"fiscal_year": 2025, "profit_fen": 40_000_000}
+        plan = await ok(await api.as_("kuaiji", "POST", f"/ventures/{vid}/distributions", json=body), 201)
+        moved = _venture_row((await c.get("/console/")).text, vid)
+        assert "核对草稿并提交乡镇审批" in moved and f"/console/distributions/{plan['id']}" in moved
