@@ -285,6 +285,10 @@ _FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SCIENTIFIC = re.compile(r"^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$")
 _DATE = re.compile(r"^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?$")
+FORMULA_WITHOUT_VALUE = (
+    "单元格是公式，但文件里没有保存计算结果（由程序生成、未在表格软件中打开保存过）；"
+    "请用 Excel 或 WPS 打开此文件、保存后重新上传，或把公式换成数值"
+)
 AS_TEXT = "请把该列设置为“文本”格式后重新输入号码（数字格式会丢失第15位以后的数字）"
 
 
@@ -292,6 +296,8 @@ def read_cell(cell: xlsx.Cell, column: Column) -> str:
     """An xlsx cell as the text its column's rules read, or CellProblem."""
     if cell.kind == "e":
         raise CellProblem(f"单元格是错误值 {cell.text}")
+    if cell.kind == "f":
+        raise CellProblem(FORMULA_WITHOUT_VALUE)
     if cell.kind == "b":  # TRUE / FALSE, which would otherwise read as 1 and 0
         raise CellProblem("单元格是“是/否”（TRUE/FALSE）值，请改填数字或文字")
     if cell.kind == "n":

@@ -54,7 +54,9 @@ class BadWorkbook(Exception):
 
 
 class Cell(NamedTuple):
-    kind: str  # "s" text, "n" number, "d" date (a number in a date format, or ISO text), "b", "e"
+    # "s" text, "n" number, "d" date (a number in a date format, or ISO text), "b", "e", and "f": a
+    # formula whose result the file does not hold (written by a program, never opened and saved).
+    kind: str
     text: str
 
 
@@ -312,6 +314,7 @@ class _Sheet:
         self.length = 0
         self.collect = False
         self.phonetic = False
+        self.formula = False
 
     def parse(self, book: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         _parse(book, info, self.start, self.end, self.chars)
@@ -322,7 +325,7 @@ class _Sheet:
             index = column_index(ref) if ref else None
             self.column = self.column + 1 if index is None else index
             self.cell = attrs
-            self.text, self.length = [], 0
+            self.text, self.length, self.formula = [], 0, False
         elif name == "row":
             r = attrs.get("r")
             self.row_no = int(r) if r and r.isascii() and r.isdigit() else self.row_no + 1
@@ -330,6 +333,8 @@ class _Sheet:
         elif self.cell is not None:
             if name == "rPh":
                 self.phonetic = True
+            elif name == "f":
+                self.formula = True
             elif name in ("v", "t"):
                 self.collect = not self.phonetic
 
@@ -360,7 +365,9 @@ class _Sheet:
         value = "".join(self.text)
         kind = attrs.get("t", "n")
         cell: Cell | None
-        if kind == "s":
+        if self.formula and not value:
+            cell = Cell("f", "")  # not blank: a value the sheet would show, which the file lacks
+        elif kind == "s":
             try:
                 cell = Cell("s", self.strings[int(value)])
             except (ValueError, IndexError):

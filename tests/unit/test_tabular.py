@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 
 import openpyxl
 import pytest
 
 from service.core.errors import Invalid
 from service.core.tabular import Column, SheetSpec, decode_text, formula_safe, implausible_share, read_table
-from service.core.xlsx import is_date_format, serial_date
+from service.core.xlsx import Cell, is_date_format, read_first_sheet, serial_date
 from service.payments.bank_files import BankLine, render_bank_file
 
 SPEC = SheetSpec(
@@ -140,3 +141,35 @@ def test_bank_files_neutralise_a_formula_in_a_name_and_leave_the_rest_as_the_ban
     sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
     assert sheet["C2"].value == "'" + EVIL and sheet["C2"].data_type == "s"
     assert [sheet.cell(2, c).value for c in (4, 5, 6)] == ["6228480402564890018", "300.00", "62010219900307123X"]
+
+
+def test_a_formula_saved_without_its_result_is_a_row_error_not_a_blank():
+    """A workbook written by a program (openpyxl, a report export) holds `=B2*2` but no result:
+    the cell would read as blank, and an optional column as not given. It is refused in words."""
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "银行卡号", "数量", "日期"])
+    book.active.append(["张三", "6217000012345678901", "=2*3", "2025-03-01"])
+    book.active.append(["=A2", "6217000012345678901", 4, "2025-03-01"])
+    out = io.BytesIO()
+    book.save(out)
+    table = read_table(out.getvalue(), "t.xlsx", SPEC)
+    assert [(e["row"], e["field"]) for e in table.errors] == [(2, "count"), (3, "name")]
+    assert all("公式" in e["message"] and "保存" in e["message"] for e in table.errors), table.errors
+
+
+def test_a_formula_with_its_saved_result_reads_as_the_result():
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="str"><f>"数"&amp;"量"</f><v>数量</v></c></row>'
+        '<row r="2"><c r="A2"><f>2*3</f><v>6</v></c></row>'
+        "</sheetData></worksheet>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as book:
+        book.writestr(
+            "xl/workbook.xml", '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+        )
+        book.writestr("xl/worksheets/sheet1.xml", sheet)
+    rows: list = []
+    read_first_sheet(out.getvalue(), lambda number, cells: rows.append((number, cells)))
+    assert rows == [(1, [Cell("s", "数量")]), (2, [Cell("n", "6")])]
