@@ -40,11 +40,11 @@ import io
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from service.core import xlsx
 from service.core.errors import FieldErrors, Invalid, TooLarge, field_error, invalid_field, refuse_rows
@@ -125,16 +125,23 @@ class Table:
 # ---- reading ----------------------------------------------------------------------------------
 
 _parses = threading.BoundedSemaphore(PARALLEL_PARSES)
+T = TypeVar("T")
 
 
 async def read_sheet(data: bytes, filename: str | None, spec: SheetSpec) -> Table:
     """read_table in a worker thread: a large sheet never holds up the event loop."""
-    return await asyncio.to_thread(_read_bounded, data, filename, spec)
+    return await parse_off_the_loop(read_table, data, filename, spec)
 
 
-def _read_bounded(data: bytes, filename: str | None, spec: SheetSpec) -> Table:
+async def parse_off_the_loop(parse: Callable[..., T], *args: Any) -> T:
+    """`parse(*args)` in a worker thread, at most PARALLEL_PARSES of them at once (an upload's
+    parse holds its rows in memory: the bound keeps a burst of uploads from holding them all)."""
+    return await asyncio.to_thread(_bounded, parse, *args)
+
+
+def _bounded(parse: Callable[..., T], *args: Any) -> T:
     with _parses:
-        return read_table(data, filename, spec)
+        return parse(*args)
 
 
 def read_table(data: bytes, filename: str | None, spec: SheetSpec) -> Table:

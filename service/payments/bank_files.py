@@ -78,10 +78,10 @@ from typing import Literal
 
 import xlsxwriter
 
-from service.core.errors import DomainError
+from service.core.errors import DomainError, TooLarge
 from service.core.identity import example_card_number
 from service.core.money import format_yuan
-from service.core.tabular import Column, SheetSpec, decode_text, formula_safe, read_table
+from service.core.tabular import MAX_ROWS, Column, SheetSpec, decode_text, formula_safe, read_table
 from service.payments.rules import ReturnLine
 
 FileFormat = Literal["text", "csv", "xlsx"]
@@ -386,6 +386,10 @@ def _parse_table(data: bytes, filename: str) -> list[ReturnLine]:
 
 
 def _parse_pipe(lines: list[str]) -> list[ReturnLine]:
+    # The xlsx and CSV returns stop at MAX_ROWS (core/tabular.py); a pipe file is held to the same,
+    # HEAD and TAIL beside, before a line is read.
+    if sum(1 for line in lines if line.strip()) > MAX_ROWS + 2:
+        raise TooLarge(f"回盘文件超过 {MAX_ROWS} 行明细，请分成几个文件导入")
     result: list[ReturnLine] = []
     tail: tuple[int, list[str]] | None = None
     for row_no, line in enumerate(lines, start=1):

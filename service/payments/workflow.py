@@ -46,6 +46,7 @@ from service.core.errors import bad_input, conflict, field_error, forbidden, inv
 from service.core.pagination import DEFAULT_LIMIT, Int4, decode_cursor, page_of
 from service.core.policy import batch_for, can_register_in, household_or_404, require_county
 from service.core.principal import Principal
+from service.core.tabular import parse_off_the_loop
 from service.payments import rules
 from service.payments.bank_files import PROFILES, BankLine, ReturnFileError, parse_return_file, render_bank_file
 from service.payments.rules import BatchLine, Match, ReturnLine, ReturnTally
@@ -374,7 +375,7 @@ async def prepare_return(
 ) -> ReturnUpload:
     """Refuse an unknown batch (404) or a malformed file (422) before anything is claimed or locked."""
     b = await batch_for(conn, principal, batch_id)
-    returned = await asyncio.to_thread(read_return_file, content, filename)
+    returned = await parse_off_the_loop(read_return_file, content, filename)
     return ReturnUpload(str(b["id"]), returned, filename, hashlib.sha256(content).hexdigest())
 
 

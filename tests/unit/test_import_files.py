@@ -4,7 +4,7 @@ Each case answered 500 or misread before: an xlsx part stored with LZMA and corr
 workbook's date serial past the year 9999, a TRUE cell read as 1, a CSV quote left open that
 swallowed every later line into one cell (a bank return's later lines then neither settled nor
 reported), a bank return amount of thousands of digits, a NUL in a pipe return's 失败原因, a NUL in
-the file's own name, and a 品名 longer than the API keeps.
+the file's own name, and a 品名 longer than the API keeps; a pipe return had no bound on its lines.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import zipfile
 import pytest
 
 from service.core import xlsx
-from service.core.errors import DomainError
-from service.core.tabular import CellProblem, read_cell, read_table
+from service.core.errors import DomainError, TooLarge
+from service.core.tabular import MAX_ROWS, CellProblem, read_cell, read_table
 from service.core.uploads import kept_filename
 from service.payments.bank_files import RETURN_SHEET, ReturnFileError, parse_return_file
 from service.ventures.rules import check_trades_sheet
@@ -88,3 +88,11 @@ def test_a_product_longer_than_the_api_keeps_is_a_row_error():
     with pytest.raises(DomainError) as refused:
         check_trades_sheet([(2, row)], {}, dt.date(2025, 12, 31))
     assert any(e["field"] == "product" for e in refused.value.errors or [])
+
+
+def test_a_pipe_return_past_the_row_limit_is_refused_before_a_line_is_read():
+    line = "1|张三|6228480012345678901|300.00|621223********001X|成功||\n"
+    assert len(parse_return_file((line * 3).encode("gb18030"), "return.txt")) == 3
+    with pytest.raises(TooLarge) as refused:
+        parse_return_file((line * (MAX_ROWS + 3)).encode("gb18030"), "return.txt")
+    assert "250000 行" in refused.value.detail
