@@ -83,5 +83,6 @@ class DirectStatement:
 
 
 def direct_statement(roles: Collection[str]) -> type[DirectStatement]:
-    """The middleware for a route whose guard admits `roles` (the guard's own set, never a copy)."""
+    """The middleware for a route whose guard admits `roles`: pass the guard's own `roles`
+    (`allow(...)` in service/core/auth.py), so that the two cannot admit different readers."""
     return type("DirectStatement", (DirectStatement,), {"roles": frozenset(roles)})
