@@ -302,7 +302,7 @@ _AMOUNT = re.compile(r"^([0-9]{1,13})(?:\.([0-9]{1,2}))?$")  # at most 10^13 yua
 def _parse_amount(text: str, row: int) -> int:
     match = _AMOUNT.match(text.strip())
     if not match:
-        raise ReturnFileError(row, "amount", f"{text!r} is not yuan with at most two decimals")
+        raise ReturnFileError(row, "amount", f"金额“{text[:30]}”不是以元为单位、最多两位小数的数")
     whole, cents = match.group(1), (match.group(2) or "").ljust(2, "0")
     return int(whole) * 100 + int(cents)
 
@@ -313,7 +313,7 @@ def _parse_status(text: str, row: int) -> bool:
         return True
     if word in _FAIL_WORDS:
         return False
-    raise ReturnFileError(row, "status", f"{text!r} is neither 成功 nor 失败")
+    raise ReturnFileError(row, "status", f"状态“{text[:30]}”应为“成功”或“失败”")
 
 
 def _parse_seq(text: str, row: int) -> int | None:
@@ -321,7 +321,7 @@ def _parse_seq(text: str, row: int) -> int | None:
     if not text:
         return None
     if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) <= 0:
-        raise ReturnFileError(row, "seq", f"{text!r} is not a positive whole number")
+        raise ReturnFileError(row, "seq", f"序号“{text[:30]}”应为正整数")
     return int(text)
 
 
@@ -330,7 +330,7 @@ def _last4(text: str, row: int) -> str | None:
     if not digits:
         return None
     if not (digits.isascii() and digits.isdigit()) or len(digits) < 4:
-        raise ReturnFileError(row, "account", "not a card number")
+        raise ReturnFileError(row, "account", "不是银行卡号")
     return digits[-4:]
 
 
@@ -348,7 +348,7 @@ def _return_line(values: dict[str, str], row: int) -> ReturnLine:
     seq = _parse_seq(values.get("seq", ""), row)
     payable_id = values.get("payable_id", "").strip() or None
     if seq is None and payable_id is None:
-        raise ReturnFileError(row, "seq", "neither 序号 nor 流水号 given")
+        raise ReturnFileError(row, "seq", "序号和流水号都没有填写")
     return ReturnLine(
         seq=seq,
         payable_id=payable_id,
@@ -363,9 +363,9 @@ def _require_columns(header: list[str]) -> None:
     for field in ("amount", "status"):
         if field not in header:
             titles = RETURN_SHEET.column(field).titles
-            raise ReturnFileError(1, field, f"no column titled {' or '.join(titles)}")
+            raise ReturnFileError(1, field, f"缺少“{'”或“'.join(titles)}”列")
     if "seq" not in header and "payable_id" not in header:
-        raise ReturnFileError(1, "seq", "no column titled 序号 or 流水号")
+        raise ReturnFileError(1, "seq", "缺少“序号”或“流水号”列")
 
 
 def _parse_table(data: bytes, filename: str) -> list[ReturnLine]:
@@ -405,7 +405,7 @@ def _parse_pipe(lines: list[str]) -> list[ReturnLine]:
             tail = (row_no, fields)
             continue
         if len(fields) < len(_PIPE_FIELDS) - 1:
-            raise ReturnFileError(row_no, "line", f"expected {len(_PIPE_FIELDS)} fields separated by |")
+            raise ReturnFileError(row_no, "line", f"应有 {len(_PIPE_FIELDS)} 个用 | 分隔的字段")
         result.append(_return_line(dict(zip(_PIPE_FIELDS, fields)), row_no))
     if tail is not None:
         _check_tail(tail, result)
@@ -415,13 +415,13 @@ def _parse_pipe(lines: list[str]) -> list[ReturnLine]:
 def _check_tail(tail: tuple[int, list[str]], lines: list[ReturnLine]) -> None:
     row_no, fields = tail
     if len(fields) < 3:
-        raise ReturnFileError(row_no, "TAIL", "expected TAIL|count|total|")
+        raise ReturnFileError(row_no, "TAIL", "尾行应为 TAIL|笔数|金额|")
     count = _parse_seq(fields[1], row_no) or 0
     if count != len(lines):
-        raise ReturnFileError(row_no, "count", f"TAIL says {count} lines, the file has {len(lines)}")
+        raise ReturnFileError(row_no, "count", f"尾行写的是 {count} 笔，文件中有 {len(lines)} 笔")
     total = _parse_amount(fields[2], row_no)
     if total != sum(line.amount_fen for line in lines):
-        raise ReturnFileError(row_no, "total", "TAIL total differs from the sum of the lines")
+        raise ReturnFileError(row_no, "total", "尾行的合计金额与各行金额之和不符")
 
 
 def _pipe_text(data: bytes) -> str | None:

@@ -99,6 +99,13 @@ RETURN_COLUMNS = [
     ("amount", "金额", ""),
     ("status", "状态", ""),
     ("reason", "失败原因", ""),
+    # What a refusal of the file names beside its columns (payments/bank_files.py).
+    ("account", "卡号", ""),
+    ("line", "整行", ""),
+    ("TAIL", "尾行（TAIL）", ""),
+    ("count", "尾行笔数", ""),
+    ("total", "尾行金额", ""),
+    ("encoding", "文件编码", ""),
 ]
 RETURN_SHEET_WORDS = [
     ("序号", "批次明细的序号（或用“流水号”列）", ""),
@@ -146,7 +153,8 @@ async def _payable_rows(conn: asyncpg.Connection, desk: Desk, items: list[Any]) 
                 "explanation": p.explanation,
                 "amount": p.amount_fen,
                 "status": PAYABLE_STATUS_WORDS.get(p.status, p.status),
-                "reason": p.failure_reason or "",
+                # The bank's reason of an earlier failure says why it is unpaid, not why it was paid.
+                "reason": (p.failure_reason or "") if p.status == "unpaid" else "",
                 "paid_on": p.paid_on,
                 "unpaid": p.status == "unpaid",
             }

@@ -230,14 +230,11 @@ async def test_the_finance_office_grants_pays_and_reconciles_in_the_console(api)
         page = await c.follow(await c.post("/console/payment-batches", {"payable_id": failed_line["payable_id"]}))
         again = page.url.path.rsplit("/", 1)[1]
         assert again != bid and "300.00 元" in page.text
-    async with Console(api, "caizheng2") as checker:
-        await checker.get(f"/console/payment-batches/{again}")
-        await checker.follow(await checker.post(f"/console/payment-batches/{again}/approve"))
+    sent = await approve_and_send(api, again)
+    assert "6217000099990000123" in sent.decode("gb18030")
     async with Console(api, "caizheng") as c:
         await c.get(f"/console/payment-batches/{again}")
-        sent = await c.get(f"/console/payment-batches/{again}/bank-file", profile="pipe")
-        assert "6217000099990000123" in sent.content.decode("gb18030")
-        await upload(c, f"/console/payment-batches/{again}/returns", "return.txt", bank_answer(sent.content, set(), ""))
+        await upload(c, f"/console/payment-batches/{again}/returns", "return.txt", bank_answer(sent, set(), ""))
         county = await ok(await api.as_("caizheng", "GET", "/reconciliation", params={"county_code": COUNTY}))
         page = await c.get("/console/reconciliation")
         assert county["ok"] and county["difference_fen"] == 0 and county["ledger_difference_fen"] == 0
@@ -333,7 +330,8 @@ async def test_each_role_reaches_only_its_own_part_of_the_finance_pages(api):
         await conn.close()
 
 
-async def test_a_draft_batch_cancelled_frees_its_payables_and_goes_to_no_bank(api):
+async def drafted_batch_of_two(api):
+    """Two award payables of 123.45 元 in a batch built in the console: (its id, the batch page)."""
     conn = await api.connect()
     try:
         households = await conn.fetch("SELECT id FROM households ORDER BY household_no LIMIT 2")
@@ -343,7 +341,13 @@ async def test_a_draft_batch_cancelled_frees_its_payables_and_goes_to_no_bank(ap
     async with Console(api, "caizheng") as c:
         await c.get("/console/payment-batches")
         page = await c.follow(await c.post("/console/payment-batches", {"source": "award"}))
-        bid = page.url.path.rsplit("/", 1)[1]
+    return page.url.path.rsplit("/", 1)[1], page
+
+
+async def test_a_draft_batch_cancelled_frees_its_payables_and_goes_to_no_bank(api):
+    bid, page = await drafted_batch_of_two(api)
+    async with Console(api, "caizheng") as c:
+        await c.get(f"/console/payment-batches/{bid}")
         batch = await ok(await api.as_("caizheng", "GET", f"/payment-batches/{bid}"))
         assert f'id="total">{yuan(batch["total_fen"])} 元' in page.text and batch["total_fen"] == 24_690
         r = await c.get(f"/console/payment-batches/{bid}/bank-file", profile="pipe")
@@ -357,6 +361,61 @@ async def test_a_draft_batch_cancelled_frees_its_payables_and_goes_to_no_bank(ap
             )
         )
         assert ids <= {p["id"] for p in unpaid["items"]}
+
+
+async def approve_and_send(api, bid: str) -> bytes:
+    """The batch approved by a second person (caizheng2), then its pipe bank file downloaded."""
+    async with Console(api, "caizheng2") as checker:
+        await checker.get(f"/console/payment-batches/{bid}")
+        await checker.follow(await checker.post(f"/console/payment-batches/{bid}/approve"))
+    async with Console(api, "caizheng") as c:
+        await c.get(f"/console/payment-batches/{bid}")
+        return (await c.get(f"/console/payment-batches/{bid}/bank-file", profile="pipe")).content
+
+
+async def approved_batch_of_two(api) -> tuple[str, bytes]:
+    """drafted_batch_of_two, approved by a second person: (its id, its pipe bank file)."""
+    bid, _ = await drafted_batch_of_two(api)
+    return bid, await approve_and_send(api, bid)
+
+
+async def test_a_batch_page_says_what_the_bank_has_still_to_answer_and_warns_before_a_resend(api):
+    bid, sent = await approved_batch_of_two(api)
+    path = f"/console/payment-batches/{bid}"
+    lines = [line for line in bank_answer(sent, {2}, "账户已销户").decode("gb18030").splitlines() if line]
+    async with Console(api, "caizheng") as c:
+        page = await c.get(path)
+        # The identity holds (sent = paid + failed + pending), but nothing is settled yet.
+        assert "待回盘 2 笔 246.90 元，银行回盘后才算对平" in page.text
+        assert 'accept=".txt,.csv,.xlsx"' in page.text and "能对上本批次的行逐笔入账" in page.text
+        assert 'id="resend-warning"' not in page.text
+        # A return whose TAIL disagrees is refused in Chinese, naming the TAIL's count.
+        bad = ("\r\n".join(lines) + "\r\nTAIL|3|246.90|\r\n").encode("gb18030")
+        page = await upload(c, f"{path}/returns", "return.txt", bad)
+        assert page.status_code == 422 and "尾行写的是 3 笔，文件中有 2 笔" in page.text and "尾行笔数" in page.text
+        # A return of lines that are not this batch's settles nothing, and says so.
+        stranger = lines[0].replace(lines[0].split("|")[0], "99", 1)
+        page = await upload(c, f"{path}/returns", "return.txt", (stranger + "\r\n").encode("gb18030"))
+        assert "没有一行对上本批次，未入账" in page.text
+        # The bank answers line 1 only: the file may still be downloaded, with a warning.
+        page = await upload(c, f"{path}/returns", "return.txt", (lines[0] + "\r\n").encode("gb18030"))
+        assert page.status_code == 200 and 'class="ok"' in page.text
+        assert "待回盘 1 笔 123.45 元" in page.text and 'id="resend-warning"' in page.text
+        assert "不要再提交银行，以免重复支付" in page.text
+        # Line 2 fails; paid again in a batch of its own, its old failure is no longer its reason.
+        page = await upload(c, f"{path}/returns", "return.txt", (lines[1] + "\r\n").encode("gb18030"))
+        failed = await ok(
+            await api.as_("caizheng", "GET", "/payables", params={"county_code": COUNTY, "status": "unpaid"})
+        )
+        assert "账户已销户" in (await c.get("/console/payables", status="unpaid")).text
+        page = await c.follow(await c.post("/console/payment-batches", {"payable_id": failed["items"][0]["id"]}))
+        again = page.url.path.rsplit("/", 1)[1]
+    resent = await approve_and_send(api, again)
+    async with Console(api, "caizheng") as c:
+        await c.get(f"/console/payment-batches/{again}")
+        await upload(c, f"/console/payment-batches/{again}/returns", "r.txt", bank_answer(resent, set(), ""))
+        paid = await c.get("/console/payables", status="paid")
+        assert "246.90" not in paid.text and "账户已销户" not in paid.text and paid.text.count("123.45") >= 2
 
 
 async def test_the_county_reconciliation_of_the_demo_year_is_the_apis_to_the_fen(demo):
