@@ -233,16 +233,33 @@ async def batches_page(
     )
 
 
+_LINE_COLUMNS = """seq, payable_id, household_id, payee_name_masked, bank_name, bank_account_masked, amount_fen,
+                  status, failure_reason, settled_on"""
+
+
 async def lines_page(
     conn: asyncpg.Connection, county_code: str, batch_id: uuid.UUID, after_seq: int, limit: int
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT seq, payable_id, household_id, payee_name_masked, bank_name, bank_account_masked, amount_fen,
-                  status, failure_reason, settled_on
+        f"""SELECT {_LINE_COLUMNS}
            FROM payment_batch_lines WHERE county_code = $1 AND batch_id = $2 AND seq > $3 ORDER BY seq LIMIT $4""",
         county_code,
         batch_id,
         after_seq,
+        limit,
+    )
+
+
+async def failed_lines(
+    conn: asyncpg.Connection, county_code: str, batch_id: uuid.UUID, limit: int
+) -> list[asyncpg.Record]:
+    """The batch's lines the bank returned as failed, in 序号 order, at most `limit`."""
+    return await conn.fetch(
+        f"""SELECT {_LINE_COLUMNS}
+           FROM payment_batch_lines WHERE county_code = $1 AND batch_id = $2 AND status = 'failed'
+           ORDER BY seq LIMIT $3""",
+        county_code,
+        batch_id,
         limit,
     )
 

@@ -11,12 +11,14 @@ API's guards admit are checked here before the workflow runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 from litestar import Request, Response
 
-from schemas.payments import BatchCreate, BatchDetail, Reconciliation, ReturnResult
+from schemas.payments import BatchCreate, BatchDetail, BatchLineOut, Reconciliation, ReturnResult
 from service.console.layout import DONE_WORDS, Desk, error_page, render, see_other, yuan
 from service.console.routing import console_get, console_post
 from service.console.tables import Column, Table, listing, table_page, wants_xlsx, xlsx_answer
@@ -266,8 +268,8 @@ async def build_form(request: Request, desk: Desk, conn: asyncpg.Connection) -> 
 # ---- one batch --------------------------------------------------------------------------------------------
 
 
-async def _line_rows(conn: asyncpg.Connection, desk: Desk, batch: BatchDetail) -> list[dict[str, Any]]:
-    labels = await household_labels(conn, desk.principal, [line.household_id for line in batch.lines])
+async def _line_rows(conn: asyncpg.Connection, desk: Desk, lines: Sequence[BatchLineOut]) -> list[dict[str, Any]]:
+    labels = await household_labels(conn, desk.principal, [line.household_id for line in lines])
     return [
         {
             "seq": line.seq,
@@ -281,8 +283,26 @@ async def _line_rows(conn: asyncpg.Connection, desk: Desk, batch: BatchDetail) -
             "payable_id": line.payable_id,
             "failed": line.status == "failed",
         }
-        for line in batch.lines
+        for line in lines
     ]
+
+
+# The failures listed for paying again; a batch with more shows the first ones and counts the rest.
+FAILURES_SHOWN = 500
+
+
+async def _batch_lines(desk: Desk, conn: asyncpg.Connection, batch_id: str) -> tuple[BatchDetail, Table]:
+    """The batch and its lines: a page of 500 on screen, every line in the download."""
+    pages: list[BatchDetail] = []
+
+    async def fetch(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        batch = await workflow.get_batch(conn, desk.principal, batch_id, limit=limit, cursor=cursor)
+        pages.append(batch)
+        return await _line_rows(conn, desk, batch.lines), batch.next_cursor
+
+    table = await listing(desk, fetch, LINE_COLUMNS, title="批次明细", filename="batch-lines", page_size=500)
+    batch = pages[0]
+    return batch, replace(table, totals={"payee": ("全批次合计", None), "amount": batch.total_fen})
 
 
 async def _batch_page(
@@ -297,11 +317,12 @@ async def _batch_page(
 ) -> Response:
     desk.section = "batches"
     _require(desk, (*FINANCE, Role.AUDITOR), "只有县财政和审计可以查看代发批次")
-    batch = await workflow.get_batch(conn, desk.principal, batch_id, limit=500, cursor=desk.query.get("cursor"))
-    rows = await _line_rows(conn, desk, batch)
-    table = listing_of(rows, batch)
+    batch, table = await _batch_lines(desk, conn, batch_id)
     if wants_xlsx(desk):
         return xlsx_answer(table, desk)
+    failed = (
+        await workflow.failed_lines(conn, desk.principal, batch_id, limit=FAILURES_SHOWN) if batch.failed_count else []
+    )
     return render(
         desk,
         "console/batch.html",
@@ -309,7 +330,7 @@ async def _batch_page(
         batch=batch,
         status_words=BATCH_STATUS_WORDS.get(batch.status, batch.status),
         table=table,
-        failed_rows=[r for r in rows if r["failed"]],
+        failed_rows=await _line_rows(conn, desk, failed),
         reconciliation=await workflow.reconcile_batch(conn, desk.principal, batch_id),
         profiles=[(key, PROFILE_WORDS[key]) for key in PROFILES],
         finance=desk.role in FINANCE,
@@ -319,17 +340,6 @@ async def _batch_page(
         returned=returned,
         outcomes=OUTCOME_WORDS,
         sheet=RETURN_SHEET_WORDS,
-    )
-
-
-def listing_of(rows: list[dict[str, Any]], batch: BatchDetail) -> Table:
-    return Table(
-        "批次明细",
-        "batch-lines",
-        LINE_COLUMNS,
-        rows,
-        batch.next_cursor,
-        totals={"payee": "合计", "amount": batch.total_fen},
     )
 
 

@@ -249,6 +249,14 @@ async def get_batch(
     return BatchDetail(**_batch_fields(b, figures), lines=[line_out(r) for r in page], next_cursor=next_cursor)
 
 
+async def failed_lines(
+    conn: asyncpg.Connection, principal: Principal, batch_id: str, *, limit: int
+) -> list[BatchLineOut]:
+    """The lines of the batch the bank returned as failed (each to be paid again in a new batch)."""
+    b = await batch_for(conn, principal, batch_id)
+    return [line_out(r) for r in await q.failed_lines(conn, b["county_code"], b["id"], limit)]
+
+
 async def approve_batch(conn: asyncpg.Connection, actor: Actor, principal: Principal, batch_id: str) -> BatchOut:
     """Maker-checker under the batch's row lock: only a draft, only by someone other than its maker."""
     b = await batch_for(conn, principal, batch_id, for_update=True)

@@ -6,7 +6,13 @@ The whole walk in a browser is tests/browser/test_console_finance.py."""
 
 from __future__ import annotations
 
+import io
+import re
+
+import openpyxl
+
 from service.core.identity import check_digit
+from service.payments import pages as payment_pages
 from tests.api import test_demo
 from tests.api.console_client import Console
 from tests.api.test_awards import COUNTY, apply, hh_no, make_program, publish, record_exit, review, set_today
@@ -429,3 +435,38 @@ async def test_the_county_reconciliation_of_the_demo_year_is_the_apis_to_the_fen
         for key in ("sent_fen", "paid_fen", "failed_fen", "pending_fen", "payments_fen", "ledger_fen"):
             assert f'<td class="num">{yuan(county[key])}</td>' in page.text, key
         assert "相符，无差额" in page.text
+
+
+async def test_a_batch_longer_than_a_page_downloads_whole_and_lists_failures_past_the_page(api, monkeypatch):
+    conn = await api.connect()
+    try:
+        households = [
+            str(h["id"]) for h in await conn.fetch("SELECT id FROM households ORDER BY household_no LIMIT 130")
+        ]
+        for amount_fen in (101, 102, 103, 104):  # four payables a household: 520 lines
+            await make_payables(conn, COUNTY, households, amount_fen, "award")
+    finally:
+        await conn.close()
+    async with Console(api, "caizheng") as c:
+        await c.get("/console/payment-batches")
+        page = await c.follow(await c.post("/console/payment-batches", {"source": "award"}))
+        bid = page.url.path.rsplit("/", 1)[1]
+    batch = await ok(await api.as_("caizheng", "GET", f"/payment-batches/{bid}", params={"limit": 1}))
+    assert batch["count"] == 520 and batch["total_fen"] == 130 * (101 + 102 + 103 + 104)
+    sent = await approve_and_send(api, bid)
+    monkeypatch.setattr(payment_pages, "FAILURES_SHOWN", 3)
+    async with Console(api, "caizheng") as c:
+        path = f"/console/payment-batches/{bid}"
+        await upload(c, f"{path}/returns", "r.txt", bank_answer(sent, {2, 505, 510, 515, 520}, "户名不符"))
+        page = await c.get(path)
+        assert "全批次合计" in page.text and f"{yuan(batch['total_fen'])}" in page.text
+        # Failures past the first page of lines are listed to pay again, the rest counted.
+        failures = page.text[
+            page.text.index('id="failures"') : page.text.index("</section>", page.text.index('id="failures"'))
+        ]
+        assert [int(s) for s in re.findall(r'<tr><td class="num">(\d+)</td>', failures)] == [2, 505, 510]
+        assert "本批次共失败 5 笔，这里列出序号最前的 3 笔" in failures
+        download = await c.get(path, format="xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(download.content)).worksheets[0]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert len(values) == 1 + 520 + 1 and values[-1][1] == "全批次合计", values[-1]
