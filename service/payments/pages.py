@@ -281,7 +281,6 @@ async def _line_rows(conn: asyncpg.Connection, desk: Desk, lines: Sequence[Batch
             "reason": line.failure_reason or "",
             "settled_on": line.settled_on,
             "payable_id": line.payable_id,
-            "failed": line.status == "failed",
         }
         for line in lines
     ]

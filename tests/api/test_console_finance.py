@@ -408,6 +408,9 @@ async def test_a_batch_page_says_what_the_bank_has_still_to_answer_and_warns_bef
         assert page.status_code == 200 and 'class="ok"' in page.text
         assert "待回盘 1 笔 123.45 元" in page.text and 'id="resend-warning"' in page.text
         assert "不要再提交银行，以免重复支付" in page.text
+        # The same return again settles nothing twice, and is not called a stranger's.
+        page = await upload(c, f"{path}/returns", "return.txt", (lines[0] + "\r\n").encode("gb18030"))
+        assert "以前已处理的 1 笔（未重复记账）" in page.text and "没有一行对上本批次" not in page.text
         # Line 2 fails; paid again in a batch of its own, its old failure is no longer its reason.
         page = await upload(c, f"{path}/returns", "return.txt", (lines[1] + "\r\n").encode("gb18030"))
         failed = await ok(
