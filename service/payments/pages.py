@@ -292,15 +292,13 @@ FAILURES_SHOWN = 500
 
 async def _batch_lines(desk: Desk, conn: asyncpg.Connection, batch_id: str) -> tuple[BatchDetail, Table]:
     """The batch and its lines: a page of 500 on screen, every line in the download."""
-    pages: list[BatchDetail] = []
 
     async def fetch(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        batch = await workflow.get_batch(conn, desk.principal, batch_id, limit=limit, cursor=cursor)
-        pages.append(batch)
-        return await _line_rows(conn, desk, batch.lines), batch.next_cursor
+        lines, next_cursor = await workflow.batch_lines(conn, desk.principal, batch_id, limit=limit, cursor=cursor)
+        return await _line_rows(conn, desk, lines), next_cursor
 
     table = await listing(desk, fetch, LINE_COLUMNS, title="批次明细", filename="batch-lines", page_size=500)
-    batch = pages[0]
+    batch = await workflow.get_batch(conn, desk.principal, batch_id, limit=1)  # its figures, read once
     return batch, replace(table, totals={"payee": ("全批次合计", None), "amount": batch.total_fen})
 
 

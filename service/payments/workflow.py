@@ -242,11 +242,26 @@ async def get_batch(
 ) -> BatchDetail:
     """The batch and a page of its lines, in 序号 order."""
     b = await batch_for(conn, principal, batch_id)
+    lines, next_cursor = await _lines_page(conn, b, limit, cursor)
+    figures = await q.batch_figures(conn, b["county_code"], b["id"])
+    return BatchDetail(**_batch_fields(b, figures), lines=lines, next_cursor=next_cursor)
+
+
+async def batch_lines(
+    conn: asyncpg.Connection, principal: Principal, batch_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[BatchLineOut], str | None]:
+    """A page of the batch's lines without its figures (a download walks every page; the
+    figures, a pass over all the batch's lines, are read once beside it)."""
+    return await _lines_page(conn, await batch_for(conn, principal, batch_id), limit, cursor)
+
+
+async def _lines_page(
+    conn: asyncpg.Connection, b: asyncpg.Record, limit: int, cursor: str | None
+) -> tuple[list[BatchLineOut], str | None]:
     after = decode_cursor(cursor, Int4)
     rows = await q.lines_page(conn, b["county_code"], b["id"], after[0] if after else 0, limit + 1)
     page, next_cursor = page_of(list(rows), limit, lambda r: [r["seq"]])
-    figures = await q.batch_figures(conn, b["county_code"], b["id"])
-    return BatchDetail(**_batch_fields(b, figures), lines=[line_out(r) for r in page], next_cursor=next_cursor)
+    return [line_out(r) for r in page], next_cursor
 
 
 async def failed_lines(
