@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 from litestar import Request, Response
 
-from schemas.payments import BatchCreate, BatchDetail, BatchLineOut, Reconciliation, ReturnResult
+from schemas.payments import BatchCreate, BatchDetail, BatchLineOut, BatchOut, Reconciliation, ReturnResult
 from service.console.layout import DONE_WORDS, Desk, error_page, render, see_other, yuan
 from service.console.routing import console_get, console_post
 from service.console.tables import Column, Table, listing, table_page, wants_xlsx, xlsx_answer
@@ -52,7 +52,20 @@ DONE_WORDS.update(
 
 PAYABLE_SOURCES = {"distribution": "收益分配", "settlement": "收购结算", "award": "奖励"}
 PAYABLE_STATUS_WORDS = {"unpaid": "待付", "in_batch": "在批次中", "paid": "已付", "cancelled": "已取消"}
-BATCH_STATUS_WORDS = {"draft": "草稿（待审批）", "approved": "已审批", "closed": "已结清", "cancelled": "已撤销"}
+BATCH_STATUS_WORDS = {"draft": "草稿（待审批）", "approved": "已审批", "closed": "已全部回盘", "cancelled": "已撤销"}
+
+
+def batch_status_words(batch: BatchOut) -> str:
+    """A batch's status as the finance office reads it. A closed batch is one the bank has answered
+    line by line; it is 已结清 only when every line was paid. One with failed lines said 已结清 too,
+    while those lines' money had gone back to unpaid and waited for a new batch."""
+    if batch.status != "closed":
+        return BATCH_STATUS_WORDS.get(batch.status, batch.status)
+    if batch.failed_count:
+        return f"已全部回盘，失败 {batch.failed_count:,} 笔待重新发放"
+    return "已结清（全部成功）"
+
+
 LINE_STATUS_WORDS = {"pending": "待回盘", "paid": "成功", "failed": "失败", "cancelled": "已撤销"}
 PROFILE_WORDS = {"pipe": "文本（竖线分隔，GB18030）", "csv": "CSV", "xlsx": "Excel（xlsx）"}
 OUTCOME_WORDS = {
@@ -213,7 +226,7 @@ async def batches_page(desk: Desk, conn: asyncpg.Connection) -> Response:
             {
                 "batch": (b.id[:8], f"{BATCHES}/{b.id}"),
                 "created": b.created_at.date(),
-                "status": BATCH_STATUS_WORDS.get(b.status, b.status),
+                "status": batch_status_words(b),
                 "count": b.count,
                 "total": b.total_fen,
                 "paid": b.paid_fen,
@@ -325,7 +338,7 @@ async def _batch_page(
         "console/batch.html",
         status_code,
         batch=batch,
-        status_words=BATCH_STATUS_WORDS.get(batch.status, batch.status),
+        status_words=batch_status_words(batch),
         table=table,
         failed_rows=await _line_rows(conn, desk, failed),
         reconciliation=await workflow.reconcile_batch(conn, desk.principal, batch_id),
@@ -471,7 +484,7 @@ async def reconciliation_page(desk: Desk, conn: asyncpg.Connection) -> Response:
         earlier=desk.link(RECONCILIATION, cursor=page.next_cursor, county_code=desk.query.get("county_code"))
         if page.next_cursor
         else None,
-        status_words=BATCH_STATUS_WORDS,
+        status_words=batch_status_words,
     )
 
 

@@ -413,6 +413,14 @@ async def test_a_batch_page_says_what_the_bank_has_still_to_answer_and_warns_bef
         assert "以前已处理的 1 笔（未重复记账）" in page.text and "没有一行对上本批次" not in page.text
         # Line 2 fails; paid again in a batch of its own, its old failure is no longer its reason.
         page = await upload(c, f"{path}/returns", "return.txt", (lines[1] + "\r\n").encode("gb18030"))
+        # Every line answered, one of them failed: the batch is not called 已结清 anywhere.
+        for shown in (
+            await c.get(path),
+            await c.get("/console/payment-batches"),
+            await c.get("/console/reconciliation"),
+        ):
+            assert "已全部回盘，失败 1 笔待重新发放" in shown.text and "已结清" not in shown.text
+        assert "失败的 1 笔（123.45 元）已回到待付" in (await c.get(path)).text
         failed = await ok(
             await api.as_("caizheng", "GET", "/payables", params={"county_code": COUNTY, "status": "unpaid"})
         )
@@ -423,6 +431,7 @@ async def test_a_batch_page_says_what_the_bank_has_still_to_answer_and_warns_bef
     async with Console(api, "caizheng") as c:
         await c.get(f"/console/payment-batches/{again}")
         await upload(c, f"/console/payment-batches/{again}/returns", "r.txt", bank_answer(resent, set(), ""))
+        assert "批次已结清：银行已回盘，全部款项付款成功" in (await c.get(f"/console/payment-batches/{again}")).text
         paid = await c.get("/console/payables", status="paid")
         assert "246.90" not in paid.text and "账户已销户" not in paid.text and paid.text.count("123.45") >= 2
 
