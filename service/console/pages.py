@@ -14,6 +14,7 @@ from litestar.static_files import create_static_files_router
 from markupsafe import Markup
 
 from service.awards.workflow import review_queue_count
+from service.console.direct import direct_page
 from service.console.layout import CONSOLE_HEADERS, Desk, render, see_other, templates
 from service.console.routing import CONSOLE_OPT, console_get, console_post
 from service.console.session import (
@@ -173,8 +174,7 @@ async def _ventures_with_steps(conn: asyncpg.Connection, desk: Desk) -> list[Mar
     return [home_row_html(_home_row(v, desk)) for v in glances]
 
 
-@console_get(HOME)
-async def home(desk: Desk, conn: asyncpg.Connection) -> Response:
+async def home_page(desk: Desk, conn: asyncpg.Connection) -> Response:
     desk.section = "home"
     queue: list[AwaitingApproval] = await awaiting_approval(conn, desk.principal)
     ventures = await _ventures_with_steps(conn, desk)
@@ -189,6 +189,9 @@ async def home(desk: Desk, conn: asyncpg.Connection) -> Response:
         is_accountant=desk.role == Role.ACCOUNTANT,
     )
 
+
+# The page every staff member opens first and returns to: answered by its route (console/direct.py).
+home = console_get(HOME, middleware=[direct_page(home_page)])(home_page)
 
 PAGES = [
     login_form,
