@@ -104,7 +104,7 @@ from service.documents.pdf import CERTIFICATE_TITLES, CertificateData, award_cer
 from service.ledger import chart
 from service.ledger.rules import AccountSpec, Line, NewPayable
 from service.notices.workflow import open_notice, open_objections_for
-from service.statements.workflow import household_statement
+from service.statements.workflow import EveryYear, every_year
 
 GRANT_FROM = ["in_notice", "over_budget"]  # the statuses a grant run takes applications from
 
@@ -510,7 +510,7 @@ async def apply(
         raise conflict(
             "application-window-closed", f"不在申请期内（{p['opens_on'] or '不限'} 至 {p['closes_on'] or '不限'}）"
         )
-    recorded = await _recorded_income(conn, household, p["year"], today)
+    recorded = _recorded_income(await every_year(conn, household), p["year"], today)
     filing = _filing(principal, data, recorded, now or dt.datetime.now(dt.UTC))
     (app_id,) = await submit_applications(conn, actor, p, [(household["id"], data.declared_income_fen)], filing)
     return await application_detail(conn, app_id)
@@ -554,12 +554,9 @@ async def withdraw(conn: asyncpg.Connection, actor: Actor, principal: Principal,
 # ---- what a household may apply for ---------------------------------------------------------------
 
 
-async def _recorded_income(
-    conn: asyncpg.Connection, household: asyncpg.Record, year: int, today: dt.date
-) -> dict[str, int]:
+def _recorded_income(years: EveryYear, year: int, today: dt.date) -> dict[str, int]:
     """What the household's statement of the year holds, by part of the income breakdown."""
-    statement = await household_statement(conn, household, year, today)
-    return recorded_income(statement.totals_by_kind)
+    return recorded_income(years.statement(year, today).totals_by_kind)
 
 
 def _current_applications(rows: Sequence[asyncpg.Record]) -> dict[uuid.UUID, asyncpg.Record]:
@@ -572,9 +569,12 @@ def _current_applications(rows: Sequence[asyncpg.Record]) -> dict[uuid.UUID, asy
     return current
 
 
-async def household_offers(conn: asyncpg.Connection, household: asyncpg.Record, today: dt.date) -> list[OpenProgramOut]:
+async def household_offers(
+    conn: asyncpg.Connection, household: asyncpg.Record, today: dt.date, years: EveryYear | None = None
+) -> list[OpenProgramOut]:
     """The programmes of the household's county open to it today, and those it has applied to,
-    each with the line it must reach and what the service recorded of its income that year."""
+    each with the line it must reach and what the service recorded of its income that year (from
+    `years`, the household's statement lines a page has read already; else read here, once)."""
     county, household_id = household["county_code"], household["id"]
     current = _current_applications(await q.household_applications(conn, county, household_id))
     events = (await q.status_events(conn, [household_id])).get(household_id, [])
@@ -591,7 +591,8 @@ async def household_offers(conn: asyncpg.Connection, household: asyncpg.Record, 
         if app is None and not open_now:
             continue
         if p["year"] not in recorded:
-            recorded[p["year"]] = await _recorded_income(conn, household, p["year"], today)
+            years = years or await every_year(conn, household)
+            recorded[p["year"]] = _recorded_income(years, p["year"], today)
         line, line_name = income_line(p["kind"], p["poverty_line_fen"] or 0, p["xiaokang_line_fen"] or 0)
         offers.append(
             OpenProgramOut(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncpg
 from litestar import Request, Response, get
 
-from schemas.statements import StatementOut
 from service.awards.workflow import household_offers
 from service.core.clock import Clock
 from service.core.downloads import PDF, file_response
@@ -20,33 +19,36 @@ from service.core.pages import (
 )
 from service.core.policy import household_or_404
 from service.core.settings import Settings
-from service.statements.workflow import household_statement, statement_pdf
+from service.statements.workflow import EveryYear, every_year, statement_pdf
 
 
-async def _own_statement(
-    request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock, year: str | None
-) -> tuple[asyncpg.Record, StatementOut] | None:
-    """The signed-in household and its statement of the year asked for, or None when not signed in."""
+async def _own_years(request: Request, conn: asyncpg.Connection, settings: Settings) -> EveryYear | None:
+    """The signed-in household's statement lines of every year, or None when not signed in."""
     principal = await signed_in_household(request, conn, settings)
     if principal is None or principal.household_id is None:
         return None
-    household = await household_or_404(conn, principal, principal.household_id)
-    return household, await household_statement(conn, household, year_from_link(year), clock.today())
+    return await every_year(conn, await household_or_404(conn, principal, principal.household_id))
 
 
 @get(HOUSEHOLD_HOME, opt=PAGE, include_in_schema=False)
 async def statement_page(
     request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock, year: str | None = None
 ) -> Response:
-    own = await _own_statement(request, conn, settings, clock, year)
+    own = await _own_years(request, conn, settings)
     if own is None:
         return see_other(HOUSEHOLD_LOGIN)
-    household, statement = own
+    statement = own.statement(year_from_link(year), clock.today())
     years = sorted(set(statement.years) | {statement.year, clock.today().year}, reverse=True)
     serials = sorted({line.certificate_serial for line in statement.lines if line.certificate_serial})
-    offers = await household_offers(conn, household, clock.today())  # the award programmes open to it
+    # The award programmes open to it, their recorded income from the lines read above.
+    offers = await household_offers(conn, own.household, clock.today(), own)
     return render(
-        "statement.html", household=household, statement=statement, years=years, serials=serials, award_offers=offers
+        "statement.html",
+        household=own.household,
+        statement=statement,
+        years=years,
+        serials=serials,
+        award_offers=offers,
     )
 
 
@@ -54,10 +56,11 @@ async def statement_page(
 async def statement_pdf_page(
     request: Request, conn: asyncpg.Connection, settings: Settings, clock: Clock, year: str | None = None
 ) -> Response:
-    own = await _own_statement(request, conn, settings, clock, year)
+    own = await _own_years(request, conn, settings)
     if own is None:
         return see_other(HOUSEHOLD_LOGIN)
-    content, ascii_name, name = await statement_pdf(conn, *own, clock.today())
+    statement = own.statement(year_from_link(year), clock.today())
+    content, ascii_name, name = await statement_pdf(conn, own.household, statement, clock.today())
     return file_response(content, PDF, ascii_name, name)
 
 

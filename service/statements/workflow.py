@@ -59,25 +59,43 @@ def _document_lines(lines: list[StatementLineOut]) -> list[StatementLine]:
     ]
 
 
+class EveryYear:
+    """A household's statement lines of every year, read in one query: a page that shows one
+    year's statement and, beside it, what the award programmes of other years recorded of its
+    income, reads them once (each year's statement read them all again)."""
+
+    def __init__(self, household: asyncpg.Record, rows: list[asyncpg.Record]) -> None:
+        self.household = household
+        self.rows = rows
+        self.years = sorted({r["year"] for r in rows}, reverse=True)
+
+    def statement(self, year: int | None, today: dt.date) -> StatementOut:
+        """The statement of the year asked for, else of the newest year with lines."""
+        shown = year if year is not None else default_year(self.years, today)
+        lines = [_line_out(r) for r in self.rows if r["year"] == shown]
+        totals, total = totals_of((line.kind, line.amount_fen) for line in lines if line.counted)
+        return StatementOut(
+            household_id=str(self.household["id"]),
+            household_no=self.household["household_no"],
+            year=shown,
+            lines=lines,
+            totals_by_kind=totals,
+            total_fen=total,
+            years=self.years,
+        )
+
+
+async def every_year(conn: asyncpg.Connection, household: asyncpg.Record) -> EveryYear:
+    """The statement lines of every year of a household the caller may read (household_or_404)."""
+    return EveryYear(household, list(await q.all_statement_rows(conn, household["county_code"], household["id"])))
+
+
 async def household_statement(
     conn: asyncpg.Connection, household: asyncpg.Record, year: int | None, today: dt.date
 ) -> StatementOut:
     """The statement of a household the caller has already been allowed to read (its row from
     household_or_404): the year asked for, else the newest year with lines."""
-    every_year = await q.all_statement_rows(conn, household["county_code"], household["id"])
-    years = sorted({r["year"] for r in every_year}, reverse=True)
-    shown = year if year is not None else default_year(years, today)
-    lines = [_line_out(r) for r in every_year if r["year"] == shown]
-    totals, total = totals_of((line.kind, line.amount_fen) for line in lines if line.counted)
-    return StatementOut(
-        household_id=str(household["id"]),
-        household_no=household["household_no"],
-        year=shown,
-        lines=lines,
-        totals_by_kind=totals,
-        total_fen=total,
-        years=years,
-    )
+    return (await every_year(conn, household)).statement(year, today)
 
 
 async def read_statement(
