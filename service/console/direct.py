@@ -5,8 +5,8 @@ Litestar spends on a console page, beside the page itself, its handler's signatu
 resolution of its dependencies (the pooled connection, the settings, the clock, the desk) and the
 handler's response hooks: a fifth of the county finance office's home (issue 19, README
 "Benchmarks"). This middleware sits on the route of one such page, inside everything the app puts
-around every route (the access line and its counters, the route's own exception handlers). For the
-plain request it builds the desk with the very function the handler's dependency is
+around every route (the access line and its counters), under the route's own exception handlers
+(service/core/direct.py). For the plain request it builds the desk with the very function the handler's dependency is
 (`provide_desk`), calls the page's own function with it, and sends the page's own response. It
 hands everything else to the handler unchanged.
 
@@ -18,8 +18,8 @@ What is plain, and why the rest goes to the handler:
   the reason.
 The answer is the handler's to the byte (tests/api/test_console_direct.py compares them for every
 role): the same desk, the same page function, the app's intake check, the same Response turned
-into the same bytes. A page function that raises does so under the route's exception handlers, as
-the handler's would.
+into the same bytes. What the page function raises is answered by the route's exception handlers
+inside the access line, as the handler's would be (service/core/direct.py).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from service.console.layout import Desk
 from service.console.routing import provide_desk
 from service.console.session import SESSION_COOKIE, SignInRequired
+from service.core.direct import under_route_handlers
 from service.core.intake import check_intake
 
 Page = Callable[[Desk, asyncpg.Connection], Awaitable[Response[Any]]]
@@ -52,13 +53,18 @@ class DirectPage:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.answer = under_route_handlers(self._answer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.answer(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("method") != "GET" or scope.get("query_string") or not _one_session_cookie(scope):
             await self.app(scope, receive, send)
             return
         request: Request[Any, Any, Any] = Request(scope, receive, send)
         state = scope["litestar_app"].state
+        desk: Desk | None
         async with state.pool.acquire() as conn:
             try:
                 desk = await provide_desk(request, conn, state.settings, state.clock)

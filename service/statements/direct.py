@@ -6,7 +6,7 @@ handler's signature model, its dependencies, the response object and its encodin
 CPU again as the queries and the statement's own code (issue 19, README "Benchmarks"). This
 middleware sits on the statement's route alone, inside everything the app puts around every
 route: the access line and its counters, the sign-in (the bearer token checked, the principal
-from the same cache), the app's exception handlers. It answers the plain request itself, through
+from the same cache); under the route's exception handlers (service/core/direct.py). It answers the plain request itself, through
 the same workflow the handler calls, and hands everything else to the handler unchanged.
 
 What is plain, and why the rest goes to the handler:
@@ -18,7 +18,8 @@ What is plain, and why the rest goes to the handler:
 - a principal whose role the route's guard admits (`STATEMENT_READERS.roles`): anyone else gets
   the guard's 403 from the handler.
 The answer is the handler's to the byte (tests/api/test_statement_direct.py asks both): the same
-workflow (`read_statement`: its scope check and its 404 raised to the same exception handlers),
+workflow (`read_statement`: its scope check and its 404 answered by the same exception handlers,
+inside the access line: service/core/direct.py),
 Litestar's own JSON encoder, the same two headers.
 """
 
@@ -30,6 +31,7 @@ from collections.abc import Collection
 from litestar.serialization import encode_json
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from service.core.direct import under_route_handlers
 from service.core.principal import Principal
 from service.statements.workflow import read_statement
 
@@ -58,8 +60,12 @@ class DirectStatement:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.answer = under_route_handlers(self._answer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.answer(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         plain, year = plain_year(scope.get("query_string", b""))
         principal = scope.get("user")
         household_id = scope["path_params"].get("household_id", "")

@@ -15,6 +15,7 @@ import pytest
 from service.console import direct
 from service.console.pages import home
 from service.core.credentials import issue_token
+from service.core.errors import NotFound
 from tests.api.console_client import Console
 from tests.api.test_principal_cache import _commit_and_wait, _user_id
 from tests.conftest import SECRET_KEY
@@ -121,3 +122,24 @@ async def test_a_direct_home_is_logged_and_counted_like_any_other_page(api, capl
     assert '"status":200' in line and '"role":"auditor"' in line and '"route":"/console"' in line
     metrics = await api.as_("admin", "GET", "/metrics")
     assert 'route="/console"' in metrics.text
+
+
+async def test_a_page_that_refuses_on_the_direct_path_is_answered_identified_and_counted_as_refused(
+    api, monkeypatch, caplog
+):
+    """What the page raises is answered by the console's own handlers inside the access line: the
+    error page in Chinese, with the request id a clerk quotes, logged as the 404 it is."""
+    session = await _session(api, "caizheng")
+
+    async def refusing(desk, conn):
+        raise NotFound("这个经营主体不存在或不在您的辖区。")
+
+    monkeypatch.setattr(HOME_DIRECT, "page", staticmethod(refusing))
+    before = time.time()
+    with caplog.at_level("INFO", logger="huinong.access"):
+        r = await api.client.get("/console/", headers={"Cookie": f"huinong_staff={session}"})
+    assert r.status_code == 404 and "这个经营主体不存在或不在您的辖区。" in r.text
+    assert r.headers["content-type"].startswith("text/html") and r.headers["x-request-id"]
+    lines = [rec.getMessage() for rec in caplog.records if rec.name == "huinong.access" and rec.created >= before]
+    (line,) = [x for x in lines if r.headers["x-request-id"] in x]
+    assert '"status":404' in line and '"role":"finance_officer"' in line

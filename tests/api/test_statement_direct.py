@@ -121,3 +121,19 @@ async def test_a_direct_answer_is_logged_and_counted_like_any_other(api, caplog)
     assert '"status":200' in line and seeded["household_id"] in line
     metrics = await api.as_("admin", "GET", "/metrics")
     assert 'route="/households/{household_id}/statement"' in metrics.text
+
+
+async def test_a_refusal_answered_directly_carries_its_request_id_and_is_counted_as_refused(api, caplog, counted):
+    """A 404 raised by the direct answer is answered inside the access line, as the handler's is:
+    the page quotes its request id, the access line and the metrics say 404, not 500."""
+    url = "/households/not-a-uuid/statement"
+    before = time.time()
+    with caplog.at_level("INFO", logger="huinong.access"):
+        r = await api.client.get(url, headers=await api.login("cunwei"))
+    assert counted == ["not-a-uuid"], "the refusal came from the direct answer"
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    lines = [rec.getMessage() for rec in caplog.records if rec.name == "huinong.access" and rec.created >= before]
+    (line,) = [x for x in lines if r.headers["x-request-id"] in x]
+    assert '"status":404' in line
+    metrics = await api.as_("admin", "GET", "/metrics")
+    assert not [m for m in metrics.text.splitlines() if "/statement" in m and 'status="500"' in m]
