@@ -58,11 +58,12 @@ BATCH_STATUS_WORDS = {"draft": "草稿（待审批）", "approved": "已审批",
 def batch_status_words(batch: BatchOut) -> str:
     """A batch's status as the finance office reads it. A closed batch is one the bank has answered
     line by line; it is 已结清 only when every line was paid. One with failed lines said 已结清 too,
-    while those lines' money had gone back to unpaid and waited for a new batch."""
+    while those lines' money had gone back to unpaid. The words say what stays true of this batch
+    (its failed lines may since have been paid in another one): how many of its lines failed."""
     if batch.status != "closed":
         return BATCH_STATUS_WORDS.get(batch.status, batch.status)
     if batch.failed_count:
-        return f"已全部回盘，失败 {batch.failed_count:,} 笔待重新发放"
+        return f"已全部回盘（失败 {batch.failed_count:,} 笔）"
     return "已结清（全部成功）"
 
 

@@ -419,8 +419,8 @@ async def test_a_batch_page_says_what_the_bank_has_still_to_answer_and_warns_bef
             await c.get("/console/payment-batches"),
             await c.get("/console/reconciliation"),
         ):
-            assert "已全部回盘，失败 1 笔待重新发放" in shown.text and "已结清" not in shown.text
-        assert "失败的 1 笔（123.45 元）已回到待付" in (await c.get(path)).text
+            assert "已全部回盘（失败 1 笔）" in shown.text and "已结清" not in shown.text
+        assert "其中失败 1 笔（123.45 元）" in (await c.get(path)).text
         failed = await ok(
             await api.as_("caizheng", "GET", "/payables", params={"county_code": COUNTY, "status": "unpaid"})
         )
@@ -432,6 +432,8 @@ async def test_a_batch_page_says_what_the_bank_has_still_to_answer_and_warns_bef
         await c.get(f"/console/payment-batches/{again}")
         await upload(c, f"/console/payment-batches/{again}/returns", "r.txt", bank_answer(resent, set(), ""))
         assert "批次已结清：银行已回盘，全部款项付款成功" in (await c.get(f"/console/payment-batches/{again}")).text
+        # The first batch still says what stays true of it once its failure is paid elsewhere.
+        assert "已全部回盘（失败 1 笔）" in (await c.get(path)).text
         paid = await c.get("/console/payables", status="paid")
         assert "246.90" not in paid.text and "账户已销户" not in paid.text and paid.text.count("123.45") >= 2
 
