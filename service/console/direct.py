@@ -29,12 +29,12 @@ from typing import Any
 
 import asyncpg
 from litestar import Request, Response
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Receive, Scope, Send
 
 from service.console.layout import Desk
 from service.console.routing import provide_desk
 from service.console.session import SESSION_COOKIE, SignInRequired
-from service.core.direct import under_route_handlers
+from service.core.direct import DirectAnswer
 from service.core.intake import check_intake
 
 Page = Callable[[Desk, asyncpg.Connection], Awaitable[Response[Any]]]
@@ -45,20 +45,13 @@ def _one_session_cookie(scope: Scope) -> bool:
     return len(cookies) == 1 and SESSION_COOKIE.encode() in cookies[0]
 
 
-class DirectPage:
+class DirectPage(DirectAnswer):
     """Route middleware (Litestar's `middleware=` of a console GET handler whose only arguments
     are `desk` and `conn`), made per page by `direct_page(page)`."""
 
     page: Page
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.answer = under_route_handlers(self._answer)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.answer(scope, receive, send)
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("method") != "GET" or scope.get("query_string") or not _one_session_cookie(scope):
             await self.app(scope, receive, send)
             return

@@ -13,7 +13,7 @@ handler's would be.
 from __future__ import annotations
 
 from litestar._asgi.utils import wrap_in_exception_handler
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 
 def under_route_handlers(answer: ASGIApp) -> ASGIApp:
@@ -21,3 +21,18 @@ def under_route_handlers(answer: ASGIApp) -> ASGIApp:
     router has put in the request's scope) answering what it raises. Private in Litestar 2.25.0
     (pinned): on an upgrade compare with litestar/_asgi/utils.py."""
     return wrap_in_exception_handler(app=answer)
+
+
+class DirectAnswer:
+    """A route middleware that answers the plain request itself (`answer`, a subclass's, under the
+    route's exception handlers) and passes everything else to the handler (`self.app`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._answered = under_route_handlers(self.answer)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._answered(scope, receive, send)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError

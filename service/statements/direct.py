@@ -29,9 +29,9 @@ import re
 from collections.abc import Collection
 
 from litestar.serialization import encode_json
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Receive, Scope, Send
 
-from service.core.direct import under_route_handlers
+from service.core.direct import DirectAnswer
 from service.core.principal import Principal
 from service.statements.workflow import read_statement
 
@@ -52,20 +52,13 @@ def _accepts_pdf(scope: Scope) -> bool:
     return any(name == b"accept" and _PDF in value.lower() for name, value in scope["headers"])
 
 
-class DirectStatement:
+class DirectStatement(DirectAnswer):
     """Route middleware (Litestar's `middleware=` of the statement's handler), made per route by
     `direct_statement(roles)`."""
 
     roles: Collection[str] = ()
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.answer = under_route_handlers(self._answer)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.answer(scope, receive, send)
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         plain, year = plain_year(scope.get("query_string", b""))
         principal = scope.get("user")
         household_id = scope["path_params"].get("household_id", "")
